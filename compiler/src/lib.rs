@@ -1,0 +1,1 @@
+pub use netspec_compiler as _c;

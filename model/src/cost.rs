@@ -1,0 +1,203 @@
+//! The cost model: parameters, MACs, FLOPs, bytes moved and activations of one
+//! operation, per sample, with checked arithmetic.
+//!
+//! | kind | MACs | FLOPs (per sample) |
+//! | --- | --- | --- |
+//! | Conv2d | `C_out·H_out·W_out·(C_in/groups)·k_h·k_w` | `2·MACs` + `C_out·H_out·W_out` with bias |
+//! | Linear | `in·out` | `2·MACs` + `out` with bias |
+//! | BatchNorm2d | 0 | 2 per element (folded scale and shift) |
+//! | ReLU | 0 | 1 per element (max) |
+//! | ReLU6, LeakyReLU | 0 | 2 per element (max and min; mul and max) |
+//! | Sigmoid | 0 | 4 per element (neg, exp, add, div) |
+//! | Tanh | 0 | 1 per element (one transcendental) |
+//! | SiLU | 0 | 5 per element (sigmoid and mul) |
+//! | Hardsigmoid | 0 | 4 per element (add, max, min, mul) |
+//! | Hardswish | 0 | 5 per element (hard sigmoid and mul) |
+//! | GELU | 0 | 5 per element exact (mul, erf, add, mul, mul); 9 with tanh |
+//! | Softmax | 0 | 5 per element (max, sub, exp, sum, div) |
+//! | MaxPool2d | 0 | `k_h·k_w − 1` comparisons per output element |
+//! | AvgPool2d | 0 | `k_h·k_w` per output element (adds and one divide) |
+//! | AdaptiveAvgPool2d | 0 | the bin's area per output element (adds and one divide) |
+//! | Add of n inputs | 0 | `n − 1` per output element |
+//! | Mul | 0 | 1 per output element |
+//! | Flatten, Dropout, Identity, Concat, Chunk, ChannelShuffle | 0 | 0 |
+//!
+//! Memory access is `4 · (input elements + output elements + params)` bytes:
+//! every layer reads its inputs and parameters and writes its output once, as f32.
+//! Activations are the elements of the layer's output.
+
+use crate::op::{Activation, Op};
+use crate::shape::numel;
+
+/// The costs of one layer for one sample.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Costs {
+    /// Learnable parameters.
+    pub params: u64,
+    /// Buffer elements (batch-norm running statistics).
+    pub buffers: u64,
+    /// Multiply-accumulates of convolutions and linear layers, bias excluded.
+    pub macs: u64,
+    /// Floating-point operations, by the table in this module's docs.
+    pub flops: u64,
+    /// Bytes read and written as f32.
+    pub memory_access_bytes: u64,
+    /// Elements of the output.
+    pub activations: u64,
+}
+
+impl Costs {
+    /// Field-wise checked sum; `None` on overflow.
+    pub fn checked_add(&self, other: &Costs) -> Option<Costs> {
+        Some(Costs {
+            params: self.params.checked_add(other.params)?,
+            buffers: self.buffers.checked_add(other.buffers)?,
+            macs: self.macs.checked_add(other.macs)?,
+            flops: self.flops.checked_add(other.flops)?,
+            memory_access_bytes: self
+                .memory_access_bytes
+                .checked_add(other.memory_access_bytes)?,
+            activations: self.activations.checked_add(other.activations)?,
+        })
+    }
+}
+
+/// FLOPs per output element of an activation.
+pub const fn activation_flops(a: &Activation) -> u64 {
+    match a {
+        Activation::ReLU | Activation::Tanh => 1,
+        Activation::ReLU6 | Activation::LeakyReLU { .. } => 2,
+        Activation::Sigmoid | Activation::HardSigmoid => 4,
+        Activation::SiLU | Activation::HardSwish => 5,
+        Activation::GELU { tanh: false } => 5,
+        Activation::GELU { tanh: true } => 9,
+    }
+}
+
+fn u(v: usize) -> Option<u64> {
+    u64::try_from(v).ok()
+}
+
+fn mul(values: &[u64]) -> Option<u64> {
+    values.iter().try_fold(1u64, |acc, &v| acc.checked_mul(v))
+}
+
+/// Sum over the adaptive pooling bins of one axis of the bin lengths
+/// (PyTorch's edges: `floor(i·L/out)` to `ceil((i+1)·L/out)`).
+pub fn adaptive_bin_total(len: usize, out: usize) -> Option<u64> {
+    let mut total = 0u64;
+    for i in 0..out {
+        let start = i.checked_mul(len)? / out;
+        let end = (i + 1).checked_mul(len)?.div_ceil(out);
+        total = total.checked_add(u(end - start)?)?;
+    }
+    Some(total)
+}
+
+/// The costs of `op` mapping `inputs` to `output`, or `None` if a count overflows `u64`.
+pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
+    let out_elems = u(numel(output)?)?;
+    let mut in_elems = 0u64;
+    for x in inputs {
+        in_elems = in_elems.checked_add(u(numel(x)?)?)?;
+    }
+    let mut params = 0u64;
+    let mut buffers = 0u64;
+    for t in op.stored_tensors() {
+        let n = u(numel(&t.shape)?)?;
+        match t.role {
+            crate::op::TensorRole::Param => params = params.checked_add(n)?,
+            crate::op::TensorRole::Buffer => buffers = buffers.checked_add(n)?,
+        }
+    }
+    let (macs, flops) = match op {
+        Op::Conv2d(c) => {
+            let per_group_in = u(c.in_channels / c.groups.max(1))?;
+            let macs = mul(&[out_elems, per_group_in, u(c.kernel[0])?, u(c.kernel[1])?])?;
+            let bias = if c.bias { out_elems } else { 0 };
+            (macs, macs.checked_mul(2)?.checked_add(bias)?)
+        }
+        Op::Linear(l) => {
+            let macs = mul(&[u(l.in_features)?, u(l.out_features)?])?;
+            let bias = if l.bias { u(l.out_features)? } else { 0 };
+            (macs, macs.checked_mul(2)?.checked_add(bias)?)
+        }
+        Op::BatchNorm2d(_) => (0, out_elems.checked_mul(2)?),
+        Op::Activation(a) => (0, out_elems.checked_mul(activation_flops(a))?),
+        Op::Softmax => (0, out_elems.checked_mul(5)?),
+        Op::MaxPool2d(p) => (
+            0,
+            out_elems.checked_mul(mul(&[u(p.kernel[0])?, u(p.kernel[1])?])? - 1)?,
+        ),
+        Op::AvgPool2d(p) => (
+            0,
+            out_elems.checked_mul(mul(&[u(p.kernel[0])?, u(p.kernel[1])?])?)?,
+        ),
+        Op::AdaptiveAvgPool2d { output: size } => {
+            let x = inputs.first()?;
+            let (c, h, w) = (u(*x.first()?)?, *x.get(1)?, *x.get(2)?);
+            let area = adaptive_bin_total(h, size[0])?.checked_mul(adaptive_bin_total(w, size[1])?)?;
+            (0, c.checked_mul(area)?)
+        }
+        Op::Add => (
+            0,
+            out_elems.checked_mul(u(inputs.len().saturating_sub(1))?)?,
+        ),
+        Op::Mul => (0, out_elems),
+        Op::Flatten
+        | Op::Dropout { .. }
+        | Op::Identity
+        | Op::Concat
+        | Op::Slice { .. }
+        | Op::ChannelShuffle { .. } => (0, 0),
+    };
+    let memory_access_bytes = in_elems
+        .checked_add(out_elems)?
+        .checked_add(params)?
+        .checked_mul(4)?;
+    Some(Costs {
+        params,
+        buffers,
+        macs,
+        flops,
+        memory_access_bytes,
+        activations: out_elems,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::Conv2d;
+
+    #[test]
+    fn biased_conv_follows_the_closed_form() {
+        // (2·k·k·C_in + 1)·H_out·W_out·C_out = (2·9·16 + 1)·8·8·32 = 289·2048 = 591,872
+        let op = Op::Conv2d(Conv2d {
+            in_channels: 16,
+            out_channels: 32,
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [[1, 1], [1, 1]],
+            dilation: [1, 1],
+            groups: 1,
+            bias: true,
+        });
+        let c = costs(&op, &[&[16, 8, 8]], &[32, 8, 8]).unwrap();
+        assert_eq!(c.flops, 591_872);
+        assert_eq!(c.macs, 32 * 64 * 16 * 9);
+        assert_eq!(c.params, 32 * 16 * 9 + 32);
+        // bytes: 4·(1024 + 2048 + 4640)
+        assert_eq!(c.memory_access_bytes, 4 * (1024 + 2048 + 4640));
+    }
+
+    #[test]
+    fn adaptive_bins_overlap_like_pytorch() {
+        // 7 -> 3 bins: [0,3) [2,5) [4,7): lengths 3+3+3 = 9
+        assert_eq!(adaptive_bin_total(7, 3), Some(9));
+        // 8 -> 1: one bin of 8
+        assert_eq!(adaptive_bin_total(8, 1), Some(8));
+        // 5 -> 5: identity bins
+        assert_eq!(adaptive_bin_total(5, 5), Some(5));
+    }
+}

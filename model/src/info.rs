@@ -1,0 +1,157 @@
+//! What a compiled network carries: per-layer records, scopes, totals and the graph.
+
+use crate::op::Op;
+
+/// One layer as the compiler saw it: name, shapes and costs (per sample).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerInfo<'a> {
+    /// Dotted path, as in a PyTorch state dict (`layer1.0.conv1`).
+    pub name: &'a str,
+    /// Layer kind (`Conv2d`, `Add`, ...).
+    pub kind: &'a str,
+    /// Shapes of the inputs, per sample.
+    pub inputs: &'a [&'a [usize]],
+    /// Shape of the output, per sample.
+    pub output: &'a [usize],
+    /// Learnable parameters.
+    pub params: u64,
+    /// Buffer elements (batch-norm running statistics).
+    pub buffers: u64,
+    /// Conv and linear multiply-accumulates, bias excluded.
+    pub macs: u64,
+    /// Floating-point operations.
+    pub flops: u64,
+    /// Bytes of inputs, output and parameters, as f32.
+    pub memory_access_bytes: u64,
+    /// Output elements.
+    pub activations: u64,
+}
+
+impl LayerInfo<'_> {
+    /// FLOPs per byte moved (0 for a layer that moves nothing).
+    pub const fn arithmetic_intensity(&self) -> f64 {
+        if self.memory_access_bytes == 0 {
+            0.0
+        } else {
+            self.flops as f64 / self.memory_access_bytes as f64
+        }
+    }
+}
+
+/// A named group of layers: a block instance or a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scope<'a> {
+    /// Dotted path of the group (`layer1`, `layer1.0`).
+    pub path: &'a str,
+    /// The block's name, or `Sequential` for a list.
+    pub kind: &'a str,
+}
+
+/// Whole-network totals, per sample.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Learnable parameters.
+    pub params: u64,
+    /// Buffer elements.
+    pub buffers: u64,
+    /// Conv and linear MACs.
+    pub macs: u64,
+    /// FLOPs.
+    pub flops: u64,
+    /// Bytes moved.
+    pub memory_access_bytes: u64,
+    /// Elements of all layer outputs.
+    pub activations: u64,
+    /// `4 · params`.
+    pub weight_bytes: u64,
+    /// `4 · buffers`.
+    pub buffer_bytes: u64,
+    /// Most f32 activation bytes alive at once.
+    pub peak_activation_bytes: u64,
+}
+
+/// One node of a network graph. Value 0 is the network input; node `i`
+/// produces value `i + 1`. Its record is `Graph::layers[i]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Node<'a> {
+    /// What the node computes.
+    pub op: Op,
+    /// Value ids it reads.
+    pub inputs: &'a [usize],
+}
+
+/// A whole compiled network.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Graph<'a> {
+    /// Type name.
+    pub name: &'a str,
+    /// Input shape, per sample.
+    pub input: &'a [usize],
+    /// Nodes in execution order.
+    pub nodes: &'a [Node<'a>],
+    /// One record per node, in the same order.
+    pub layers: &'a [LayerInfo<'a>],
+    /// Value id of the output.
+    pub output: usize,
+    /// Block instances and lists, for the report's hierarchy.
+    pub scopes: &'a [Scope<'a>],
+    /// Totals.
+    pub totals: Totals,
+}
+
+/// The most elements alive at once when `nodes` run in order.
+///
+/// `values[v]` is the element count of value `v` (0 the input, `i + 1` the
+/// output of node `i`); `reads[i]` are the values node `i` reads. A value is
+/// alive from its creation to its last read (the output to the end). While
+/// node `i` runs, its inputs and its output are all alive. Returns `None` on
+/// overflow.
+pub fn peak_live_elements(values: &[u64], reads: &[Vec<usize>], output: usize) -> Option<u64> {
+    let mut last_use = vec![0usize; values.len()];
+    for (i, r) in reads.iter().enumerate() {
+        for &v in r {
+            if let Some(slot) = last_use.get_mut(v) {
+                *slot = (*slot).max(i + 1);
+            }
+        }
+    }
+    if let Some(slot) = last_use.get_mut(output) {
+        *slot = usize::MAX;
+    }
+    // Step s (1-based) runs node s - 1 and creates value s.
+    let mut live = *values.first()?;
+    let mut peak = live;
+    for step in 1..values.len() {
+        live = live.checked_add(values[step])?;
+        peak = peak.max(live);
+        for (v, &last) in last_use.iter().enumerate().take(step + 1) {
+            if last == step {
+                live -= values[v];
+            }
+        }
+        // A value never read (and not the output) dies as soon as it is made.
+        if last_use[step] == 0 {
+            live -= values[step];
+        }
+    }
+    Some(peak)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn residual_keeps_the_input_alive() {
+        // x(10) -> a(20) -> b(20); out = a + x ... value ids: 0 x, 1 a, 2 b, 3 add(b, x)
+        // step 1: x + a = 30; x stays (read at step 3), a dies after step 2
+        // step 2: x + a + b = 50; a dies -> 30
+        // step 3: x + b + out(20) = 50
+        let values = [10, 20, 20, 20];
+        let reads = vec![vec![0], vec![1], vec![2, 0]];
+        assert_eq!(peak_live_elements(&values, &reads, 3), Some(50));
+        // A chain only ever holds two values.
+        let reads = vec![vec![0], vec![1], vec![2]];
+        assert_eq!(peak_live_elements(&values, &reads, 3), Some(40));
+    }
+}

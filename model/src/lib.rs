@@ -1,0 +1,19 @@
+//! The data model shared by the netspec compiler (which runs inside the
+//! `network!` macro) and the netspec runtime: operations, shape inference,
+//! the cost model, per-layer records and the text report.
+//!
+//! Nothing here depends on a compiler plugin, so every rule can be unit-tested
+//! directly and both sides of the project agree by construction.
+#![warn(missing_docs)]
+
+pub mod cost;
+pub mod format;
+pub mod info;
+pub mod op;
+pub mod report;
+pub mod shape;
+
+pub use cost::Costs;
+pub use info::{Graph, LayerInfo, Node, Scope, Totals};
+pub use op::{Activation, BatchNorm2d, Conv2d, Linear, Op, Pool2d, StoredTensor, TensorRole};
+pub use shape::{Blame, ShapeError};

@@ -1,0 +1,437 @@
+//! Shape inference: the output shape of each operation, or why there is none.
+//!
+//! Every rule follows PyTorch. Errors say which argument or input is to blame,
+//! so the compiler can put the message under the token the user must change.
+
+use crate::op::{Conv2d, Op, Pool2d};
+use std::fmt;
+
+/// What a shape error is about, so that the caller can choose a span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blame {
+    /// The layer as a whole.
+    Layer,
+    /// A named argument (`groups`, `kernel_size`, ...).
+    Arg(&'static str),
+    /// Input number `n` (0 for single-input layers).
+    Input(usize),
+}
+
+/// Why an operation cannot be applied to its inputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapeError {
+    /// Where the error belongs.
+    pub blame: Blame,
+    /// Lowercase message with the numbers involved.
+    pub message: String,
+}
+
+impl fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ShapeError {}
+
+fn err<T>(blame: Blame, message: String) -> Result<T, ShapeError> {
+    Err(ShapeError { blame, message })
+}
+
+/// Renders a shape as `[64, 56, 56]`.
+pub fn shape_str(shape: &[usize]) -> String {
+    let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Number of elements, `None` on overflow.
+pub fn numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+fn feature_map(kind: &str, input: &[usize]) -> Result<[usize; 3], ShapeError> {
+    match input {
+        [c, h, w] => Ok([*c, *h, *w]),
+        _ => err(
+            Blame::Input(0),
+            format!(
+                "{kind} expects a [C, H, W] feature map, found {}",
+                shape_str(input)
+            ),
+        ),
+    }
+}
+
+fn positive(value: usize, arg: &'static str) -> Result<(), ShapeError> {
+    if value == 0 {
+        return err(Blame::Arg(arg), format!("{arg} must be positive, found 0"));
+    }
+    Ok(())
+}
+
+/// Output length of a sliding window along one axis (convolution and pooling).
+///
+/// `floor_or_ceil((len + pad_total - dilation * (kernel - 1) - 1) / stride) + 1`,
+/// with PyTorch's rule that in ceil mode the last window must start inside the
+/// input or the left padding.
+#[allow(clippy::too_many_arguments)]
+fn window_out(
+    axis: &str,
+    len: usize,
+    pad: [usize; 2],
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+    ceil: bool,
+) -> Result<usize, ShapeError> {
+    let extent = dilation
+        .checked_mul(kernel.saturating_sub(1))
+        .and_then(|e| e.checked_add(1));
+    let padded = len
+        .checked_add(pad[0])
+        .and_then(|l| l.checked_add(pad[1]));
+    let (Some(extent), Some(padded)) = (extent, padded) else {
+        return err(Blame::Layer, format!("{axis} size overflows"));
+    };
+    if extent > padded {
+        let what = if dilation > 1 {
+            format!("kernel {kernel} with dilation {dilation} spans {extent}")
+        } else {
+            format!("kernel {kernel} spans {extent}")
+        };
+        return err(
+            Blame::Arg("kernel_size"),
+            format!(
+                "{what} along the {axis}, larger than the padded input ({len} + {} padding = {padded})",
+                pad[0] + pad[1]
+            ),
+        );
+    }
+    let num = padded - extent;
+    let mut out = if ceil {
+        num.div_ceil(stride) + 1
+    } else {
+        num / stride + 1
+    };
+    if ceil && (out - 1) * stride >= len + pad[0] {
+        out -= 1;
+    }
+    Ok(out)
+}
+
+fn conv_shape(c: &Conv2d, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
+    let [ch, h, w] = feature_map("Conv2d", input)?;
+    positive(c.out_channels, "out_channels")?;
+    positive(c.kernel[0].min(c.kernel[1]), "kernel_size")?;
+    positive(c.stride[0].min(c.stride[1]), "stride")?;
+    positive(c.dilation[0].min(c.dilation[1]), "dilation")?;
+    positive(c.groups, "groups")?;
+    if ch != c.in_channels {
+        return err(
+            Blame::Input(0),
+            format!(
+                "Conv2d expects {} input channels, found {ch}",
+                c.in_channels
+            ),
+        );
+    }
+    if ch % c.groups != 0 {
+        return err(
+            Blame::Arg("groups"),
+            format!(
+                "groups = {} does not divide the {ch} input channels",
+                c.groups
+            ),
+        );
+    }
+    if c.out_channels % c.groups != 0 {
+        return err(
+            Blame::Arg("groups"),
+            format!(
+                "groups = {} does not divide the {} output channels",
+                c.groups, c.out_channels
+            ),
+        );
+    }
+    let oh = window_out(
+        "height",
+        h,
+        c.padding[0],
+        c.kernel[0],
+        c.stride[0],
+        c.dilation[0],
+        false,
+    )?;
+    let ow = window_out(
+        "width",
+        w,
+        c.padding[1],
+        c.kernel[1],
+        c.stride[1],
+        c.dilation[1],
+        false,
+    )?;
+    Ok(vec![c.out_channels, oh, ow])
+}
+
+fn pool_shape(kind: &str, p: &Pool2d, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
+    let [ch, h, w] = feature_map(kind, input)?;
+    positive(p.kernel[0].min(p.kernel[1]), "kernel_size")?;
+    positive(p.stride[0].min(p.stride[1]), "stride")?;
+    positive(p.dilation[0].min(p.dilation[1]), "dilation")?;
+    for axis in 0..2 {
+        let extent = p.dilation[axis] * (p.kernel[axis] - 1) + 1;
+        if p.padding[axis] * 2 > extent {
+            return err(
+                Blame::Arg("padding"),
+                format!(
+                    "padding {} is more than half the kernel extent {extent}",
+                    p.padding[axis]
+                ),
+            );
+        }
+    }
+    let oh = window_out(
+        "height",
+        h,
+        [p.padding[0]; 2],
+        p.kernel[0],
+        p.stride[0],
+        p.dilation[0],
+        p.ceil_mode,
+    )?;
+    let ow = window_out(
+        "width",
+        w,
+        [p.padding[1]; 2],
+        p.kernel[1],
+        p.stride[1],
+        p.dilation[1],
+        p.ceil_mode,
+    )?;
+    Ok(vec![ch, oh, ow])
+}
+
+fn same_shapes(kind: &str, verb: &str, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeError> {
+    let Some(first) = inputs.first() else {
+        return err(Blame::Layer, format!("{kind} needs at least one input"));
+    };
+    for (i, other) in inputs.iter().enumerate().skip(1) {
+        if other != first {
+            return err(
+                Blame::Input(i),
+                format!(
+                    "cannot {verb} {} and {}: shapes differ",
+                    shape_str(first),
+                    shape_str(other)
+                ),
+            );
+        }
+    }
+    Ok(first.to_vec())
+}
+
+/// The output shape of `op` applied to `inputs`.
+pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeError> {
+    let one = |kind: &str| -> Result<&[usize], ShapeError> {
+        match inputs {
+            [x] => Ok(x),
+            _ => err(
+                Blame::Layer,
+                format!("{kind} takes one input, found {}", inputs.len()),
+            ),
+        }
+    };
+    match op {
+        Op::Conv2d(c) => conv_shape(c, one("Conv2d")?),
+        Op::Linear(l) => {
+            let x = one("Linear")?;
+            positive(l.out_features, "out_features")?;
+            match x {
+                [f] if *f == l.in_features => Ok(vec![l.out_features]),
+                [f] => err(
+                    Blame::Input(0),
+                    format!("Linear expects {} input features, found {f}", l.in_features),
+                ),
+                _ => err(
+                    Blame::Input(0),
+                    format!(
+                        "Linear expects a flat [features] vector, found {}: add Flatten before it",
+                        shape_str(x)
+                    ),
+                ),
+            }
+        }
+        Op::BatchNorm2d(b) => {
+            let x = one("BatchNorm2d")?;
+            let [c, _, _] = feature_map("BatchNorm2d", x)?;
+            if c != b.channels {
+                return err(
+                    Blame::Arg("num_features"),
+                    format!(
+                        "BatchNorm2d is given {} features, the input has {c} channels",
+                        b.channels
+                    ),
+                );
+            }
+            Ok(x.to_vec())
+        }
+        Op::Activation(a) => Ok(one(a.kind())?.to_vec()),
+        Op::Dropout { .. } | Op::Identity => Ok(one(op.kind())?.to_vec()),
+        Op::Softmax => {
+            let x = one("Softmax")?;
+            if x.is_empty() {
+                return err(Blame::Input(0), "Softmax needs a dimension".to_string());
+            }
+            Ok(x.to_vec())
+        }
+        Op::MaxPool2d(p) => pool_shape("MaxPool2d", p, one("MaxPool2d")?),
+        Op::AvgPool2d(p) => pool_shape("AvgPool2d", p, one("AvgPool2d")?),
+        Op::AdaptiveAvgPool2d { output } => {
+            let [c, _, _] = feature_map("AdaptiveAvgPool2d", one("AdaptiveAvgPool2d")?)?;
+            positive(output[0].min(output[1]), "output_size")?;
+            Ok(vec![c, output[0], output[1]])
+        }
+        Op::Flatten => {
+            let x = one("Flatten")?;
+            match numel(x) {
+                Some(n) => Ok(vec![n]),
+                None => err(Blame::Layer, "element count overflows".to_string()),
+            }
+        }
+        Op::Add => {
+            if inputs.len() < 2 {
+                return err(Blame::Layer, "Add needs two or more inputs".to_string());
+            }
+            same_shapes("Add", "add", inputs)
+        }
+        Op::Mul => {
+            let [a, b] = inputs else {
+                return err(Blame::Layer, "Mul takes two inputs".to_string());
+            };
+            if a.len() != b.len() {
+                return err(
+                    Blame::Input(1),
+                    format!(
+                        "cannot multiply {} by {}: ranks differ",
+                        shape_str(a),
+                        shape_str(b)
+                    ),
+                );
+            }
+            let mut out = Vec::with_capacity(a.len());
+            for (&x, &y) in a.iter().zip(b.iter()) {
+                if x == y || y == 1 || x == 1 {
+                    out.push(x.max(y));
+                } else {
+                    return err(
+                        Blame::Input(1),
+                        format!(
+                            "cannot multiply {} by {}: sizes {x} and {y} do not broadcast",
+                            shape_str(a),
+                            shape_str(b)
+                        ),
+                    );
+                }
+            }
+            Ok(out)
+        }
+        Op::Concat => {
+            let Some(first) = inputs.first() else {
+                return err(Blame::Layer, "cat needs at least one input".to_string());
+            };
+            if first.is_empty() {
+                return err(Blame::Input(0), "cannot concatenate scalars".to_string());
+            }
+            let mut channels = 0usize;
+            for (i, x) in inputs.iter().enumerate() {
+                if x.len() != first.len() || x[1..] != first[1..] {
+                    return err(
+                        Blame::Input(i),
+                        format!(
+                            "cannot concatenate {} and {} along channels: the other dimensions differ",
+                            shape_str(first),
+                            shape_str(x)
+                        ),
+                    );
+                }
+                channels = match channels.checked_add(x[0]) {
+                    Some(c) => c,
+                    None => return err(Blame::Layer, "channel count overflows".to_string()),
+                };
+            }
+            let mut out = first.to_vec();
+            out[0] = channels;
+            Ok(out)
+        }
+        Op::Slice { start, len } => {
+            let x = one("Chunk")?;
+            let Some(&c) = x.first() else {
+                return err(Blame::Input(0), "cannot split a scalar".to_string());
+            };
+            if start.checked_add(*len).is_none_or(|end| end > c) || *len == 0 {
+                return err(
+                    Blame::Layer,
+                    format!("channels {start}..{} are outside the {c} channels", start + len),
+                );
+            }
+            let mut out = x.to_vec();
+            out[0] = *len;
+            Ok(out)
+        }
+        Op::ChannelShuffle { groups } => {
+            let x = one("ChannelShuffle")?;
+            positive(*groups, "groups")?;
+            let [c, _, _] = feature_map("ChannelShuffle", x)?;
+            if c % groups != 0 {
+                return err(
+                    Blame::Arg("groups"),
+                    format!("groups = {groups} does not divide the {c} channels"),
+                );
+            }
+            Ok(x.to_vec())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::Pool2d;
+
+    fn pool(k: usize, s: usize, p: usize, ceil: bool) -> Op {
+        Op::MaxPool2d(Pool2d {
+            kernel: [k, k],
+            stride: [s, s],
+            padding: [p, p],
+            dilation: [1, 1],
+            ceil_mode: ceil,
+            count_include_pad: true,
+        })
+    }
+
+    #[test]
+    fn ceil_mode_matches_pytorch() {
+        // SqueezeNet 1.0: 96x109x109 -> MaxPool2d(3, 2, ceil_mode=True) -> 54x54
+        // (floor mode would give 54 too; 55x55 shows the difference: ceil 27, floor 27;
+        // 13x13 with k=3 s=2: floor 6, ceil 6; 14x14: floor 6, ceil 7).
+        let x: &[usize] = &[96, 109, 109];
+        assert_eq!(output_shape(&pool(3, 2, 0, true), &[x]).unwrap(), [96, 54, 54]);
+        let y: &[usize] = &[8, 14, 14];
+        assert_eq!(output_shape(&pool(3, 2, 0, false), &[y]).unwrap(), [8, 6, 6]);
+        assert_eq!(output_shape(&pool(3, 2, 0, true), &[y]).unwrap(), [8, 7, 7]);
+        // The last window must start inside the input or left padding:
+        // len 5, k 2, s 2, p 1, ceil: (5+2-2)/2 ceil = 3, +1 = 4; (4-1)*2 = 6 >= 5+1 -> 3.
+        let z: &[usize] = &[1, 5, 5];
+        assert_eq!(output_shape(&pool(2, 2, 1, true), &[z]).unwrap(), [1, 3, 3]);
+    }
+
+    #[test]
+    fn mul_broadcasts_size_one() {
+        let a: &[usize] = &[64, 7, 7];
+        let b: &[usize] = &[64, 1, 1];
+        assert_eq!(output_shape(&Op::Mul, &[a, b]).unwrap(), [64, 7, 7]);
+        let c: &[usize] = &[32, 1, 1];
+        assert!(output_shape(&Op::Mul, &[a, c]).is_err());
+    }
+}

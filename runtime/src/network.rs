@@ -1,0 +1,38 @@
+//! The `Network` trait every generated type implements.
+
+use netspec_model::{Graph, LayerInfo};
+
+/// A network declared with `network!`. Every const is also available as an
+/// inherent const (`ResNet18::PARAMS`) with no import. Counts are per sample:
+/// for a batch of N, MACs, FLOPs, activations and the activation part of memory
+/// access scale by N; params and weight bytes do not.
+pub trait Network {
+    /// Type name.
+    const NAME: &'static str;
+    /// Input shape per sample (`[C, H, W]`).
+    const INPUT_SHAPE: &'static [usize];
+    /// Output shape per sample.
+    const OUTPUT_SHAPE: &'static [usize];
+    /// Learnable parameters (batch-norm running statistics are buffers, not params).
+    const PARAMS: u64;
+    /// Buffer elements (batch-norm running statistics).
+    const BUFFERS: u64;
+    /// Multiply-accumulates of convolutions and linear layers, bias excluded.
+    const MACS: u64;
+    /// Floating-point operations of every layer.
+    const FLOPS: u64;
+    /// Bytes of every layer's inputs, output and parameters, as f32.
+    const MEMORY_ACCESS_BYTES: u64;
+    /// Elements of all layer outputs.
+    const ACTIVATIONS: u64;
+    /// `4 · PARAMS`.
+    const WEIGHT_BYTES: u64;
+    /// Most f32 activation bytes alive at once in one forward pass.
+    const PEAK_ACTIVATION_BYTES: u64;
+    /// One record per layer, in execution order.
+    const LAYERS: &'static [LayerInfo<'static>];
+    /// The whole graph: operations, wiring, records, scopes and totals.
+    const GRAPH: &'static Graph<'static>;
+    /// The text report.
+    const REPORT: &'static str;
+}
