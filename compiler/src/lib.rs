@@ -1,1 +1,118 @@
-pub use netspec_compiler as _c;
+//! The stages of netspec's `network!` macro, as a plain library so that they
+//! can be unit-tested, property-tested and benchmarked outside a compiler:
+//!
+//! parse ([`ast`]) -> instantiate and infer shapes ([`eval`], [`layers`]) ->
+//! count ([`count`]) -> check budgets ([`budget`]) -> emit ([`emit`]).
+//!
+//! Nothing here panics on user input: every failure is a spanned
+//! [`syn::Error`], and all errors of one invocation are reported together.
+#![warn(missing_docs)]
+
+pub mod ast;
+pub mod budget;
+pub mod count;
+pub mod emit;
+pub mod eval;
+pub mod layers;
+pub mod value;
+
+use ast::{BlockDef, Input, Item};
+use proc_macro2::TokenStream;
+use std::collections::HashMap;
+use value::Errors;
+
+/// The macro's whole job: tokens in, generated code (and any compile errors) out.
+pub fn expand(input: TokenStream) -> TokenStream {
+    match syn::parse2::<Input>(input) {
+        Ok(ast) => {
+            let (code, errors) = compile(&ast);
+            let errors = errors.map(|e| e.into_compile_error());
+            quote::quote!(#code #errors)
+        }
+        Err(e) => e.into_compile_error(),
+    }
+}
+
+/// Compiles every network of `ast`: the generated code (a stub for each
+/// network that failed) and the combined errors, if any.
+pub fn compile(ast: &Input) -> (TokenStream, Option<syn::Error>) {
+    let mut errors = Errors::default();
+    let mut code = TokenStream::new();
+    for network in analyze(ast, &mut errors) {
+        match network {
+            Ok(c) => code.extend(emit::network(&c)),
+            Err(def) => code.extend(emit::stub(def)),
+        }
+    }
+    (code, errors.combined())
+}
+
+/// Instantiates, counts and checks every network of `ast`. Each entry is the
+/// compiled network, or its definition when it failed (errors go to `errors`).
+pub fn analyze<'a>(ast: &'a Input, errors: &mut Errors) -> Vec<Result<emit::Compiled<'a>, &'a ast::NetworkDef>> {
+    let mut blocks: HashMap<String, &BlockDef> = HashMap::new();
+    let mut type_names: HashMap<String, ()> = HashMap::new();
+    for item in &ast.items {
+        match item {
+            Item::Block(b) => {
+                let name = b.name.to_string();
+                if blocks.contains_key(&name) {
+                    errors.push(b.name.span(), format!("block `{name}` is defined twice"));
+                } else if layers::is_layer(&name) {
+                    errors.push(b.name.span(), format!("block `{name}` has the name of a built-in layer"));
+                } else {
+                    blocks.insert(name, b);
+                }
+                check_block_params(b, errors);
+            }
+            Item::Network(n) => {
+                if type_names.insert(n.name.to_string(), ()).is_some() {
+                    errors.push(n.name.span(), format!("network `{}` is defined twice", n.name));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for item in &ast.items {
+        let Item::Network(def) = item else { continue };
+        let before = errors.len();
+        let compiled = eval::instantiate(def, &blocks, errors).and_then(|instance| {
+            let totals = count::totals(&instance);
+            if totals.is_none() {
+                errors.push(def.name.span(), format!("a total of `{}` overflows u64", def.name));
+            }
+            budget::check(&def.budgets, totals.as_ref(), errors);
+            Some(emit::Compiled { def, instance, totals: totals? })
+        });
+        if compiled.is_none() {
+            // Still check the budget clauses' syntax.
+            budget::check(&def.budgets, None, errors);
+        }
+        match compiled {
+            Some(c) if errors.len() == before => out.push(Ok(c)),
+            _ => out.push(Err(def)),
+        }
+    }
+    out
+}
+
+/// Block parameters: no duplicates, and no parameter named like the input.
+fn check_block_params(b: &BlockDef, errors: &mut Errors) {
+    let mut seen = vec![b.input.to_string()];
+    let mut defaults = false;
+    for p in &b.params {
+        let name = p.name.to_string();
+        if seen.contains(&name) {
+            errors.push(p.name.span(), format!("parameter `{name}` of block `{}` is declared twice", b.name));
+        }
+        if p.default.is_some() {
+            defaults = true;
+        } else if defaults {
+            errors.push(
+                p.name.span(),
+                format!("parameter `{name}` needs a default: it follows a parameter with one"),
+            );
+        }
+        seen.push(name);
+    }
+}

@@ -1,0 +1,407 @@
+//! The layer catalogue: each layer's arguments in PyTorch's order, their
+//! defaults, and the construction of a resolved [`Op`] with input channels
+//! inferred from the incoming tensor.
+
+use crate::value::{did_you_mean, Errors, Value};
+use netspec_model::{Activation, BatchNorm2d, Conv2d, Linear, Op, Pool2d};
+use proc_macro2::Span;
+use std::collections::HashMap;
+use syn::Ident;
+
+/// A layer's name and its arguments in positional order.
+struct LayerDef {
+    name: &'static str,
+    params: &'static [&'static str],
+    required: usize,
+}
+
+const ACT: &[&str] = &["inplace"];
+
+const CATALOGUE: &[LayerDef] = &[
+    LayerDef {
+        name: "Conv2d",
+        params: &["out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"],
+        required: 2,
+    },
+    LayerDef { name: "Linear", params: &["out_features", "bias"], required: 1 },
+    LayerDef {
+        name: "BatchNorm2d",
+        params: &["num_features", "eps", "momentum", "affine", "track_running_stats"],
+        required: 0,
+    },
+    LayerDef { name: "ReLU", params: ACT, required: 0 },
+    LayerDef { name: "ReLU6", params: ACT, required: 0 },
+    LayerDef { name: "LeakyReLU", params: &["negative_slope", "inplace"], required: 0 },
+    LayerDef { name: "Sigmoid", params: &[], required: 0 },
+    LayerDef { name: "Tanh", params: &[], required: 0 },
+    LayerDef { name: "SiLU", params: ACT, required: 0 },
+    LayerDef { name: "Hardsigmoid", params: ACT, required: 0 },
+    LayerDef { name: "Hardswish", params: ACT, required: 0 },
+    LayerDef { name: "GELU", params: &["approximate"], required: 0 },
+    LayerDef {
+        name: "MaxPool2d",
+        params: &["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"],
+        required: 1,
+    },
+    LayerDef {
+        name: "AvgPool2d",
+        params: &["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"],
+        required: 1,
+    },
+    LayerDef { name: "AdaptiveAvgPool2d", params: &["output_size"], required: 1 },
+    LayerDef { name: "Flatten", params: &["start_dim", "end_dim"], required: 0 },
+    LayerDef { name: "Dropout", params: &["p", "inplace"], required: 0 },
+    LayerDef { name: "Identity", params: &[], required: 0 },
+    LayerDef { name: "Softmax", params: &["dim"], required: 0 },
+    LayerDef { name: "ChannelShuffle", params: &["groups"], required: 1 },
+];
+
+/// Other spellings accepted for a layer.
+const ALIASES: &[(&str, &str)] = &[("HardSigmoid", "Hardsigmoid"), ("HardSwish", "Hardswish")];
+
+/// Every layer name, for suggestions.
+pub fn layer_names() -> impl Iterator<Item = &'static str> {
+    CATALOGUE.iter().map(|d| d.name).chain(ALIASES.iter().map(|a| a.0))
+}
+
+fn lookup(name: &str) -> Option<&'static LayerDef> {
+    let name = ALIASES.iter().find(|a| a.0 == name).map_or(name, |a| a.1);
+    CATALOGUE.iter().find(|d| d.name == name)
+}
+
+/// Whether `name` is a layer of the catalogue.
+pub fn is_layer(name: &str) -> bool {
+    lookup(name).is_some()
+}
+
+/// An evaluated call argument.
+pub struct ArgVal {
+    /// Keyword, if given as `name = value`.
+    pub name: Option<Ident>,
+    /// Value.
+    pub value: Value,
+    /// Span of the value expression.
+    pub span: Span,
+}
+
+/// Arguments bound to parameter names.
+pub struct Bound {
+    layer: &'static str,
+    args: HashMap<&'static str, (Value, Span)>,
+    span: Span,
+}
+
+/// Binds `args` to the parameters of `def`, reporting unknown, duplicate,
+/// surplus and missing arguments. `None` when any of these failed.
+pub fn bind(
+    kind: &'static str,
+    params: &'static [&'static str],
+    required: usize,
+    args: Vec<ArgVal>,
+    span: Span,
+    errors: &mut Errors,
+    what: &str,
+) -> Option<HashMap<&'static str, (Value, Span)>> {
+    let before = errors.len();
+    let mut bound: HashMap<&'static str, (Value, Span)> = HashMap::new();
+    let mut positional = 0usize;
+    let mut seen_keyword = false;
+    for arg in args {
+        let slot = match &arg.name {
+            None => {
+                if seen_keyword {
+                    errors.push(arg.span, "positional argument after a keyword argument");
+                    continue;
+                }
+                let Some(p) = params.get(positional) else {
+                    errors.push(
+                        arg.span,
+                        format!(
+                            "{what} `{kind}` takes at most {} argument{}, found a surplus one",
+                            params.len(),
+                            if params.len() == 1 { "" } else { "s" }
+                        ),
+                    );
+                    positional += 1;
+                    continue;
+                };
+                positional += 1;
+                *p
+            }
+            Some(name) => {
+                seen_keyword = true;
+                let key = name.to_string();
+                match params.iter().find(|p| **p == key) {
+                    Some(p) => *p,
+                    None => {
+                        let expected = if params.is_empty() {
+                            "it takes no arguments".to_string()
+                        } else {
+                            format!("expected one of: {}", params.join(", "))
+                        };
+                        errors.push(
+                            name.span(),
+                            format!(
+                                "unknown argument `{key}` of {what} `{kind}`{}; {expected}",
+                                did_you_mean(&key, params.iter().copied())
+                            ),
+                        );
+                        continue;
+                    }
+                }
+            }
+        };
+        if bound.contains_key(slot) {
+            let at = arg.name.as_ref().map_or(arg.span, Ident::span);
+            errors.push(at, format!("argument `{slot}` of `{kind}` is given twice"));
+            continue;
+        }
+        bound.insert(slot, (arg.value, arg.span));
+    }
+    for p in params.iter().take(required) {
+        if !bound.contains_key(p) {
+            errors.push(span, format!("{what} `{kind}` is missing its argument `{p}`"));
+        }
+    }
+    (errors.len() == before).then_some(bound)
+}
+
+impl Bound {
+    /// The span of argument `name`, or of the layer when it was not given.
+    pub fn span_of(&self, name: &str) -> Span {
+        self.args.get(name).map_or(self.span, |a| a.1)
+    }
+
+    fn get(&self, name: &str) -> Option<&(Value, Span)> {
+        self.args.get(name)
+    }
+
+    /// A non-negative (`min` 0) or positive (`min` 1) integer.
+    fn int(&self, name: &str, default: usize, min: i64, errors: &mut Errors) -> Option<usize> {
+        match self.get(name) {
+            None => Some(default),
+            Some((v, span)) => to_usize(v, *span, name, min, errors),
+        }
+    }
+
+    /// An integer or a pair `(h, w)`.
+    fn pair(&self, name: &str, default: [usize; 2], min: i64, errors: &mut Errors) -> Option<[usize; 2]> {
+        match self.get(name) {
+            None => Some(default),
+            Some((Value::Tuple(items), span)) => {
+                if items.len() != 2 {
+                    errors.push(*span, format!("`{name}` takes one integer or a pair (h, w), found a tuple of {}", items.len()));
+                    return None;
+                }
+                let h = to_usize(&items[0], *span, name, min, errors)?;
+                let w = to_usize(&items[1], *span, name, min, errors)?;
+                Some([h, w])
+            }
+            Some((v, span)) => to_usize(v, *span, name, min, errors).map(|x| [x, x]),
+        }
+    }
+
+    fn boolean(&self, name: &str, default: bool, errors: &mut Errors) -> Option<bool> {
+        match self.get(name) {
+            None => Some(default),
+            Some((Value::Bool(b), _)) => Some(*b),
+            Some((Value::Poison, _)) => None,
+            Some((v, span)) => {
+                errors.push(*span, format!("`{name}` must be a boolean, found {}", v.describe()));
+                None
+            }
+        }
+    }
+
+    fn float(&self, name: &str, default: f64, errors: &mut Errors) -> Option<f64> {
+        match self.get(name) {
+            None => Some(default),
+            Some((Value::Float(f), _)) => Some(*f),
+            Some((Value::Int(i), _)) => Some(*i as f64),
+            Some((Value::Poison, _)) => None,
+            Some((v, span)) => {
+                errors.push(*span, format!("`{name}` must be a number, found {}", v.describe()));
+                None
+            }
+        }
+    }
+
+    /// Rejects a value other than the only one supported.
+    fn only(&self, name: &str, supported: &Value, note: &str, errors: &mut Errors) -> Option<()> {
+        match self.get(name) {
+            Some((Value::Poison, _)) => None,
+            Some((v, span)) if v != supported => {
+                errors.push(*span, format!("`{}` only supports {name} = {note}, found {}", self.layer, v.describe()));
+                None
+            }
+            _ => Some(()),
+        }
+    }
+}
+
+/// Converts a value to a size, with `min` 0 or 1.
+pub fn to_usize(v: &Value, span: Span, name: &str, min: i64, errors: &mut Errors) -> Option<usize> {
+    match v {
+        Value::Int(i) if *i >= min => usize::try_from(*i).ok().or_else(|| {
+            errors.push(span, format!("`{name}` = {i} is too large"));
+            None
+        }),
+        Value::Int(i) => {
+            let want = if min > 0 { "positive" } else { "non-negative" };
+            errors.push(span, format!("`{name}` must be {want}, found {i}"));
+            None
+        }
+        Value::Poison => None,
+        other => {
+            errors.push(span, format!("`{name}` must be an integer, found {}", other.describe()));
+            None
+        }
+    }
+}
+
+/// Resolves a layer call into an operation for an input of shape `input`.
+/// Returns the op and the bound arguments (for spans), or `None` after
+/// reporting why.
+pub fn build(name: &Ident, args: Vec<ArgVal>, span: Span, input: &[usize], errors: &mut Errors) -> Option<(Op, Bound)> {
+    let key = name.to_string();
+    let def = lookup(&key)?;
+    let args = bind(def.name, def.params, def.required, args, span, errors, "layer")?;
+    let b = Bound { layer: def.name, args, span };
+    let channels = input.first().copied().unwrap_or(0);
+    let before = errors.len();
+    let op = match def.name {
+        "Conv2d" => {
+            let out_channels = b.int("out_channels", 1, 1, errors);
+            let kernel = b.pair("kernel_size", [1, 1], 1, errors);
+            let stride = b.pair("stride", [1, 1], 1, errors);
+            let dilation = b.pair("dilation", [1, 1], 1, errors);
+            let groups = b.int("groups", 1, 1, errors);
+            let bias = b.boolean("bias", true, errors);
+            b.only("padding_mode", &Value::Str("zeros".into()), "\"zeros\"", errors);
+            let padding = match b.get("padding") {
+                Some((Value::Str(s), sp)) => match (s.as_str(), kernel, dilation, stride) {
+                    ("valid", ..) => Some([[0, 0], [0, 0]]),
+                    ("same", Some(k), Some(d), Some(st)) => {
+                        if st != [1, 1] {
+                            errors.push(*sp, "padding = \"same\" needs stride 1, as in PyTorch");
+                            None
+                        } else {
+                            let total = |a: usize| d[a] * (k[a] - 1);
+                            Some([0, 1].map(|a| [total(a) / 2, total(a) - total(a) / 2]))
+                        }
+                    }
+                    ("same", ..) => None,
+                    (other, ..) => {
+                        errors.push(*sp, format!("`padding` must be an integer, a pair, \"same\" or \"valid\", found {other:?}"));
+                        None
+                    }
+                },
+                _ => b.pair("padding", [0, 0], 0, errors).map(|p| [[p[0], p[0]], [p[1], p[1]]]),
+            };
+            Op::Conv2d(Conv2d {
+                in_channels: channels,
+                out_channels: out_channels?,
+                kernel: kernel?,
+                stride: stride?,
+                padding: padding?,
+                dilation: dilation?,
+                groups: groups?,
+                bias: bias?,
+            })
+        }
+        "Linear" => Op::Linear(Linear {
+            in_features: channels,
+            out_features: b.int("out_features", 1, 1, errors)?,
+            bias: b.boolean("bias", true, errors)?,
+        }),
+        "BatchNorm2d" => {
+            b.float("momentum", 0.1, errors);
+            b.only("affine", &Value::Bool(true), "true", errors);
+            b.only("track_running_stats", &Value::Bool(true), "true", errors);
+            let eps = b.float("eps", 1e-5, errors)?;
+            if eps <= 0.0 {
+                errors.push(b.span_of("eps"), format!("`eps` must be positive, found {eps}"));
+            }
+            Op::BatchNorm2d(BatchNorm2d { channels: b.int("num_features", channels, 1, errors)?, eps })
+        }
+        "ReLU" | "ReLU6" | "Sigmoid" | "Tanh" | "SiLU" | "Hardsigmoid" | "Hardswish" => {
+            b.boolean("inplace", false, errors)?;
+            Op::Activation(match def.name {
+                "ReLU" => Activation::ReLU,
+                "ReLU6" => Activation::ReLU6,
+                "Sigmoid" => Activation::Sigmoid,
+                "Tanh" => Activation::Tanh,
+                "SiLU" => Activation::SiLU,
+                "Hardsigmoid" => Activation::HardSigmoid,
+                _ => Activation::HardSwish,
+            })
+        }
+        "LeakyReLU" => {
+            b.boolean("inplace", false, errors)?;
+            Op::Activation(Activation::LeakyReLU { slope: b.float("negative_slope", 0.01, errors)? })
+        }
+        "GELU" => {
+            let tanh = match b.get("approximate") {
+                None => false,
+                Some((Value::Str(s), _)) if s == "none" => false,
+                Some((Value::Str(s), _)) if s == "tanh" => true,
+                Some((Value::Poison, _)) => return None,
+                Some((v, sp)) => {
+                    errors.push(*sp, format!("`approximate` must be \"none\" or \"tanh\", found {}", v.describe()));
+                    return None;
+                }
+            };
+            Op::Activation(Activation::GELU { tanh })
+        }
+        "MaxPool2d" | "AvgPool2d" => {
+            let kernel = b.pair("kernel_size", [1, 1], 1, errors)?;
+            let pool = Pool2d {
+                kernel,
+                stride: b.pair("stride", kernel, 1, errors)?,
+                padding: b.pair("padding", [0, 0], 0, errors)?,
+                dilation: b.pair("dilation", [1, 1], 1, errors)?,
+                ceil_mode: b.boolean("ceil_mode", false, errors)?,
+                count_include_pad: b.boolean("count_include_pad", true, errors)?,
+            };
+            b.only("return_indices", &Value::Bool(false), "false", errors);
+            if let Some((_, sp)) = b.get("divisor_override") {
+                errors.push(*sp, "`AvgPool2d` does not support divisor_override");
+            }
+            if def.name == "MaxPool2d" {
+                Op::MaxPool2d(pool)
+            } else {
+                Op::AvgPool2d(pool)
+            }
+        }
+        "AdaptiveAvgPool2d" => Op::AdaptiveAvgPool2d { output: b.pair("output_size", [1, 1], 1, errors)? },
+        "Flatten" => {
+            b.only("start_dim", &Value::Int(1), "1", errors);
+            b.only("end_dim", &Value::Int(-1), "-1", errors);
+            Op::Flatten
+        }
+        "Dropout" => {
+            let p = b.float("p", 0.5, errors)?;
+            if !(0.0..=1.0).contains(&p) {
+                errors.push(b.span_of("p"), format!("dropout probability must be between 0 and 1, found {p}"));
+            }
+            Op::Dropout { p }
+        }
+        "Identity" => Op::Identity,
+        "Softmax" => {
+            let ok = match b.get("dim") {
+                None => true,
+                Some((Value::Int(1), _)) => true,
+                Some((Value::Int(-1), _)) => input.len() == 1,
+                Some((Value::Poison, _)) => return None,
+                Some(_) => false,
+            };
+            if !ok {
+                errors.push(b.span_of("dim"), "`Softmax` is supported over the channel dimension only (dim = 1)");
+            }
+            Op::Softmax
+        }
+        "ChannelShuffle" => Op::ChannelShuffle { groups: b.int("groups", 1, 1, errors)? },
+        _ => return None,
+    };
+    (errors.len() == before).then_some((op, b))
+}

@@ -1,0 +1,153 @@
+//! Elementwise activations and softmax.
+
+use crate::error::{kernel, Error};
+use crate::tensor::Tensor;
+use netspec_model::Activation;
+
+/// `sqrt(2 / π)`, for the tanh approximation of GELU.
+const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+
+/// Applies `act` to every element of `x` in place (any shape).
+///
+/// Formulas as in PyTorch: ReLU `max(x, 0)`, ReLU6 `min(max(x, 0), 6)`,
+/// LeakyReLU `x < 0 ? slope·x : x`, Sigmoid `1 / (1 + e^-x)`, Tanh, SiLU
+/// `x·sigmoid(x)`, Hardsigmoid `relu6(x + 3) / 6`, Hardswish `x·relu6(x + 3) / 6`,
+/// GELU `x·Φ(x) = x/2·(1 + erf(x/√2))` or, approximated,
+/// `x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+pub fn activation_in_place(x: &mut Tensor, act: Activation) {
+    let d = x.data_mut();
+    match act {
+        Activation::ReLU => d.iter_mut().for_each(|v| *v = v.max(0.0)),
+        Activation::ReLU6 => d.iter_mut().for_each(|v| *v = v.clamp(0.0, 6.0)),
+        Activation::LeakyReLU { slope } => {
+            let s = slope as f32;
+            d.iter_mut()
+                .for_each(|v| *v = if *v < 0.0 { *v * s } else { *v });
+        }
+        Activation::Sigmoid => d.iter_mut().for_each(|v| *v = sigmoid(*v)),
+        Activation::Tanh => d.iter_mut().for_each(|v| *v = v.tanh()),
+        Activation::SiLU => d.iter_mut().for_each(|v| *v *= sigmoid(*v)),
+        Activation::HardSigmoid => d
+            .iter_mut()
+            .for_each(|v| *v = (*v + 3.0).clamp(0.0, 6.0) / 6.0),
+        Activation::HardSwish => d
+            .iter_mut()
+            .for_each(|v| *v = *v * (*v + 3.0).clamp(0.0, 6.0) / 6.0),
+        Activation::GELU { tanh: false } => d.iter_mut().for_each(|v| {
+            *v = 0.5 * *v * (1.0 + libm::erff(*v * std::f32::consts::FRAC_1_SQRT_2));
+        }),
+        Activation::GELU { tanh: true } => d.iter_mut().for_each(|v| {
+            let x = *v;
+            *v = 0.5 * x * (1.0 + (SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x)).tanh());
+        }),
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Softmax over dimension 1 in place: for `x` of shape `[N, C, ...]`, every
+/// `(n, ..)` slice along `C` becomes `exp(x - max) / Σ exp(x - max)`.
+pub fn softmax_in_place(x: &mut Tensor) -> Result<(), Error> {
+    let shape = x.shape().to_vec();
+    let [n, c, rest @ ..] = shape.as_slice() else {
+        return kernel(
+            "Softmax",
+            format!(
+                "expects a tensor of rank 2 or more, found rank {}",
+                shape.len()
+            ),
+        );
+    };
+    let (n, c) = (*n, *c);
+    let inner: usize = rest.iter().product();
+    if n * c * inner == 0 {
+        return Ok(());
+    }
+    for sample in x.data_mut().chunks_exact_mut(c * inner) {
+        for i in 0..inner {
+            let mut max = f32::NEG_INFINITY;
+            for ch in 0..c {
+                max = max.max(sample[ch * inner + i]);
+            }
+            let mut sum = 0.0f32;
+            for ch in 0..c {
+                let e = (sample[ch * inner + i] - max).exp();
+                sample[ch * inner + i] = e;
+                sum += e;
+            }
+            for ch in 0..c {
+                sample[ch * inner + i] /= sum;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(act: Activation, xs: &[f32]) -> Vec<f32> {
+        let mut t = Tensor::new(&[xs.len()], xs.to_vec()).unwrap();
+        activation_in_place(&mut t, act);
+        t.into_data()
+    }
+
+    fn close(a: &[f32], b: &[f32]) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-6, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn piecewise_linear() {
+        let xs = [-4.0, -1.0, 0.0, 2.0, 7.0];
+        close(&apply(Activation::ReLU, &xs), &[0.0, 0.0, 0.0, 2.0, 7.0]);
+        close(&apply(Activation::ReLU6, &xs), &[0.0, 0.0, 0.0, 2.0, 6.0]);
+        close(
+            &apply(Activation::LeakyReLU { slope: 0.1 }, &xs),
+            &[-0.4, -0.1, 0.0, 2.0, 7.0],
+        );
+        // Hardsigmoid: relu6(x + 3) / 6 -> [0, 2/6, 0.5, 5/6, 1].
+        close(
+            &apply(Activation::HardSigmoid, &xs),
+            &[0.0, 1.0 / 3.0, 0.5, 5.0 / 6.0, 1.0],
+        );
+        // Hardswish: x * that -> [0, -1/3, 0, 5/3, 7].
+        close(
+            &apply(Activation::HardSwish, &xs),
+            &[0.0, -1.0 / 3.0, 0.0, 10.0 / 6.0, 7.0],
+        );
+    }
+
+    #[test]
+    fn smooth() {
+        // PyTorch: sigmoid(1) = 0.7310586, tanh(1) = 0.7615942, silu(1) = 0.7310586,
+        // silu(-2) = -0.2384058, gelu(1) = 0.8413447, gelu(-1) = -0.1586553,
+        // gelu(1, approximate='tanh') = 0.8411920.
+        close(&apply(Activation::Sigmoid, &[0.0, 1.0]), &[0.5, 0.731_058_6]);
+        close(&apply(Activation::Tanh, &[1.0]), &[0.761_594_2]);
+        close(&apply(Activation::SiLU, &[1.0, -2.0]), &[0.731_058_6, -0.238_405_8]);
+        close(
+            &apply(Activation::GELU { tanh: false }, &[1.0, -1.0, 0.0]),
+            &[0.841_344_7, -0.158_655_3, 0.0],
+        );
+        close(&apply(Activation::GELU { tanh: true }, &[1.0]), &[0.841_192]);
+    }
+
+    #[test]
+    fn softmax_over_channels() {
+        // [1, 2, 1, 2]: channel pairs (0, ln 3) and (5, 5) per position:
+        // softmax(0, ln 3) = (0.25, 0.75); softmax(5, 5) = (0.5, 0.5).
+        let l3 = 3.0f32.ln();
+        let mut t = Tensor::new(&[1, 2, 1, 2], vec![0.0, 5.0, l3, 5.0]).unwrap();
+        softmax_in_place(&mut t).unwrap();
+        close(t.data(), &[0.25, 0.5, 0.75, 0.5]);
+        // [2, 3] logits: large values must not overflow.
+        let mut t = Tensor::new(&[2, 3], vec![1000.0, 1000.0, 1000.0, 0.0, 0.0, 0.0]).unwrap();
+        softmax_in_place(&mut t).unwrap();
+        close(t.data(), &[1.0 / 3.0; 6]);
+    }
+}

@@ -1,0 +1,371 @@
+//! 2-D convolution: standard, grouped, depthwise, dilated, asymmetric padding.
+//!
+//! Two strategies, both exact up to float rounding:
+//! - groups with four or more output channels run as a matrix product
+//!   `out[c_out_g, oh·ow] = weight[c_out_g, c_in_g·k_h·k_w] × im2col[c_in_g·k_h·k_w, oh·ow]`,
+//!   where the im2col matrix is never built whole: blocks of it are packed into
+//!   column panels of [`NR`] and consumed by a register-tiled micro-kernel
+//!   ([`MR`] × [`NR`] accumulators). A 1x1 stride-1 unpadded convolution packs by
+//!   plain copies.
+//! - groups with fewer output channels (depthwise) run directly: for each output
+//!   row and kernel tap, one contiguous row of outputs accumulates `w · input row`.
+
+use super::{check_len, nchw};
+use crate::error::{kernel, Error};
+use crate::tensor::Tensor;
+use netspec_model::Conv2d;
+
+/// Rows of the register tile (output channels computed together).
+pub const MR: usize = 4;
+/// Columns of the register tile (output pixels computed together).
+pub const NR: usize = 16;
+/// Depth of a packed block (reduction elements kept in cache).
+const KC: usize = 256;
+/// Output pixels per packed block (a multiple of [`NR`]).
+const NC: usize = 256;
+
+/// Geometry of one convolution, resolved for a given input.
+#[derive(Clone, Copy, Debug)]
+struct Geom {
+    cin_g: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    dh: usize,
+    dw: usize,
+    pt: usize,
+    pl: usize,
+    oh: usize,
+    ow: usize,
+}
+
+/// Output length of one axis, or an error naming the axis.
+fn out_len(
+    axis: &str,
+    len: usize,
+    pad: [usize; 2],
+    k: usize,
+    s: usize,
+    d: usize,
+) -> Result<usize, Error> {
+    if k == 0 || s == 0 || d == 0 {
+        return kernel(
+            "Conv2d",
+            format!("kernel, stride and dilation must be positive along the {axis}, found kernel {k}, stride {s}, dilation {d}"),
+        );
+    }
+    let extent = d * (k - 1) + 1;
+    let padded = len + pad[0] + pad[1];
+    if extent > padded {
+        return kernel(
+            "Conv2d",
+            format!(
+                "kernel extent {extent} along the {axis} is larger than the padded input {padded}"
+            ),
+        );
+    }
+    Ok((padded - extent) / s + 1)
+}
+
+/// Range of output positions `o` in `0..out` for which `o * stride + off` lies in `0..len`.
+fn valid_range(out: usize, len: usize, stride: usize, off: isize) -> (usize, usize) {
+    let s = stride as isize;
+    let lo = if off >= 0 { 0 } else { (-off + s - 1) / s };
+    let last = len as isize - 1 - off;
+    let hi = if last < 0 { 0 } else { (last / s + 1).min(out as isize) };
+    let lo = lo.min(out as isize);
+    (lo as usize, hi.max(lo) as usize)
+}
+
+/// Convolution of `x` (`[N, C_in, H, W]`) with `weight`
+/// (`[C_out, C_in / groups, k_h, k_w]`, row-major) and optional `bias`
+/// (`[C_out]`), returning `[N, C_out, H_out, W_out]` with
+/// `H_out = (H + pad_top + pad_bottom - d_h·(k_h - 1) - 1) / s_h + 1` (and so for `W`).
+///
+/// Padding positions read as zero, as in PyTorch.
+pub fn conv2d(
+    x: &Tensor,
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    c: &Conv2d,
+) -> Result<Tensor, Error> {
+    let [n, cin, h, w] = nchw("Conv2d", x)?;
+    if cin != c.in_channels {
+        return kernel(
+            "Conv2d",
+            format!("expects {} input channels, found {cin}", c.in_channels),
+        );
+    }
+    let groups = c.groups;
+    if groups == 0 || cin % groups != 0 || c.out_channels % groups != 0 {
+        return kernel(
+            "Conv2d",
+            format!(
+                "groups = {groups} must divide both {cin} input and {} output channels",
+                c.out_channels
+            ),
+        );
+    }
+    let cout = c.out_channels;
+    let [kh, kw] = c.kernel;
+    let cin_g = cin / groups;
+    let cout_g = cout / groups;
+    check_len("Conv2d", "weight", weight, &[cout, cin_g, kh, kw])?;
+    if let Some(b) = bias {
+        check_len("Conv2d", "bias", b, &[cout])?;
+    }
+    let oh = out_len("height", h, c.padding[0], kh, c.stride[0], c.dilation[0])?;
+    let ow = out_len("width", w, c.padding[1], kw, c.stride[1], c.dilation[1])?;
+    let g = Geom {
+        cin_g,
+        h,
+        w,
+        kh,
+        kw,
+        sh: c.stride[0],
+        sw: c.stride[1],
+        dh: c.dilation[0],
+        dw: c.dilation[1],
+        pt: c.padding[0][0],
+        pl: c.padding[1][0],
+        oh,
+        ow,
+    };
+    let plane = oh * ow;
+    let mut out = vec![0.0f32; n * cout * plane];
+    if let Some(b) = bias {
+        for (o, &bv) in out.chunks_exact_mut(plane.max(1)).zip(b.iter().cycle()) {
+            o.fill(bv);
+        }
+    }
+    if plane == 0 || n == 0 || cout == 0 {
+        return Ok(Tensor::from_parts(vec![n, cout, oh, ow], out));
+    }
+    let in_group = cin_g * h * w;
+    let w_group = cout_g * cin_g * kh * kw;
+    if cout_g < MR {
+        let ranges: Vec<(usize, usize, isize)> = (0..kw)
+            .map(|kx| {
+                let off = (kx * g.dw) as isize - g.pl as isize;
+                let (lo, hi) = valid_range(ow, w, g.sw, off);
+                (lo, hi, off)
+            })
+            .collect();
+        for (b, (xs, os)) in x
+            .data()
+            .chunks_exact(cin * h * w)
+            .zip(out.chunks_exact_mut(cout * plane))
+            .enumerate()
+        {
+            let _ = b;
+            for gi in 0..groups {
+                let xg = &xs[gi * in_group..(gi + 1) * in_group];
+                let wg = &weight[gi * w_group..(gi + 1) * w_group];
+                let og = &mut os[gi * cout_g * plane..(gi + 1) * cout_g * plane];
+                direct(xg, wg, og, cout_g, &g, &ranges);
+            }
+        }
+    } else {
+        let k = cin_g * kh * kw;
+        let mut packed = vec![0.0f32; KC * NC];
+        let one_by_one =
+            kh == 1 && kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && oh == h && ow == w;
+        for (xs, os) in x
+            .data()
+            .chunks_exact(cin * h * w)
+            .zip(out.chunks_exact_mut(cout * plane))
+        {
+            for gi in 0..groups {
+                let xg = &xs[gi * in_group..(gi + 1) * in_group];
+                let wg = &weight[gi * w_group..(gi + 1) * w_group];
+                let og = &mut os[gi * cout_g * plane..(gi + 1) * cout_g * plane];
+                for jc in (0..plane).step_by(NC) {
+                    let nc = NC.min(plane - jc);
+                    for pc in (0..k).step_by(KC) {
+                        let kc = KC.min(k - pc);
+                        let block = &mut packed[..kc * nc.div_ceil(NR) * NR];
+                        if one_by_one {
+                            pack_plain(block, xg, plane, jc, nc, pc, kc);
+                        } else {
+                            pack_im2col(block, xg, &g, jc, nc, pc, kc);
+                        }
+                        gemm_block(wg, k, pc, kc, block, og, plane, jc, nc, cout_g);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Tensor::from_parts(vec![n, cout, oh, ow], out))
+}
+
+/// Direct convolution of one group: `xg` is `[cin_g, H, W]`, `wg` is
+/// `[cout_g, cin_g, k_h, k_w]`, `og` is `[cout_g, oh, ow]` (already holding the bias).
+fn direct(
+    xg: &[f32],
+    wg: &[f32],
+    og: &mut [f32],
+    cout_g: usize,
+    g: &Geom,
+    ranges: &[(usize, usize, isize)],
+) {
+    let plane_in = g.h * g.w;
+    let plane = g.oh * g.ow;
+    let taps = g.kh * g.kw;
+    for oc in 0..cout_g {
+        let op = &mut og[oc * plane..(oc + 1) * plane];
+        for ic in 0..g.cin_g {
+            let xp = &xg[ic * plane_in..(ic + 1) * plane_in];
+            let wk = &wg[(oc * g.cin_g + ic) * taps..(oc * g.cin_g + ic + 1) * taps];
+            for (oy, orow) in op.chunks_exact_mut(g.ow).enumerate() {
+                for ky in 0..g.kh {
+                    let iy = (oy * g.sh + ky * g.dh) as isize - g.pt as isize;
+                    if iy < 0 || iy >= g.h as isize {
+                        continue;
+                    }
+                    let xrow = &xp[iy as usize * g.w..(iy as usize + 1) * g.w];
+                    for (kx, &(lo, hi, off)) in ranges.iter().enumerate() {
+                        if lo >= hi {
+                            continue;
+                        }
+                        let wv = wk[ky * g.kw + kx];
+                        let start = (lo as isize * g.sw as isize + off) as usize;
+                        let dst = &mut orow[lo..hi];
+                        if g.sw == 1 {
+                            super::axpy(dst, wv, &xrow[start..start + (hi - lo)]);
+                        } else {
+                            for (o, &v) in dst.iter_mut().zip(xrow[start..].iter().step_by(g.sw)) {
+                                *o += wv * v;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows `pc..pc + kc` and columns `jc..jc + nc` of a plain `[K, P]`
+/// matrix (`xg`, row length `p`) into column panels `[panel][kc][NR]`, zero-padding
+/// the last panel.
+fn pack_plain(block: &mut [f32], xg: &[f32], p: usize, jc: usize, nc: usize, pc: usize, kc: usize) {
+    for (pi, panel) in block.chunks_exact_mut(kc * NR).enumerate() {
+        let j0 = jc + pi * NR;
+        let cols = NR.min(jc + nc - j0);
+        for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
+            let src = &xg[(pc + kk) * p + j0..(pc + kk) * p + j0 + cols];
+            dst[..cols].copy_from_slice(src);
+            dst[cols..].fill(0.0);
+        }
+    }
+}
+
+/// Packs a block of the implicit im2col matrix of one group: row
+/// `k = (ic·k_h + ky)·k_w + kx`, column `j = oy·ow + ox`, value
+/// `x[ic, oy·s_h + ky·d_h - pad_top, ox·s_w + kx·d_w - pad_left]` or 0 outside.
+fn pack_im2col(block: &mut [f32], xg: &[f32], g: &Geom, jc: usize, nc: usize, pc: usize, kc: usize) {
+    let taps = g.kh * g.kw;
+    let plane_in = g.h * g.w;
+    let panels = nc.div_ceil(NR);
+    for kk in 0..kc {
+        let kidx = pc + kk;
+        let ic = kidx / taps;
+        let ky = (kidx % taps) / g.kw;
+        let kx = kidx % g.kw;
+        let xp = &xg[ic * plane_in..(ic + 1) * plane_in];
+        let off_y = (ky * g.dh) as isize - g.pt as isize;
+        let off_x = (kx * g.dw) as isize - g.pl as isize;
+        let mut oy = jc / g.ow;
+        let mut ox = jc % g.ow;
+        for pi in 0..panels {
+            let dst = &mut block[pi * kc * NR + kk * NR..pi * kc * NR + kk * NR + NR];
+            for (l, d) in dst.iter_mut().enumerate() {
+                *d = if pi * NR + l < nc {
+                    let iy = (oy * g.sh) as isize + off_y;
+                    let ix = (ox * g.sw) as isize + off_x;
+                    if iy >= 0 && (iy as usize) < g.h && ix >= 0 && (ix as usize) < g.w {
+                        xp[iy as usize * g.w + ix as usize]
+                    } else {
+                        0.0
+                    }
+                } else {
+                    0.0
+                };
+                ox += 1;
+                if ox == g.ow {
+                    ox = 0;
+                    oy += 1;
+                }
+            }
+        }
+    }
+}
+
+/// `out[m, jc..jc+nc] += a[m, pc..pc+kc] · packed` for every row `m` of `a`
+/// (`rows × k`, row-major), where `packed` holds the `kc × nc` block in panels.
+#[allow(clippy::too_many_arguments)]
+fn gemm_block(
+    a: &[f32],
+    k: usize,
+    pc: usize,
+    kc: usize,
+    packed: &[f32],
+    out: &mut [f32],
+    ldc: usize,
+    jc: usize,
+    nc: usize,
+    rows: usize,
+) {
+    let mut m = 0;
+    while m < rows {
+        let r = if rows - m >= MR { MR } else { 1 };
+        let a_tile = &a[m * k + pc..];
+        for (pi, panel) in packed.chunks_exact(kc * NR).enumerate() {
+            let j0 = jc + pi * NR;
+            let cols = NR.min(jc + nc - j0);
+            let c_tile = &mut out[m * ldc + j0..];
+            if r == MR {
+                micro::<MR>(kc, a_tile, k, panel, c_tile, ldc, cols);
+            } else {
+                micro::<1>(kc, a_tile, k, panel, c_tile, ldc, cols);
+            }
+        }
+        m += r;
+    }
+}
+
+/// The register tile: `c[r, 0..cols] += Σ_k a[r, k] · b[k, 0..NR]` for `r < R`.
+/// `a` rows are `lda` apart, `c` rows `ldc` apart, `b` is one packed panel `[kc][NR]`.
+#[inline(always)]
+fn micro<const R: usize>(
+    kc: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+    cols: usize,
+) {
+    let mut acc = [[0.0f32; NR]; R];
+    let rows: [&[f32]; R] = core::array::from_fn(|r| &a[r * lda..r * lda + kc]);
+    for (kk, bk) in b.chunks_exact(NR).take(kc).enumerate() {
+        let bk: &[f32; NR] = match bk.try_into() {
+            Ok(v) => v,
+            Err(_) => return,
+        };
+        for r in 0..R {
+            let av = rows[r][kk];
+            for j in 0..NR {
+                acc[r][j] += av * bk[j];
+            }
+        }
+    }
+    for (r, acc_r) in acc.iter().enumerate() {
+        let crow = &mut c[r * ldc..r * ldc + cols];
+        for (o, &v) in crow.iter_mut().zip(acc_r) {
+            *o += v;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Naive but careful CPU kernels, one module per family.
+//!
+//! Every kernel takes batched tensors (`[N, C, H, W]` feature maps, `[N, F]`
+//! vectors) and weights in PyTorch layout, allocates its output once, and
+//! returns [`Error::Kernel`] (never panics) when shapes do not fit. Inner loops
+//! run over contiguous memory so that they auto-vectorise.
+
+pub mod activation;
+pub mod conv;
+pub mod elementwise;
+pub mod linear;
+pub mod norm;
+pub mod pool;
+
+use crate::error::{kernel, Error};
+use crate::tensor::Tensor;
+use netspec_model::shape::shape_str;
+
+/// Splits a `[N, C, H, W]` tensor's shape, or explains why it is not one.
+pub(crate) fn nchw(op: &'static str, x: &Tensor) -> Result<[usize; 4], Error> {
+    match *x.shape() {
+        [n, c, h, w] => Ok([n, c, h, w]),
+        _ => kernel(
+            op,
+            format!(
+                "expects a [N, C, H, W] tensor, found {}",
+                shape_str(x.shape())
+            ),
+        ),
+    }
+}
+
+/// Checks that a parameter slice has the length its shape requires.
+pub(crate) fn check_len(
+    op: &'static str,
+    what: &str,
+    data: &[f32],
+    shape: &[usize],
+) -> Result<(), Error> {
+    if netspec_model::shape::numel(shape) != Some(data.len()) {
+        return kernel(
+            op,
+            format!(
+                "{what} must have shape {} ({} values), found {} values",
+                shape_str(shape),
+                shape.iter().product::<usize>(),
+                data.len()
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// `out[i] += a * x[i]` over two slices of one length; vectorises.
+#[inline(always)]
+pub(crate) fn axpy(out: &mut [f32], a: f32, x: &[f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o += a * v;
+    }
+}
+
+/// Dot product with eight independent accumulators so that it vectorises
+/// (the order of additions differs from a sequential sum by rounding only).
+#[inline]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}

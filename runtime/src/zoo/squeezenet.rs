@@ -1,0 +1,28 @@
+//! SqueezeNet 1.0 (Iandola et al., 2016), as torchvision builds it.
+
+use crate::network;
+
+network! {
+    /// The fire module: a 1x1 squeeze, then 1x1 and 3x3 expansions concatenated.
+    block Fire(x, squeeze, expand1x1, expand3x3) {
+        let s = x -> squeeze: Conv2d(squeeze, 1) -> squeeze_activation: ReLU;
+        cat(
+            s -> expand1x1: Conv2d(expand1x1, 1) -> expand1x1_activation: ReLU,
+            s -> expand3x3: Conv2d(expand3x3, 3, padding = 1) -> expand3x3_activation: ReLU,
+        )
+    }
+
+    /// SqueezeNet 1.0 (Iandola et al., 2016), torchvision's `squeezenet1_0`.
+    pub struct SqueezeNet1_0(x: [3, 224, 224]) {
+        x -> features: [
+                Conv2d(96, 7, stride = 2), ReLU, MaxPool2d(3, stride = 2, ceil_mode = true),
+                Fire(16, 64, 64), Fire(16, 64, 64), Fire(32, 128, 128),
+                MaxPool2d(3, stride = 2, ceil_mode = true),
+                Fire(32, 128, 128), Fire(48, 192, 192), Fire(48, 192, 192), Fire(64, 256, 256),
+                MaxPool2d(3, stride = 2, ceil_mode = true),
+                Fire(64, 256, 256),
+            ]
+          -> classifier: [Dropout(0.5), Conv2d(1000, 1), ReLU, AdaptiveAvgPool2d(1)]
+          -> Flatten
+    }
+}
