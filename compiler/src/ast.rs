@@ -32,7 +32,10 @@
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
-use syn::{braced, bracketed, parenthesized, Attribute, Ident, LitBool, LitFloat, LitInt, LitStr, Token, Visibility};
+use syn::{
+    braced, bracketed, parenthesized, Attribute, Ident, LitBool, LitFloat, LitInt, LitStr, Token,
+    Visibility,
+};
 
 /// Keywords of the language that are not Rust keywords.
 #[allow(missing_docs)]
@@ -324,7 +327,10 @@ impl Parse for BlockDef {
         let content;
         parenthesized!(content in input);
         let first: Ident = content.parse().map_err(|e| {
-            syn::Error::new(e.span(), "expected the block's input tensor name first, as in `block Name(x, ...)`")
+            syn::Error::new(
+                e.span(),
+                "expected the block's input tensor name first, as in `block Name(x, ...)`",
+            )
         })?;
         let mut params = Vec::new();
         while !content.is_empty() {
@@ -342,7 +348,12 @@ impl Parse for BlockDef {
             params.push(Param { name, default });
         }
         let body = input.parse()?;
-        Ok(BlockDef { name, input: first, params, body })
+        Ok(BlockDef {
+            name,
+            input: first,
+            params,
+            body,
+        })
     }
 }
 
@@ -393,14 +404,20 @@ impl Parse for Body {
             content.parse::<Token![=]>()?;
             let value = content.parse()?;
             content.parse::<Token![;]>()?;
-            lets.push(Let { names, tuple, value });
+            lets.push(Let {
+                names,
+                tuple,
+                value,
+            });
         }
         if content.is_empty() {
             return Err(content.error("expected the body's result expression"));
         }
         let result = content.parse()?;
         if !content.is_empty() {
-            return Err(content.error("expected `}` after the result expression (only `let` statements end with `;`)"));
+            return Err(content.error(
+                "expected `}` after the result expression (only `let` statements end with `;`)",
+            ));
         }
         Ok(Body { lets, result })
     }
@@ -420,7 +437,10 @@ impl Parse for Expr {
             span = join(span, stage.spec.span());
             stages.push(stage);
         }
-        Ok(Expr { kind: ExprKind::Chain(Box::new(head), stages), span })
+        Ok(Expr {
+            kind: ExprKind::Chain(Box::new(head), stages),
+            span,
+        })
     }
 }
 
@@ -433,15 +453,29 @@ fn peek_binop(input: ParseStream) -> Option<(BinOp, u8)> {
         (input.peek(Token![!=]), BinOp::Ne, 3),
         (input.peek(Token![<=]), BinOp::Le, 3),
         (input.peek(Token![>=]), BinOp::Ge, 3),
-        (input.peek(Token![<]) && !input.peek(Token![<=]), BinOp::Lt, 3),
-        (input.peek(Token![>]) && !input.peek(Token![>=]), BinOp::Gt, 3),
+        (
+            input.peek(Token![<]) && !input.peek(Token![<=]),
+            BinOp::Lt,
+            3,
+        ),
+        (
+            input.peek(Token![>]) && !input.peek(Token![>=]),
+            BinOp::Gt,
+            3,
+        ),
         (input.peek(Token![+]), BinOp::Add, 4),
-        (input.peek(Token![-]) && !input.peek(Token![->]), BinOp::Sub, 4),
+        (
+            input.peek(Token![-]) && !input.peek(Token![->]),
+            BinOp::Sub,
+            4,
+        ),
         (input.peek(Token![*]), BinOp::Mul, 5),
         (input.peek(Token![/]), BinOp::Div, 5),
         (input.peek(Token![%]), BinOp::Rem, 5),
     ];
-    ops.into_iter().find(|(hit, _, _)| *hit).map(|(_, op, prec)| (op, prec))
+    ops.into_iter()
+        .find(|(hit, _, _)| *hit)
+        .map(|(_, op, prec)| (op, prec))
 }
 
 fn parse_binop_token(input: ParseStream, op: BinOp) -> syn::Result<()> {
@@ -473,7 +507,10 @@ fn parse_binary(input: ParseStream, min_prec: u8) -> syn::Result<Expr> {
         parse_binop_token(input, op)?;
         let rhs = parse_binary(input, prec + 1)?;
         let span = join(lhs.span, rhs.span);
-        lhs = Expr { kind: ExprKind::Binary(Box::new(lhs), op, Box::new(rhs)), span };
+        lhs = Expr {
+            kind: ExprKind::Binary(Box::new(lhs), op, Box::new(rhs)),
+            span,
+        };
     }
     Ok(lhs)
 }
@@ -492,7 +529,10 @@ fn parse_unary(input: ParseStream) -> syn::Result<Expr> {
         Some((op, span)) => {
             let inner = parse_unary(input)?;
             let span = join(span, inner.span);
-            Ok(Expr { kind: ExprKind::Unary(op, Box::new(inner)), span })
+            Ok(Expr {
+                kind: ExprKind::Unary(op, Box::new(inner)),
+                span,
+            })
         }
         None => parse_postfix(input),
     }
@@ -504,7 +544,10 @@ fn parse_postfix(input: ParseStream) -> syn::Result<Expr> {
         input.parse::<Token![.]>()?;
         let field: Ident = input.parse()?;
         let span = join(expr.span, field.span());
-        expr = Expr { kind: ExprKind::Field(Box::new(expr), field), span };
+        expr = Expr {
+            kind: ExprKind::Field(Box::new(expr), field),
+            span,
+        };
     }
     Ok(expr)
 }
@@ -534,18 +577,30 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
     if lookahead.peek(LitInt) {
         let lit: LitInt = input.parse()?;
         let span = lit.span();
-        Ok(Expr { kind: ExprKind::Int(lit), span })
+        Ok(Expr {
+            kind: ExprKind::Int(lit),
+            span,
+        })
     } else if lookahead.peek(LitFloat) {
         let lit: LitFloat = input.parse()?;
         let span = lit.span();
-        Ok(Expr { kind: ExprKind::Float(lit), span })
+        Ok(Expr {
+            kind: ExprKind::Float(lit),
+            span,
+        })
     } else if lookahead.peek(LitBool) {
         let lit: LitBool = input.parse()?;
-        Ok(Expr { kind: ExprKind::Bool(lit.value), span: lit.span })
+        Ok(Expr {
+            kind: ExprKind::Bool(lit.value),
+            span: lit.span,
+        })
     } else if lookahead.peek(LitStr) {
         let lit: LitStr = input.parse()?;
         let span = lit.span();
-        Ok(Expr { kind: ExprKind::Str(lit), span })
+        Ok(Expr {
+            kind: ExprKind::Str(lit),
+            span,
+        })
     } else if lookahead.peek(Token![if]) {
         let kw: Token![if] = input.parse()?;
         let cond = parse_binary(input, 0)?;
@@ -553,13 +608,19 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
         braced!(then in input);
         let then: Expr = then.parse()?;
         input.parse::<Token![else]>().map_err(|e| {
-            syn::Error::new(e.span(), "expected `else`: an `if` expression needs both branches")
+            syn::Error::new(
+                e.span(),
+                "expected `else`: an `if` expression needs both branches",
+            )
         })?;
         let otherwise;
         let brace = braced!(otherwise in input);
         let otherwise: Expr = otherwise.parse()?;
         let span = join(kw.span, brace.span.join());
-        Ok(Expr { kind: ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)), span })
+        Ok(Expr {
+            kind: ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),
+            span,
+        })
     } else if lookahead.peek(syn::token::Paren) {
         let content;
         let paren = parenthesized!(content in input);
@@ -574,7 +635,10 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
                 Ok(inner)
             }
             (0, _) => Err(syn::Error::new(span, "expected an expression inside `()`")),
-            _ => Ok(Expr { kind: ExprKind::Tuple(items), span }),
+            _ => Ok(Expr {
+                kind: ExprKind::Tuple(items),
+                span,
+            }),
         }
     } else if lookahead.peek(Ident) {
         let name: Ident = input.parse()?;
@@ -583,10 +647,16 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
             let paren = parenthesized!(content in input);
             let args = parse_args(&content)?;
             let span = join(name.span(), paren.span.join());
-            Ok(Expr { kind: ExprKind::Call(name, args), span })
+            Ok(Expr {
+                kind: ExprKind::Call(name, args),
+                span,
+            })
         } else {
             let span = name.span();
-            Ok(Expr { kind: ExprKind::Var(name), span })
+            Ok(Expr {
+                kind: ExprKind::Var(name),
+                span,
+            })
         }
     } else {
         Err(lookahead.error())
@@ -616,14 +686,22 @@ impl Parse for Spec {
             let span = bracket.span.join();
             // `[stage; n]`
             let fork = content.fork();
-            if !fork.peek(Token![for]) && !fork.peek(Token![if]) && fork.parse::<Stage>().is_ok() && fork.peek(Token![;]) {
+            if !fork.peek(Token![for])
+                && !fork.peek(Token![if])
+                && fork.parse::<Stage>().is_ok()
+                && fork.peek(Token![;])
+            {
                 let item: Stage = content.parse()?;
                 content.parse::<Token![;]>()?;
                 let count: Expr = content.parse()?;
                 if !content.is_empty() {
                     return Err(content.error("expected `]` after the repeat count"));
                 }
-                return Ok(Spec::Repeat { item: Box::new(item), count, span });
+                return Ok(Spec::Repeat {
+                    item: Box::new(item),
+                    count,
+                    span,
+                });
             }
             let mut items = Vec::new();
             while !content.is_empty() {
@@ -644,7 +722,11 @@ impl Parse for Spec {
                 Ok(Spec::Call { name, args, span })
             } else {
                 let span = name.span();
-                Ok(Spec::Call { name, args: Vec::new(), span })
+                Ok(Spec::Call {
+                    name,
+                    args: Vec::new(),
+                    span,
+                })
             }
         } else {
             Err(lookahead.error())
@@ -663,7 +745,12 @@ impl Parse for ListItem {
             let end = parse_binary(input, 0)?;
             input.parse::<Token![=>]>()?;
             let body = input.parse()?;
-            Ok(ListItem::For { var, start, end, body: Box::new(body) })
+            Ok(ListItem::For {
+                var,
+                start,
+                end,
+                body: Box::new(body),
+            })
         } else if input.peek(Token![if]) {
             input.parse::<Token![if]>()?;
             let cond = parse_binary(input, 0)?;
@@ -674,7 +761,11 @@ impl Parse for ListItem {
             } else {
                 None
             };
-            Ok(ListItem::If { cond, then, otherwise })
+            Ok(ListItem::If {
+                cond,
+                then,
+                otherwise,
+            })
         } else {
             Ok(ListItem::Stage(input.parse()?))
         }

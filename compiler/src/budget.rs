@@ -33,14 +33,54 @@ pub struct Metric {
 
 /// Every metric a budget can bound.
 pub const METRICS: &[Metric] = &[
-    Metric { name: "params", label: "params", is_bytes: false, get: |t| t.params },
-    Metric { name: "macs", label: "MACs", is_bytes: false, get: |t| t.macs },
-    Metric { name: "flops", label: "FLOPs", is_bytes: false, get: |t| t.flops },
-    Metric { name: "activations", label: "activations", is_bytes: false, get: |t| t.activations },
-    Metric { name: "buffers", label: "buffers", is_bytes: false, get: |t| t.buffers },
-    Metric { name: "memory_access", label: "memory access bytes", is_bytes: true, get: |t| t.memory_access_bytes },
-    Metric { name: "weight_bytes", label: "weight bytes", is_bytes: true, get: |t| t.weight_bytes },
-    Metric { name: "peak_activation", label: "peak activation bytes", is_bytes: true, get: |t| t.peak_activation_bytes },
+    Metric {
+        name: "params",
+        label: "params",
+        is_bytes: false,
+        get: |t| t.params,
+    },
+    Metric {
+        name: "macs",
+        label: "MACs",
+        is_bytes: false,
+        get: |t| t.macs,
+    },
+    Metric {
+        name: "flops",
+        label: "FLOPs",
+        is_bytes: false,
+        get: |t| t.flops,
+    },
+    Metric {
+        name: "activations",
+        label: "activations",
+        is_bytes: false,
+        get: |t| t.activations,
+    },
+    Metric {
+        name: "buffers",
+        label: "buffers",
+        is_bytes: false,
+        get: |t| t.buffers,
+    },
+    Metric {
+        name: "memory_access",
+        label: "memory access bytes",
+        is_bytes: true,
+        get: |t| t.memory_access_bytes,
+    },
+    Metric {
+        name: "weight_bytes",
+        label: "weight bytes",
+        is_bytes: true,
+        get: |t| t.weight_bytes,
+    },
+    Metric {
+        name: "peak_activation",
+        label: "peak activation bytes",
+        is_bytes: true,
+        get: |t| t.peak_activation_bytes,
+    },
 ];
 
 /// A parsed clause.
@@ -70,7 +110,12 @@ impl Parse for Clause {
         let mut tokens = metric.to_token_stream();
         tokens.extend(op);
         tokens.extend(limit.to_token_stream());
-        Ok(Clause { metric, strict, limit, tokens })
+        Ok(Clause {
+            metric,
+            strict,
+            limit,
+            tokens,
+        })
     }
 }
 
@@ -94,8 +139,14 @@ fn unit(suffix: &str, is_bytes: bool) -> Result<(f64, &'static str), String> {
     match table.iter().find(|(s, _)| *s == suffix) {
         Some((name, scale)) => Ok((*scale, name)),
         None => {
-            let expected = if is_bytes { "B, KB, MB, GB, TB, KiB, MiB, GiB or TiB" } else { "K, M, G or T" };
-            Err(format!("unknown unit `{suffix}`: this metric takes {expected}"))
+            let expected = if is_bytes {
+                "B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"
+            } else {
+                "K, M, G or T"
+            };
+            Err(format!(
+                "unknown unit `{suffix}`: this metric takes {expected}"
+            ))
         }
     }
 }
@@ -103,7 +154,8 @@ fn unit(suffix: &str, is_bytes: bool) -> Result<(f64, &'static str), String> {
 /// Checks every budget attribute of a network against its totals.
 pub fn check(attrs: &[Attribute], totals: Option<&Totals>, errors: &mut Errors) {
     for attr in attrs {
-        let clauses = match attr.parse_args_with(Punctuated::<Clause, Token![,]>::parse_terminated) {
+        let clauses = match attr.parse_args_with(Punctuated::<Clause, Token![,]>::parse_terminated)
+        {
             Ok(c) => c,
             Err(e) => {
                 errors.push_error(e);
@@ -111,7 +163,10 @@ pub fn check(attrs: &[Attribute], totals: Option<&Totals>, errors: &mut Errors) 
             }
         };
         if clauses.is_empty() {
-            errors.push(attr_span(attr), "a budget needs at least one clause, as in `budget(params <= 4M)`");
+            errors.push(
+                attr_span(attr),
+                "a budget needs at least one clause, as in `budget(params <= 4M)`",
+            );
         }
         for clause in clauses {
             check_clause(&clause, totals, errors);
@@ -122,7 +177,10 @@ pub fn check(attrs: &[Attribute], totals: Option<&Totals>, errors: &mut Errors) 
 fn attr_span(attr: &Attribute) -> Span {
     let tokens = attr.to_token_stream();
     let mut iter = tokens.into_iter();
-    let first = iter.next().map(|t| t.span()).unwrap_or_else(Span::call_site);
+    let first = iter
+        .next()
+        .map(|t| t.span())
+        .unwrap_or_else(Span::call_site);
     let last = iter.last().map(|t| t.span()).unwrap_or(first);
     first.join(last).unwrap_or(first)
 }
@@ -134,15 +192,29 @@ fn check_clause(clause: &Clause, totals: Option<&Totals>, errors: &mut Errors) {
         let all: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
         errors.push(
             clause.metric.span(),
-            format!("unknown budget metric `{name}`{hint}; expected one of: {}", all.join(", ")),
+            format!(
+                "unknown budget metric `{name}`{hint}; expected one of: {}",
+                all.join(", ")
+            ),
         );
         return;
     };
     let (number, suffix, span) = match &clause.limit {
-        Lit::Int(i) => (i.base10_digits().parse::<f64>().ok(), i.suffix().to_string(), i.span()),
-        Lit::Float(f) => (f.base10_digits().parse::<f64>().ok(), f.suffix().to_string(), f.span()),
+        Lit::Int(i) => (
+            i.base10_digits().parse::<f64>().ok(),
+            i.suffix().to_string(),
+            i.span(),
+        ),
+        Lit::Float(f) => (
+            f.base10_digits().parse::<f64>().ok(),
+            f.suffix().to_string(),
+            f.span(),
+        ),
         other => {
-            errors.push(other.span(), "a budget limit is a number with an optional unit, as in `4M` or `64MiB`");
+            errors.push(
+                other.span(),
+                "a budget limit is a number with an optional unit, as in `4M` or `64MiB`",
+            );
             return;
         }
     };
@@ -165,7 +237,11 @@ fn check_clause(clause: &Clause, totals: Option<&Totals>, errors: &mut Errors) {
     let limit = limit.floor() as u64;
     let Some(totals) = totals else { return };
     let value = (metric.get)(totals);
-    let over = if clause.strict { value >= limit } else { value > limit };
+    let over = if clause.strict {
+        value >= limit
+    } else {
+        value > limit
+    };
     if !over {
         return;
     }
@@ -175,18 +251,31 @@ fn check_clause(clause: &Clause, totals: Option<&Totals>, errors: &mut Errors) {
         format!("{} ({})", thousands(value), si(value))
     };
     let shown_limit = if unit_name.is_empty() || unit_name == "B" {
-        if metric.is_bytes { format!("{} B", thousands(limit)) } else { thousands(limit) }
+        if metric.is_bytes {
+            format!("{} B", thousands(limit))
+        } else {
+            thousands(limit)
+        }
     } else {
         format!("{} {unit_name}", clause.limit_digits())
     };
     let percent = if limit == 0 {
         String::new()
     } else {
-        format!(" ({:.1} % over)", (value as f64 - limit as f64) / limit as f64 * 100.0)
+        format!(
+            " ({:.1} % over)",
+            (value as f64 - limit as f64) / limit as f64 * 100.0
+        )
     };
-    let relation = if clause.strict { "must stay below" } else { "is" };
-    let message =
-        format!("budget exceeded: {} are {shown_value}, the budget {relation} {shown_limit}{percent}", metric.label);
+    let relation = if clause.strict {
+        "must stay below"
+    } else {
+        "is"
+    };
+    let message = format!(
+        "budget exceeded: {} are {shown_value}, the budget {relation} {shown_limit}{percent}",
+        metric.label
+    );
     errors.push_error(syn::Error::new_spanned(&clause.tokens, message));
 }
 

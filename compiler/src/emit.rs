@@ -64,8 +64,17 @@ fn op_tokens(op: &Op) -> TokenStream {
             quote!(#p::Op::Activation(#p::Activation::#a))
         }
         Op::MaxPool2d(q) | Op::AvgPool2d(q) => {
-            let variant = if matches!(op, Op::MaxPool2d(_)) { quote!(MaxPool2d) } else { quote!(AvgPool2d) };
-            let (k, s, pd, d) = (pair(q.kernel), pair(q.stride), pair(q.padding), pair(q.dilation));
+            let variant = if matches!(op, Op::MaxPool2d(_)) {
+                quote!(MaxPool2d)
+            } else {
+                quote!(AvgPool2d)
+            };
+            let (k, s, pd, d) = (
+                pair(q.kernel),
+                pair(q.stride),
+                pair(q.padding),
+                pair(q.dilation),
+            );
             let (c, inc) = (q.ceil_mode, q.count_include_pad);
             quote!(#p::Op::#variant(#p::Pool2d {
                 kernel: #k, stride: #s, padding: #pd, dilation: #d, ceil_mode: #c, count_include_pad: #inc,
@@ -158,7 +167,10 @@ impl Compiled<'_> {
             .instance
             .nodes
             .iter()
-            .map(|n| Node { op: n.op, inputs: &n.inputs })
+            .map(|n| Node {
+                op: n.op,
+                inputs: &n.inputs,
+            })
             .collect();
         render_text(&Graph {
             name: &name,
@@ -173,7 +185,12 @@ impl Compiled<'_> {
 
     /// The output shape.
     pub fn output_shape(&self) -> &[usize] {
-        match self.instance.output.checked_sub(1).and_then(|i| self.instance.nodes.get(i)) {
+        match self
+            .instance
+            .output
+            .checked_sub(1)
+            .and_then(|i| self.instance.nodes.get(i))
+        {
             Some(n) => &n.output,
             None => &self.instance.input,
         }
@@ -204,8 +221,14 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
             let ins = n.input_shapes.iter().map(|s| dims(s));
             let out = dims(&n.output);
             let k = n.costs;
-            let (params, buffers, macs, flops, mem, act) =
-                (k.params, k.buffers, k.macs, k.flops, k.memory_access_bytes, k.activations);
+            let (params, buffers, macs, flops, mem, act) = (
+                k.params,
+                k.buffers,
+                k.macs,
+                k.flops,
+                k.memory_access_bytes,
+                k.activations,
+            );
             quote!(#p::LayerInfo {
                 name: #name, kind: #kind, inputs: &[#(#ins),*], output: #out,
                 params: #params, buffers: #buffers, macs: #macs, flops: #flops,
@@ -264,9 +287,20 @@ pub fn stub(def: &NetworkDef) -> TokenStream {
 
 fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
     let p = quote!(::netspec::__private);
-    let NetworkDef { attrs, vis, name, .. } = def;
+    let NetworkDef {
+        attrs, vis, name, ..
+    } = def;
     let name_str = name.to_string();
-    let Parts { input, output, totals, layers, nodes, scopes, out_id, report } = parts;
+    let Parts {
+        input,
+        output,
+        totals,
+        layers,
+        nodes,
+        scopes,
+        out_id,
+        report,
+    } = parts;
     let t = totals;
     let (params, buffers, macs, flops, mem, act, wb, bb, peak) = (
         t.params,
@@ -327,6 +361,50 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             };
             /// The text report.
             pub const REPORT: &'static str = #report;
+
+            /// A network with PyTorch's default initialisation, deterministic in `seed`.
+            pub fn random(seed: u64) -> Self {
+                Self { __model: #p::Model::random(Self::GRAPH, seed) }
+            }
+
+            /// Loads weights from safetensors bytes (a PyTorch state dict, by dotted name).
+            pub fn from_safetensors(bytes: &[u8]) -> ::core::result::Result<Self, #p::Error> {
+                #p::Model::from_safetensors(Self::GRAPH, bytes).map(|m| Self { __model: m })
+            }
+
+            /// Loads weights from a safetensors file (a PyTorch state dict, by dotted name).
+            pub fn load_safetensors(
+                path: impl ::core::convert::AsRef<::std::path::Path>,
+            ) -> ::core::result::Result<Self, #p::Error> {
+                #p::Model::load_safetensors(Self::GRAPH, path).map(|m| Self { __model: m })
+            }
+
+            /// Writes the weights as safetensors.
+            pub fn save_safetensors(
+                &self,
+                path: impl ::core::convert::AsRef<::std::path::Path>,
+            ) -> ::core::result::Result<(), #p::Error> {
+                self.__model.save_safetensors(path)
+            }
+
+            /// Runs the network on a batch `[N, INPUT_SHAPE...]`.
+            pub fn forward(&self, x: &#p::Tensor) -> ::core::result::Result<#p::Tensor, #p::Error> {
+                self.__model.forward(x)
+            }
+
+            /// Runs the network, calling `observer` after each layer.
+            pub fn forward_observed(
+                &self,
+                x: &#p::Tensor,
+                observer: &mut dyn ::core::ops::FnMut(#p::LayerEvent<'_>),
+            ) -> ::core::result::Result<#p::Tensor, #p::Error> {
+                self.__model.forward_observed(x, observer)
+            }
+
+            /// The runnable model: graph and weights.
+            pub fn model(&self) -> &#p::Model {
+                &self.__model
+            }
         }
 
         impl #p::Network for #name {
@@ -344,6 +422,10 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             const LAYERS: &'static [#p::LayerInfo<'static>] = #name::LAYERS;
             const GRAPH: &'static #p::Graph<'static> = #name::GRAPH;
             const REPORT: &'static str = #name::REPORT;
+
+            fn model(&self) -> &#p::Model {
+                &self.__model
+            }
         }
     }
 }

@@ -2,7 +2,9 @@
 //! blocks, lists and repetitions into a flat graph of nodes, inferring every
 //! shape on the way and naming every layer by its dotted path.
 
-use crate::ast::{Arg, BinOp, BlockDef, Body, Expr, ExprKind, ListItem, NetworkDef, Spec, Stage, UnOp};
+use crate::ast::{
+    Arg, BinOp, BlockDef, Body, Expr, ExprKind, ListItem, NetworkDef, Spec, Stage, UnOp,
+};
 use crate::layers::{self, ArgVal};
 use crate::value::{did_you_mean, Errors, TensorVal, Value};
 use netspec_model::{cost, shape, Blame, Costs, Op};
@@ -83,7 +85,11 @@ struct Ctx<'a> {
 
 /// Instantiates `net`, reporting every error into `errors`. `None` if any
 /// error was reported.
-pub fn instantiate(net: &NetworkDef, blocks: &HashMap<String, &BlockDef>, errors: &mut Errors) -> Option<Instance> {
+pub fn instantiate(
+    net: &NetworkDef,
+    blocks: &HashMap<String, &BlockDef>,
+    errors: &mut Errors,
+) -> Option<Instance> {
     let before = errors.len();
     let mut input = Vec::new();
     for lit in &net.shape {
@@ -95,7 +101,10 @@ pub fn instantiate(net: &NetworkDef, blocks: &HashMap<String, &BlockDef>, errors
         }
     }
     if net.shape.is_empty() {
-        errors.push(net.shape_span, "the input shape needs at least one dimension, as in [3, 224, 224]");
+        errors.push(
+            net.shape_span,
+            "the input shape needs at least one dimension, as in [3, 224, 224]",
+        );
     }
     if errors.len() > before {
         return None;
@@ -110,8 +119,17 @@ pub fn instantiate(net: &NetworkDef, blocks: &HashMap<String, &BlockDef>, errors
         depth: 0,
         too_big: false,
     };
-    let mut env = Env { vars: HashMap::new(), prefix: String::new() };
-    env.vars.insert(net.input.to_string(), Value::Tensor(TensorVal { id: 0, shape: input.clone() }));
+    let mut env = Env {
+        vars: HashMap::new(),
+        prefix: String::new(),
+    };
+    env.vars.insert(
+        net.input.to_string(),
+        Value::Tensor(TensorVal {
+            id: 0,
+            shape: input.clone(),
+        }),
+    );
     let result = ctx.body(&mut env, &net.body);
     let output = match result {
         Value::Tensor(t) => Some(t.id),
@@ -124,11 +142,21 @@ pub fn instantiate(net: &NetworkDef, blocks: &HashMap<String, &BlockDef>, errors
             None
         }
     };
-    let Ctx { nodes, scopes, errors, .. } = ctx;
+    let Ctx {
+        nodes,
+        scopes,
+        errors,
+        ..
+    } = ctx;
     if errors.len() > before {
         return None;
     }
-    Some(Instance { nodes, scopes, input, output: output? })
+    Some(Instance {
+        nodes,
+        scopes,
+        input,
+        output: output?,
+    })
 }
 
 impl<'a> Ctx<'a> {
@@ -150,7 +178,11 @@ impl<'a> Ctx<'a> {
                     other => {
                         self.errors.push(
                             stmt.value.span,
-                            format!("cannot bind {} names to {}", stmt.names.len(), other.describe()),
+                            format!(
+                                "cannot bind {} names to {}",
+                                stmt.names.len(),
+                                other.describe()
+                            ),
                         );
                         for name in &stmt.names {
                             env.vars.insert(name.to_string(), Value::Poison);
@@ -169,7 +201,10 @@ impl<'a> Ctx<'a> {
             Value::Int(i) => Some(i),
             Value::Poison => None,
             other => {
-                self.errors.push(span, format!("{what} must be an integer, found {}", other.describe()));
+                self.errors.push(
+                    span,
+                    format!("{what} must be an integer, found {}", other.describe()),
+                );
                 None
             }
         }
@@ -179,13 +214,17 @@ impl<'a> Ctx<'a> {
         match &e.kind {
             ExprKind::Int(lit) => {
                 if !lit.suffix().is_empty() {
-                    self.errors.push(lit.span(), format!("unexpected suffix `{}` on an integer", lit.suffix()));
+                    self.errors.push(
+                        lit.span(),
+                        format!("unexpected suffix `{}` on an integer", lit.suffix()),
+                    );
                     return Value::Poison;
                 }
                 match lit.base10_parse::<i64>() {
                     Ok(v) => Value::Int(v),
                     Err(err) => {
-                        self.errors.push(lit.span(), format!("invalid integer: {err}"));
+                        self.errors
+                            .push(lit.span(), format!("invalid integer: {err}"));
                         Value::Poison
                     }
                 }
@@ -193,11 +232,15 @@ impl<'a> Ctx<'a> {
             ExprKind::Float(lit) => match lit.base10_parse::<f64>() {
                 Ok(v) if lit.suffix().is_empty() => Value::Float(v),
                 Ok(_) => {
-                    self.errors.push(lit.span(), format!("unexpected suffix `{}` on a float", lit.suffix()));
+                    self.errors.push(
+                        lit.span(),
+                        format!("unexpected suffix `{}` on a float", lit.suffix()),
+                    );
                     Value::Poison
                 }
                 Err(err) => {
-                    self.errors.push(lit.span(), format!("invalid float: {err}"));
+                    self.errors
+                        .push(lit.span(), format!("invalid float: {err}"));
                     Value::Poison
                 }
             },
@@ -208,7 +251,9 @@ impl<'a> Ctx<'a> {
                 let v = self.expr(env, inner);
                 self.field(v, field)
             }
-            ExprKind::Tuple(items) => Value::Tuple(items.iter().map(|x| self.expr(env, x)).collect()),
+            ExprKind::Tuple(items) => {
+                Value::Tuple(items.iter().map(|x| self.expr(env, x)).collect())
+            }
             ExprKind::Unary(op, inner) => {
                 let v = self.expr(env, inner);
                 match (op, v) {
@@ -221,7 +266,10 @@ impl<'a> Ctx<'a> {
                     (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
                     (op, other) => {
                         let sym = if *op == UnOp::Neg { "-" } else { "!" };
-                        self.fail(e.span, format!("cannot apply `{sym}` to {}", other.describe()))
+                        self.fail(
+                            e.span,
+                            format!("cannot apply `{sym}` to {}", other.describe()),
+                        )
                     }
                 }
             }
@@ -240,7 +288,10 @@ impl<'a> Ctx<'a> {
                 Value::Bool(true) => self.expr(env, then),
                 Value::Bool(false) => self.expr(env, otherwise),
                 Value::Poison => Value::Poison,
-                other => self.fail(cond.span, format!("a condition must be a boolean, found {}", other.describe())),
+                other => self.fail(
+                    cond.span,
+                    format!("a condition must be a boolean, found {}", other.describe()),
+                ),
             },
             ExprKind::Call(name, args) => self.call(env, name, args, e.span),
             ExprKind::Chain(head, stages) => {
@@ -279,7 +330,12 @@ impl<'a> Ctx<'a> {
         let t = match v {
             Value::Tensor(t) => t,
             Value::Poison => return Value::Poison,
-            other => return self.fail(field.span(), format!("`.{key}` needs a tensor, found {}", other.describe())),
+            other => {
+                return self.fail(
+                    field.span(),
+                    format!("`.{key}` needs a tensor, found {}", other.describe()),
+                )
+            }
         };
         let dim = match key.as_str() {
             "channels" | "features" => t.shape.first().copied(),
@@ -289,7 +345,10 @@ impl<'a> Ctx<'a> {
                 let hint = did_you_mean(&key, FIELDS.iter().copied());
                 return self.fail(
                     field.span(),
-                    format!("unknown tensor field `{key}`{hint}; expected one of: {}", FIELDS.join(", ")),
+                    format!(
+                        "unknown tensor field `{key}`{hint}; expected one of: {}",
+                        FIELDS.join(", ")
+                    ),
                 );
             }
         };
@@ -297,26 +356,42 @@ impl<'a> Ctx<'a> {
             Some(Ok(d)) => Value::Int(d),
             _ => self.fail(
                 field.span(),
-                format!("a tensor of shape {} has no `{key}`", shape::shape_str(&t.shape)),
+                format!(
+                    "a tensor of shape {} has no `{key}`",
+                    shape::shape_str(&t.shape)
+                ),
             ),
         }
     }
 
-    fn binary(&mut self, env: &Env, span: Span, a: Value, op: BinOp, b: Value, spans: [Span; 2]) -> Value {
+    fn binary(
+        &mut self,
+        env: &Env,
+        span: Span,
+        a: Value,
+        op: BinOp,
+        b: Value,
+        spans: [Span; 2],
+    ) -> Value {
         use Value::{Bool, Float, Int, Poison, Tensor};
         match (a, b) {
             (Poison, _) | (_, Poison) => Poison,
             (Tensor(x), Tensor(y)) => match op {
                 BinOp::Add => self.node(env, Op::Add, vec![x, y], None, span, &spans, "add"),
                 BinOp::Mul => self.node(env, Op::Mul, vec![x, y], None, span, &spans, "mul"),
-                _ => self.fail(span, "tensors combine only with `+` (add) and `*` (multiply)"),
+                _ => self.fail(
+                    span,
+                    "tensors combine only with `+` (add) and `*` (multiply)",
+                ),
             },
             (Int(x), Int(y)) => {
                 let r = match op {
                     BinOp::Add => x.checked_add(y).map(Int),
                     BinOp::Sub => x.checked_sub(y).map(Int),
                     BinOp::Mul => x.checked_mul(y).map(Int),
-                    BinOp::Div | BinOp::Rem if y == 0 => return self.fail(spans[1], "division by zero"),
+                    BinOp::Div | BinOp::Rem if y == 0 => {
+                        return self.fail(spans[1], "division by zero")
+                    }
                     BinOp::Div => x.checked_div_euclid(y).map(Int),
                     BinOp::Rem => x.checked_rem_euclid(y).map(Int),
                     BinOp::Eq => Some(Bool(x == y)),
@@ -325,7 +400,9 @@ impl<'a> Ctx<'a> {
                     BinOp::Le => Some(Bool(x <= y)),
                     BinOp::Gt => Some(Bool(x > y)),
                     BinOp::Ge => Some(Bool(x >= y)),
-                    BinOp::And | BinOp::Or => return self.fail(span, "`&&` and `||` need booleans, found integers"),
+                    BinOp::And | BinOp::Or => {
+                        return self.fail(span, "`&&` and `||` need booleans, found integers")
+                    }
                 };
                 r.unwrap_or_else(|| self.fail(span, "integer overflow"))
             }
@@ -348,7 +425,9 @@ impl<'a> Ctx<'a> {
                     BinOp::Le => Bool(x <= y),
                     BinOp::Gt => Bool(x > y),
                     BinOp::Ge => Bool(x >= y),
-                    BinOp::Rem | BinOp::And | BinOp::Or => self.fail(span, "this operator needs integers or booleans"),
+                    BinOp::Rem | BinOp::And | BinOp::Or => {
+                        self.fail(span, "this operator needs integers or booleans")
+                    }
                 }
             }
             (Bool(x), Bool(y)) => match op {
@@ -358,13 +437,20 @@ impl<'a> Ctx<'a> {
                 BinOp::Ne => Bool(x != y),
                 _ => self.fail(span, "booleans combine only with `&&`, `||`, `==` and `!=`"),
             },
-            (x, y) => self.fail(span, format!("cannot combine {} with {}", x.describe(), y.describe())),
+            (x, y) => self.fail(
+                span,
+                format!("cannot combine {} with {}", x.describe(), y.describe()),
+            ),
         }
     }
 
     fn args(&mut self, env: &mut Env, args: &[Arg]) -> Vec<ArgVal> {
         args.iter()
-            .map(|a| ArgVal { name: a.name.clone(), value: self.expr(env, &a.value), span: a.value.span })
+            .map(|a| ArgVal {
+                name: a.name.clone(),
+                value: self.expr(env, &a.value),
+                span: a.value.span,
+            })
             .collect()
     }
 
@@ -372,7 +458,10 @@ impl<'a> Ctx<'a> {
         let key = name.to_string();
         if let Some(a) = args.iter().find(|a| a.name.is_some()) {
             if matches!(key.as_str(), "cat" | "min" | "max" | "int" | "chunk") {
-                return self.fail(a.value.span, format!("`{key}` takes positional arguments only"));
+                return self.fail(
+                    a.value.span,
+                    format!("`{key}` takes positional arguments only"),
+                );
             }
         }
         match key.as_str() {
@@ -384,7 +473,10 @@ impl<'a> Ctx<'a> {
                         Value::Tensor(t) => tensors.push(t),
                         Value::Poison => return Value::Poison,
                         other => {
-                            return self.fail(a.value.span, format!("`cat` joins tensors, found {}", other.describe()))
+                            return self.fail(
+                                a.value.span,
+                                format!("`cat` joins tensors, found {}", other.describe()),
+                            )
                         }
                     }
                 }
@@ -396,12 +488,20 @@ impl<'a> Ctx<'a> {
             }
             "chunk" => {
                 let [x, n] = args else {
-                    return self.fail(span, "`chunk` takes a tensor and a number of chunks: chunk(x, 2)");
+                    return self.fail(
+                        span,
+                        "`chunk` takes a tensor and a number of chunks: chunk(x, 2)",
+                    );
                 };
                 let t = match self.expr(env, &x.value) {
                     Value::Tensor(t) => t,
                     Value::Poison => return Value::Poison,
-                    other => return self.fail(x.value.span, format!("`chunk` splits a tensor, found {}", other.describe())),
+                    other => {
+                        return self.fail(
+                            x.value.span,
+                            format!("`chunk` splits a tensor, found {}", other.describe()),
+                        )
+                    }
                 };
                 let nv = self.expr(env, &n.value);
                 let Some(n_chunks) = self.int_of(nv, n.value.span, "the number of chunks") else {
@@ -409,7 +509,10 @@ impl<'a> Ctx<'a> {
                 };
                 let channels = t.shape.first().copied().unwrap_or(0);
                 let Ok(n_chunks) = usize::try_from(n_chunks) else {
-                    return self.fail(n.value.span, format!("the number of chunks must be positive, found {n_chunks}"));
+                    return self.fail(
+                        n.value.span,
+                        format!("the number of chunks must be positive, found {n_chunks}"),
+                    );
                 };
                 if n_chunks == 0 || channels % n_chunks != 0 {
                     return self.fail(
@@ -420,8 +523,19 @@ impl<'a> Ctx<'a> {
                 let len = channels / n_chunks;
                 let outs = (0..n_chunks)
                     .map(|i| {
-                        let op = Op::Slice { start: i * len, len };
-                        self.node(env, op, vec![t.clone()], None, span, &[x.value.span], "chunk")
+                        let op = Op::Slice {
+                            start: i * len,
+                            len,
+                        };
+                        self.node(
+                            env,
+                            op,
+                            vec![t.clone()],
+                            None,
+                            span,
+                            &[x.value.span],
+                            "chunk",
+                        )
                     })
                     .collect();
                 Value::Tuple(outs)
@@ -443,7 +557,10 @@ impl<'a> Ctx<'a> {
                 let hint = did_you_mean(&key, FUNCTIONS.iter().copied());
                 self.fail(
                     name.span(),
-                    format!("unknown function `{key}`{hint}; expected one of: {}", FUNCTIONS.join(", ")),
+                    format!(
+                        "unknown function `{key}`{hint}; expected one of: {}",
+                        FUNCTIONS.join(", ")
+                    ),
                 )
             }
         }
@@ -457,7 +574,10 @@ impl<'a> Ctx<'a> {
         };
         for a in &vals {
             if num(&a.value).is_none() {
-                return self.fail(a.span, format!("`{key}` takes numbers, found {}", a.value.describe()));
+                return self.fail(
+                    a.span,
+                    format!("`{key}` takes numbers, found {}", a.value.describe()),
+                );
             }
         }
         match (key, vals.as_slice()) {
@@ -474,7 +594,9 @@ impl<'a> Ctx<'a> {
                 }
             }
             ("int", [a]) => match &a.value {
-                Value::Float(f) if f.is_finite() && f.abs() < 9.0e15 => Value::Int(f.trunc() as i64),
+                Value::Float(f) if f.is_finite() && f.abs() < 9.0e15 => {
+                    Value::Int(f.trunc() as i64)
+                }
                 Value::Int(i) => Value::Int(*i),
                 _ => self.fail(a.span, "`int` needs a finite number"),
             },
@@ -486,9 +608,15 @@ impl<'a> Ctx<'a> {
                     return self.fail(d.span, "the divisor must be an integer");
                 };
                 if di <= 0 || !(0.0..9.0e15).contains(&v) {
-                    return self.fail(span, "make_divisible needs a non-negative value and a positive divisor");
+                    return self.fail(
+                        span,
+                        "make_divisible needs a non-negative value and a positive divisor",
+                    );
                 }
-                let min_value = rest.first().and_then(|m| num(&m.value)).map_or(di, |m| m as i64);
+                let min_value = rest
+                    .first()
+                    .and_then(|m| num(&m.value))
+                    .map_or(di, |m| m as i64);
                 let mut new_v = (((v + dv / 2.0) as i64) / di * di).max(min_value);
                 if (new_v as f64) < 0.9 * v {
                     new_v += di;
@@ -509,14 +637,24 @@ impl<'a> Ctx<'a> {
     /// Applies `spec` to `input`. `path` is the explicit path (from a stage
     /// name or a list index); without one, layers get automatic names under
     /// the current prefix and lists and blocks add no path segment.
-    fn apply(&mut self, env: &mut Env, input: Value, spec: &Spec, path: Option<String>, input_span: Span) -> Value {
+    fn apply(
+        &mut self,
+        env: &mut Env,
+        input: Value,
+        spec: &Spec,
+        path: Option<String>,
+        input_span: Span,
+    ) -> Value {
         let t = match input {
             Value::Tensor(t) => t,
             Value::Poison => return Value::Poison,
             other => {
                 return self.fail(
                     input_span,
-                    format!("`->` applies a layer to a tensor, found {}", other.describe()),
+                    format!(
+                        "`->` applies a layer to a tensor, found {}",
+                        other.describe()
+                    ),
                 )
             }
         };
@@ -530,8 +668,10 @@ impl<'a> Ctx<'a> {
                     return self.block(env, t, block, args, path, *span);
                 }
                 if !layers::is_layer(&key) {
-                    let names: Vec<&str> =
-                        layers::layer_names().map(|n| -> &str { n }).chain(self.blocks.keys().map(String::as_str)).collect();
+                    let names: Vec<&str> = layers::layer_names()
+                        .map(|n| -> &str { n })
+                        .chain(self.blocks.keys().map(String::as_str))
+                        .collect();
                     let hint = did_you_mean(&key, names);
                     return self.fail(name.span(), format!("unknown layer `{key}`{hint}"));
                 }
@@ -539,7 +679,8 @@ impl<'a> Ctx<'a> {
                 if argv.iter().any(|a| a.value == Value::Poison) {
                     return Value::Poison;
                 }
-                let Some((op, bound)) = layers::build(name, argv, *span, &t.shape, self.errors) else {
+                let Some((op, bound)) = layers::build(name, argv, *span, &t.shape, self.errors)
+                else {
                     return Value::Poison;
                 };
                 let auto = op.kind().to_lowercase();
@@ -559,7 +700,12 @@ impl<'a> Ctx<'a> {
                         ListItem::Stage(stage) => {
                             v = self.list_stage(env, v, stage, &base, &mut index, *span);
                         }
-                        ListItem::For { var, start, end, body } => {
+                        ListItem::For {
+                            var,
+                            start,
+                            end,
+                            body,
+                        } => {
                             let s = self.expr(env, start);
                             let e = self.expr(env, end);
                             let (Some(s), Some(e)) = (
@@ -582,7 +728,11 @@ impl<'a> Ctx<'a> {
                                 None => env.vars.remove(&key),
                             };
                         }
-                        ListItem::If { cond, then, otherwise } => {
+                        ListItem::If {
+                            cond,
+                            then,
+                            otherwise,
+                        } => {
                             let branch = match self.expr(env, cond) {
                                 Value::Bool(true) => then,
                                 Value::Bool(false) => otherwise,
@@ -590,7 +740,10 @@ impl<'a> Ctx<'a> {
                                 other => {
                                     return self.fail(
                                         cond.span,
-                                        format!("a condition must be a boolean, found {}", other.describe()),
+                                        format!(
+                                            "a condition must be a boolean, found {}",
+                                            other.describe()
+                                        ),
                                     )
                                 }
                             };
@@ -608,7 +761,10 @@ impl<'a> Ctx<'a> {
                     return Value::Poison;
                 };
                 if n < 0 {
-                    return self.fail(count.span, format!("a repeat count must be non-negative, found {n}"));
+                    return self.fail(
+                        count.span,
+                        format!("a repeat count must be non-negative, found {n}"),
+                    );
                 }
                 let base = self.open_scope(env, path, "Sequential");
                 let mut v = Value::Tensor(t);
@@ -634,7 +790,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn list_stage(&mut self, env: &mut Env, v: Value, stage: &Stage, base: &str, index: &mut usize, span: Span) -> Value {
+    fn list_stage(
+        &mut self,
+        env: &mut Env,
+        v: Value,
+        stage: &Stage,
+        base: &str,
+        index: &mut usize,
+        span: Span,
+    ) -> Value {
         let segment = match &stage.name {
             Some(n) => n.to_string(),
             None => index.to_string(),
@@ -643,10 +807,21 @@ impl<'a> Ctx<'a> {
         self.apply(env, v, &stage.spec, Some(join(base, &segment)), span)
     }
 
-    fn block(&mut self, env: &mut Env, input: TensorVal, block: &'a BlockDef, args: &[Arg], path: Option<String>, span: Span) -> Value {
+    fn block(
+        &mut self,
+        env: &mut Env,
+        input: TensorVal,
+        block: &'a BlockDef,
+        args: &[Arg],
+        path: Option<String>,
+        span: Span,
+    ) -> Value {
         let kind = block.name.to_string();
         if self.depth >= MAX_DEPTH {
-            return self.fail(span, format!("blocks nest deeper than {MAX_DEPTH} levels (is `{kind}` recursive?)"));
+            return self.fail(
+                span,
+                format!("blocks nest deeper than {MAX_DEPTH} levels (is `{kind}` recursive?)"),
+            );
         }
         let argv = self.args(env, args);
         let names: Vec<String> = block.params.iter().map(|p| p.name.to_string()).collect();
@@ -676,14 +851,23 @@ impl<'a> Ctx<'a> {
                     Some(i) => i,
                     None => {
                         let hint = did_you_mean(&n.to_string(), names.iter().map(String::as_str));
-                        self.errors.push(n.span(), format!("block `{kind}` has no parameter `{n}`{hint}"));
+                        self.errors.push(
+                            n.span(),
+                            format!("block `{kind}` has no parameter `{n}`{hint}"),
+                        );
                         ok = false;
                         continue;
                     }
                 },
             };
             if bound[slot].is_some() {
-                self.errors.push(a.span, format!("argument `{}` of block `{kind}` is given twice", names[slot]));
+                self.errors.push(
+                    a.span,
+                    format!(
+                        "argument `{}` of block `{kind}` is given twice",
+                        names[slot]
+                    ),
+                );
                 ok = false;
             }
             bound[slot] = Some(a.value);
@@ -695,14 +879,19 @@ impl<'a> Ctx<'a> {
                 None => env.prefix.clone(),
             },
         };
-        inner.vars.insert(block.input.to_string(), Value::Tensor(input));
+        inner
+            .vars
+            .insert(block.input.to_string(), Value::Tensor(input));
         self.depth += 1;
         for (param, value) in block.params.iter().zip(bound) {
             let v = match (value, &param.default) {
                 (Some(v), _) => v,
                 (None, Some(default)) => self.expr(&mut inner, default),
                 (None, None) => {
-                    self.errors.push(span, format!("block `{kind}` is missing its argument `{}`", param.name));
+                    self.errors.push(
+                        span,
+                        format!("block `{kind}` is missing its argument `{}`", param.name),
+                    );
                     ok = false;
                     Value::Poison
                 }
@@ -722,14 +911,26 @@ impl<'a> Ctx<'a> {
             Value::Tensor(_) | Value::Poison => out,
             other => self.fail(
                 block.body.result.span,
-                format!("block `{kind}` must return a tensor, found {}", other.describe()),
+                format!(
+                    "block `{kind}` must return a tensor, found {}",
+                    other.describe()
+                ),
             ),
         }
     }
 
     /// Adds a node for an expression operation (add, mul, cat, chunk).
     #[allow(clippy::too_many_arguments)]
-    fn node(&mut self, env: &Env, op: Op, inputs: Vec<TensorVal>, path: Option<String>, span: Span, spans: &[Span], auto: &str) -> Value {
+    fn node(
+        &mut self,
+        env: &Env,
+        op: Op,
+        inputs: Vec<TensorVal>,
+        path: Option<String>,
+        span: Span,
+        spans: &[Span],
+        auto: &str,
+    ) -> Value {
         let path = path.unwrap_or_else(|| env.join(auto));
         let spans = spans.to_vec();
         self.node_named(op, inputs, path, span, &move |b| match b {
@@ -738,10 +939,20 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn node_named(&mut self, op: Op, inputs: Vec<TensorVal>, path: String, span: Span, blame: &dyn Fn(Blame) -> Span) -> Value {
+    fn node_named(
+        &mut self,
+        op: Op,
+        inputs: Vec<TensorVal>,
+        path: String,
+        span: Span,
+        blame: &dyn Fn(Blame) -> Span,
+    ) -> Value {
         if self.nodes.len() >= MAX_NODES {
             self.too_big = true;
-            return self.fail(span, format!("the network expands to more than {MAX_NODES} layers"));
+            return self.fail(
+                span,
+                format!("the network expands to more than {MAX_NODES} layers"),
+            );
         }
         let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
         let output = match shape::output_shape(&op, &shapes) {
@@ -755,7 +966,9 @@ impl<'a> Ctx<'a> {
             if self.weighted.contains_key(&path) {
                 return self.fail(
                     span,
-                    format!("duplicate layer name `{path}`: another layer with weights has this path"),
+                    format!(
+                        "duplicate layer name `{path}`: another layer with weights has this path"
+                    ),
                 );
             }
             self.weighted.insert(path.clone(), span);

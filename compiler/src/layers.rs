@@ -20,40 +20,133 @@ const ACT: &[&str] = &["inplace"];
 const CATALOGUE: &[LayerDef] = &[
     LayerDef {
         name: "Conv2d",
-        params: &["out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"],
+        params: &[
+            "out_channels",
+            "kernel_size",
+            "stride",
+            "padding",
+            "dilation",
+            "groups",
+            "bias",
+            "padding_mode",
+        ],
         required: 2,
     },
-    LayerDef { name: "Linear", params: &["out_features", "bias"], required: 1 },
+    LayerDef {
+        name: "Linear",
+        params: &["out_features", "bias"],
+        required: 1,
+    },
     LayerDef {
         name: "BatchNorm2d",
-        params: &["num_features", "eps", "momentum", "affine", "track_running_stats"],
+        params: &[
+            "num_features",
+            "eps",
+            "momentum",
+            "affine",
+            "track_running_stats",
+        ],
         required: 0,
     },
-    LayerDef { name: "ReLU", params: ACT, required: 0 },
-    LayerDef { name: "ReLU6", params: ACT, required: 0 },
-    LayerDef { name: "LeakyReLU", params: &["negative_slope", "inplace"], required: 0 },
-    LayerDef { name: "Sigmoid", params: &[], required: 0 },
-    LayerDef { name: "Tanh", params: &[], required: 0 },
-    LayerDef { name: "SiLU", params: ACT, required: 0 },
-    LayerDef { name: "Hardsigmoid", params: ACT, required: 0 },
-    LayerDef { name: "Hardswish", params: ACT, required: 0 },
-    LayerDef { name: "GELU", params: &["approximate"], required: 0 },
+    LayerDef {
+        name: "ReLU",
+        params: ACT,
+        required: 0,
+    },
+    LayerDef {
+        name: "ReLU6",
+        params: ACT,
+        required: 0,
+    },
+    LayerDef {
+        name: "LeakyReLU",
+        params: &["negative_slope", "inplace"],
+        required: 0,
+    },
+    LayerDef {
+        name: "Sigmoid",
+        params: &[],
+        required: 0,
+    },
+    LayerDef {
+        name: "Tanh",
+        params: &[],
+        required: 0,
+    },
+    LayerDef {
+        name: "SiLU",
+        params: ACT,
+        required: 0,
+    },
+    LayerDef {
+        name: "Hardsigmoid",
+        params: ACT,
+        required: 0,
+    },
+    LayerDef {
+        name: "Hardswish",
+        params: ACT,
+        required: 0,
+    },
+    LayerDef {
+        name: "GELU",
+        params: &["approximate"],
+        required: 0,
+    },
     LayerDef {
         name: "MaxPool2d",
-        params: &["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"],
+        params: &[
+            "kernel_size",
+            "stride",
+            "padding",
+            "dilation",
+            "return_indices",
+            "ceil_mode",
+        ],
         required: 1,
     },
     LayerDef {
         name: "AvgPool2d",
-        params: &["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"],
+        params: &[
+            "kernel_size",
+            "stride",
+            "padding",
+            "ceil_mode",
+            "count_include_pad",
+            "divisor_override",
+        ],
         required: 1,
     },
-    LayerDef { name: "AdaptiveAvgPool2d", params: &["output_size"], required: 1 },
-    LayerDef { name: "Flatten", params: &["start_dim", "end_dim"], required: 0 },
-    LayerDef { name: "Dropout", params: &["p", "inplace"], required: 0 },
-    LayerDef { name: "Identity", params: &[], required: 0 },
-    LayerDef { name: "Softmax", params: &["dim"], required: 0 },
-    LayerDef { name: "ChannelShuffle", params: &["groups"], required: 1 },
+    LayerDef {
+        name: "AdaptiveAvgPool2d",
+        params: &["output_size"],
+        required: 1,
+    },
+    LayerDef {
+        name: "Flatten",
+        params: &["start_dim", "end_dim"],
+        required: 0,
+    },
+    LayerDef {
+        name: "Dropout",
+        params: &["p", "inplace"],
+        required: 0,
+    },
+    LayerDef {
+        name: "Identity",
+        params: &[],
+        required: 0,
+    },
+    LayerDef {
+        name: "Softmax",
+        params: &["dim"],
+        required: 0,
+    },
+    LayerDef {
+        name: "ChannelShuffle",
+        params: &["groups"],
+        required: 1,
+    },
 ];
 
 /// Other spellings accepted for a layer.
@@ -61,7 +154,10 @@ const ALIASES: &[(&str, &str)] = &[("HardSigmoid", "Hardsigmoid"), ("HardSwish",
 
 /// Every layer name, for suggestions.
 pub fn layer_names() -> impl Iterator<Item = &'static str> {
-    CATALOGUE.iter().map(|d| d.name).chain(ALIASES.iter().map(|a| a.0))
+    CATALOGUE
+        .iter()
+        .map(|d| d.name)
+        .chain(ALIASES.iter().map(|a| a.0))
 }
 
 fn lookup(name: &str) -> Option<&'static LayerDef> {
@@ -160,7 +256,10 @@ pub fn bind(
     }
     for p in params.iter().take(required) {
         if !bound.contains_key(p) {
-            errors.push(span, format!("{what} `{kind}` is missing its argument `{p}`"));
+            errors.push(
+                span,
+                format!("{what} `{kind}` is missing its argument `{p}`"),
+            );
         }
     }
     (errors.len() == before).then_some(bound)
@@ -185,12 +284,24 @@ impl Bound {
     }
 
     /// An integer or a pair `(h, w)`.
-    fn pair(&self, name: &str, default: [usize; 2], min: i64, errors: &mut Errors) -> Option<[usize; 2]> {
+    fn pair(
+        &self,
+        name: &str,
+        default: [usize; 2],
+        min: i64,
+        errors: &mut Errors,
+    ) -> Option<[usize; 2]> {
         match self.get(name) {
             None => Some(default),
             Some((Value::Tuple(items), span)) => {
                 if items.len() != 2 {
-                    errors.push(*span, format!("`{name}` takes one integer or a pair (h, w), found a tuple of {}", items.len()));
+                    errors.push(
+                        *span,
+                        format!(
+                            "`{name}` takes one integer or a pair (h, w), found a tuple of {}",
+                            items.len()
+                        ),
+                    );
                     return None;
                 }
                 let h = to_usize(&items[0], *span, name, min, errors)?;
@@ -207,7 +318,10 @@ impl Bound {
             Some((Value::Bool(b), _)) => Some(*b),
             Some((Value::Poison, _)) => None,
             Some((v, span)) => {
-                errors.push(*span, format!("`{name}` must be a boolean, found {}", v.describe()));
+                errors.push(
+                    *span,
+                    format!("`{name}` must be a boolean, found {}", v.describe()),
+                );
                 None
             }
         }
@@ -220,7 +334,10 @@ impl Bound {
             Some((Value::Int(i), _)) => Some(*i as f64),
             Some((Value::Poison, _)) => None,
             Some((v, span)) => {
-                errors.push(*span, format!("`{name}` must be a number, found {}", v.describe()));
+                errors.push(
+                    *span,
+                    format!("`{name}` must be a number, found {}", v.describe()),
+                );
                 None
             }
         }
@@ -231,7 +348,14 @@ impl Bound {
         match self.get(name) {
             Some((Value::Poison, _)) => None,
             Some((v, span)) if v != supported => {
-                errors.push(*span, format!("`{}` only supports {name} = {note}, found {}", self.layer, v.describe()));
+                errors.push(
+                    *span,
+                    format!(
+                        "`{}` only supports {name} = {note}, found {}",
+                        self.layer,
+                        v.describe()
+                    ),
+                );
                 None
             }
             _ => Some(()),
@@ -253,7 +377,10 @@ pub fn to_usize(v: &Value, span: Span, name: &str, min: i64, errors: &mut Errors
         }
         Value::Poison => None,
         other => {
-            errors.push(span, format!("`{name}` must be an integer, found {}", other.describe()));
+            errors.push(
+                span,
+                format!("`{name}` must be an integer, found {}", other.describe()),
+            );
             None
         }
     }
@@ -262,11 +389,29 @@ pub fn to_usize(v: &Value, span: Span, name: &str, min: i64, errors: &mut Errors
 /// Resolves a layer call into an operation for an input of shape `input`.
 /// Returns the op and the bound arguments (for spans), or `None` after
 /// reporting why.
-pub fn build(name: &Ident, args: Vec<ArgVal>, span: Span, input: &[usize], errors: &mut Errors) -> Option<(Op, Bound)> {
+pub fn build(
+    name: &Ident,
+    args: Vec<ArgVal>,
+    span: Span,
+    input: &[usize],
+    errors: &mut Errors,
+) -> Option<(Op, Bound)> {
     let key = name.to_string();
     let def = lookup(&key)?;
-    let args = bind(def.name, def.params, def.required, args, span, errors, "layer")?;
-    let b = Bound { layer: def.name, args, span };
+    let args = bind(
+        def.name,
+        def.params,
+        def.required,
+        args,
+        span,
+        errors,
+        "layer",
+    )?;
+    let b = Bound {
+        layer: def.name,
+        args,
+        span,
+    };
     let channels = input.first().copied().unwrap_or(0);
     let before = errors.len();
     let op = match def.name {
@@ -277,7 +422,12 @@ pub fn build(name: &Ident, args: Vec<ArgVal>, span: Span, input: &[usize], error
             let dilation = b.pair("dilation", [1, 1], 1, errors);
             let groups = b.int("groups", 1, 1, errors);
             let bias = b.boolean("bias", true, errors);
-            b.only("padding_mode", &Value::Str("zeros".into()), "\"zeros\"", errors);
+            b.only(
+                "padding_mode",
+                &Value::Str("zeros".into()),
+                "\"zeros\"",
+                errors,
+            );
             let padding = match b.get("padding") {
                 Some((Value::Str(s), sp)) => match (s.as_str(), kernel, dilation, stride) {
                     ("valid", ..) => Some([[0, 0], [0, 0]]),
@@ -296,7 +446,9 @@ pub fn build(name: &Ident, args: Vec<ArgVal>, span: Span, input: &[usize], error
                         None
                     }
                 },
-                _ => b.pair("padding", [0, 0], 0, errors).map(|p| [[p[0], p[0]], [p[1], p[1]]]),
+                _ => b
+                    .pair("padding", [0, 0], 0, errors)
+                    .map(|p| [[p[0], p[0]], [p[1], p[1]]]),
             };
             Op::Conv2d(Conv2d {
                 in_channels: channels,
@@ -320,9 +472,15 @@ pub fn build(name: &Ident, args: Vec<ArgVal>, span: Span, input: &[usize], error
             b.only("track_running_stats", &Value::Bool(true), "true", errors);
             let eps = b.float("eps", 1e-5, errors)?;
             if eps <= 0.0 {
-                errors.push(b.span_of("eps"), format!("`eps` must be positive, found {eps}"));
+                errors.push(
+                    b.span_of("eps"),
+                    format!("`eps` must be positive, found {eps}"),
+                );
             }
-            Op::BatchNorm2d(BatchNorm2d { channels: b.int("num_features", channels, 1, errors)?, eps })
+            Op::BatchNorm2d(BatchNorm2d {
+                channels: b.int("num_features", channels, 1, errors)?,
+                eps,
+            })
         }
         "ReLU" | "ReLU6" | "Sigmoid" | "Tanh" | "SiLU" | "Hardsigmoid" | "Hardswish" => {
             b.boolean("inplace", false, errors)?;
@@ -338,7 +496,9 @@ pub fn build(name: &Ident, args: Vec<ArgVal>, span: Span, input: &[usize], error
         }
         "LeakyReLU" => {
             b.boolean("inplace", false, errors)?;
-            Op::Activation(Activation::LeakyReLU { slope: b.float("negative_slope", 0.01, errors)? })
+            Op::Activation(Activation::LeakyReLU {
+                slope: b.float("negative_slope", 0.01, errors)?,
+            })
         }
         "GELU" => {
             let tanh = match b.get("approximate") {
@@ -347,7 +507,13 @@ pub fn build(name: &Ident, args: Vec<ArgVal>, span: Span, input: &[usize], error
                 Some((Value::Str(s), _)) if s == "tanh" => true,
                 Some((Value::Poison, _)) => return None,
                 Some((v, sp)) => {
-                    errors.push(*sp, format!("`approximate` must be \"none\" or \"tanh\", found {}", v.describe()));
+                    errors.push(
+                        *sp,
+                        format!(
+                            "`approximate` must be \"none\" or \"tanh\", found {}",
+                            v.describe()
+                        ),
+                    );
                     return None;
                 }
             };
@@ -373,7 +539,9 @@ pub fn build(name: &Ident, args: Vec<ArgVal>, span: Span, input: &[usize], error
                 Op::AvgPool2d(pool)
             }
         }
-        "AdaptiveAvgPool2d" => Op::AdaptiveAvgPool2d { output: b.pair("output_size", [1, 1], 1, errors)? },
+        "AdaptiveAvgPool2d" => Op::AdaptiveAvgPool2d {
+            output: b.pair("output_size", [1, 1], 1, errors)?,
+        },
         "Flatten" => {
             b.only("start_dim", &Value::Int(1), "1", errors);
             b.only("end_dim", &Value::Int(-1), "-1", errors);
@@ -382,7 +550,10 @@ pub fn build(name: &Ident, args: Vec<ArgVal>, span: Span, input: &[usize], error
         "Dropout" => {
             let p = b.float("p", 0.5, errors)?;
             if !(0.0..=1.0).contains(&p) {
-                errors.push(b.span_of("p"), format!("dropout probability must be between 0 and 1, found {p}"));
+                errors.push(
+                    b.span_of("p"),
+                    format!("dropout probability must be between 0 and 1, found {p}"),
+                );
             }
             Op::Dropout { p }
         }
@@ -396,11 +567,16 @@ pub fn build(name: &Ident, args: Vec<ArgVal>, span: Span, input: &[usize], error
                 Some(_) => false,
             };
             if !ok {
-                errors.push(b.span_of("dim"), "`Softmax` is supported over the channel dimension only (dim = 1)");
+                errors.push(
+                    b.span_of("dim"),
+                    "`Softmax` is supported over the channel dimension only (dim = 1)",
+                );
             }
             Op::Softmax
         }
-        "ChannelShuffle" => Op::ChannelShuffle { groups: b.int("groups", 1, 1, errors)? },
+        "ChannelShuffle" => Op::ChannelShuffle {
+            groups: b.int("groups", 1, 1, errors)?,
+        },
         _ => return None,
     };
     (errors.len() == before).then_some((op, b))

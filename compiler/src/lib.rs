@@ -49,7 +49,10 @@ pub fn compile(ast: &Input) -> (TokenStream, Option<syn::Error>) {
 
 /// Instantiates, counts and checks every network of `ast`. Each entry is the
 /// compiled network, or its definition when it failed (errors go to `errors`).
-pub fn analyze<'a>(ast: &'a Input, errors: &mut Errors) -> Vec<Result<emit::Compiled<'a>, &'a ast::NetworkDef>> {
+pub fn analyze<'a>(
+    ast: &'a Input,
+    errors: &mut Errors,
+) -> Vec<Result<emit::Compiled<'a>, &'a ast::NetworkDef>> {
     let mut blocks: HashMap<String, &BlockDef> = HashMap::new();
     let mut type_names: HashMap<String, ()> = HashMap::new();
     for item in &ast.items {
@@ -59,7 +62,10 @@ pub fn analyze<'a>(ast: &'a Input, errors: &mut Errors) -> Vec<Result<emit::Comp
                 if blocks.contains_key(&name) {
                     errors.push(b.name.span(), format!("block `{name}` is defined twice"));
                 } else if layers::is_layer(&name) {
-                    errors.push(b.name.span(), format!("block `{name}` has the name of a built-in layer"));
+                    errors.push(
+                        b.name.span(),
+                        format!("block `{name}` has the name of a built-in layer"),
+                    );
                 } else {
                     blocks.insert(name, b);
                 }
@@ -67,7 +73,10 @@ pub fn analyze<'a>(ast: &'a Input, errors: &mut Errors) -> Vec<Result<emit::Comp
             }
             Item::Network(n) => {
                 if type_names.insert(n.name.to_string(), ()).is_some() {
-                    errors.push(n.name.span(), format!("network `{}` is defined twice", n.name));
+                    errors.push(
+                        n.name.span(),
+                        format!("network `{}` is defined twice", n.name),
+                    );
                 }
             }
         }
@@ -79,10 +88,17 @@ pub fn analyze<'a>(ast: &'a Input, errors: &mut Errors) -> Vec<Result<emit::Comp
         let compiled = eval::instantiate(def, &blocks, errors).and_then(|instance| {
             let totals = count::totals(&instance);
             if totals.is_none() {
-                errors.push(def.name.span(), format!("a total of `{}` overflows u64", def.name));
+                errors.push(
+                    def.name.span(),
+                    format!("a total of `{}` overflows u64", def.name),
+                );
             }
             budget::check(&def.budgets, totals.as_ref(), errors);
-            Some(emit::Compiled { def, instance, totals: totals? })
+            Some(emit::Compiled {
+                def,
+                instance,
+                totals: totals?,
+            })
         });
         if compiled.is_none() {
             // Still check the budget clauses' syntax.
@@ -103,7 +119,10 @@ fn check_block_params(b: &BlockDef, errors: &mut Errors) {
     for p in &b.params {
         let name = p.name.to_string();
         if seen.contains(&name) {
-            errors.push(p.name.span(), format!("parameter `{name}` of block `{}` is declared twice", b.name));
+            errors.push(
+                p.name.span(),
+                format!("parameter `{name}` of block `{}` is declared twice", b.name),
+            );
         }
         if p.default.is_some() {
             defaults = true;

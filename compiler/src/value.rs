@@ -116,7 +116,11 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .map(|c| {
-            let d = if c.to_lowercase() == lower { 0 } else { distance(&lower, &c.to_lowercase()) + 1 };
+            let d = if c.to_lowercase() == lower {
+                0
+            } else {
+                distance(&lower, &c.to_lowercase()) + 1
+            };
             (d, c)
         })
         .filter(|(d, c)| *d <= (c.len() / 3).max(2))

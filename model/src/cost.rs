@@ -136,7 +136,8 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
         Op::AdaptiveAvgPool2d { output: size } => {
             let x = inputs.first()?;
             let (c, h, w) = (u(*x.first()?)?, *x.get(1)?, *x.get(2)?);
-            let area = adaptive_bin_total(h, size[0])?.checked_mul(adaptive_bin_total(w, size[1])?)?;
+            let area =
+                adaptive_bin_total(h, size[0])?.checked_mul(adaptive_bin_total(w, size[1])?)?;
             (0, c.checked_mul(area)?)
         }
         Op::Add => (

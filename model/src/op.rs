@@ -213,7 +213,11 @@ impl Op {
 
     /// The tensors this operation stores, in state-dict order.
     pub fn stored_tensors(&self) -> Vec<StoredTensor> {
-        let t = |suffix, shape: Vec<usize>, role| StoredTensor { suffix, shape, role };
+        let t = |suffix, shape: Vec<usize>, role| StoredTensor {
+            suffix,
+            shape,
+            role,
+        };
         match self {
             Op::Conv2d(c) => {
                 let mut v = vec![t(

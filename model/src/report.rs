@@ -67,7 +67,9 @@ pub fn rows(graph: &Graph<'_>) -> Vec<Row> {
                 row.params = row.params.saturating_add(l.params);
                 row.macs = row.macs.saturating_add(l.macs);
                 row.flops = row.flops.saturating_add(l.flops);
-                row.memory_access_bytes = row.memory_access_bytes.saturating_add(l.memory_access_bytes);
+                row.memory_access_bytes = row
+                    .memory_access_bytes
+                    .saturating_add(l.memory_access_bytes);
             }
             out.push(row);
         }
@@ -108,7 +110,11 @@ fn count(n: u64) -> String {
 
 /// The output shape of the graph.
 pub fn output_shape<'a>(graph: &Graph<'a>) -> &'a [usize] {
-    match graph.output.checked_sub(1).and_then(|i| graph.layers.get(i)) {
+    match graph
+        .output
+        .checked_sub(1)
+        .and_then(|i| graph.layers.get(i))
+    {
         Some(info) => info.output,
         None => graph.input,
     }
@@ -118,16 +124,31 @@ pub fn output_shape<'a>(graph: &Graph<'a>) -> &'a [usize] {
 /// gives the same bytes.
 pub fn render_text(graph: &Graph<'_>) -> String {
     let rows = rows(graph);
-    let header = ["Layer (kind)", "Output shape", "Params", "MACs", "FLOPs", "Mem access"];
+    let header = [
+        "Layer (kind)",
+        "Output shape",
+        "Params",
+        "MACs",
+        "FLOPs",
+        "Mem access",
+    ];
     let mut table: Vec<[String; 6]> = Vec::with_capacity(rows.len());
     for r in &rows {
         table.push([
             format!("{}{} ({})", "  ".repeat(r.depth), r.label, r.kind),
             r.output.as_deref().map(shape).unwrap_or_default(),
-            if r.params == 0 { "-".to_string() } else { thousands(r.params) },
+            if r.params == 0 {
+                "-".to_string()
+            } else {
+                thousands(r.params)
+            },
             count(r.macs),
             count(r.flops),
-            if r.memory_access_bytes == 0 { "-".to_string() } else { bytes(r.memory_access_bytes) },
+            if r.memory_access_bytes == 0 {
+                "-".to_string()
+            } else {
+                bytes(r.memory_access_bytes)
+            },
         ]);
     }
     let mut widths = header.map(str::len);
@@ -170,25 +191,49 @@ pub fn render_text(graph: &Graph<'_>) -> String {
     out.push_str(&rule('-'));
     out.push('\n');
     for row in &table {
-        out.push_str(&line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]));
+        out.push_str(&line([
+            &row[0], &row[1], &row[2], &row[3], &row[4], &row[5],
+        ]));
         out.push('\n');
     }
     out.push_str(&rule('='));
     out.push('\n');
     let totals: [(&str, String); 9] = [
         ("layers", thousands(graph.layers.len() as u64)),
-        ("params", format!("{} ({})", thousands(t.params), si(t.params))),
+        (
+            "params",
+            format!("{} ({})", thousands(t.params), si(t.params)),
+        ),
         ("MACs", format!("{} ({})", thousands(t.macs), si(t.macs))),
         ("FLOPs", format!("{} ({})", thousands(t.flops), si(t.flops))),
         (
             "memory access",
-            format!("{} B ({})", thousands(t.memory_access_bytes), bytes(t.memory_access_bytes)),
+            format!(
+                "{} B ({})",
+                thousands(t.memory_access_bytes),
+                bytes(t.memory_access_bytes)
+            ),
         ),
-        ("activations", format!("{} ({})", thousands(t.activations), si(t.activations))),
-        ("weights (f32)", format!("{} B ({})", thousands(t.weight_bytes), bytes(t.weight_bytes))),
+        (
+            "activations",
+            format!("{} ({})", thousands(t.activations), si(t.activations)),
+        ),
+        (
+            "weights (f32)",
+            format!(
+                "{} B ({})",
+                thousands(t.weight_bytes),
+                bytes(t.weight_bytes)
+            ),
+        ),
         (
             "buffers (f32)",
-            format!("{} B ({}), {} elements", thousands(t.buffer_bytes), bytes(t.buffer_bytes), thousands(t.buffers)),
+            format!(
+                "{} B ({}), {} elements",
+                thousands(t.buffer_bytes),
+                bytes(t.buffer_bytes),
+                thousands(t.buffers)
+            ),
         ),
         (
             "peak activations",

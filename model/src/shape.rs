@@ -87,9 +87,7 @@ fn window_out(
     let extent = dilation
         .checked_mul(kernel.saturating_sub(1))
         .and_then(|e| e.checked_add(1));
-    let padded = len
-        .checked_add(pad[0])
-        .and_then(|l| l.checked_add(pad[1]));
+    let padded = len.checked_add(pad[0]).and_then(|l| l.checked_add(pad[1]));
     let (Some(extent), Some(padded)) = (extent, padded) else {
         return err(Blame::Layer, format!("{axis} size overflows"));
     };
@@ -372,7 +370,10 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
             if start.checked_add(*len).is_none_or(|end| end > c) || *len == 0 {
                 return err(
                     Blame::Layer,
-                    format!("channels {start}..{} are outside the {c} channels", start + len),
+                    format!(
+                        "channels {start}..{} are outside the {c} channels",
+                        start + len
+                    ),
                 );
             }
             let mut out = x.to_vec();
@@ -416,9 +417,15 @@ mod tests {
         // (floor mode would give 54 too; 55x55 shows the difference: ceil 27, floor 27;
         // 13x13 with k=3 s=2: floor 6, ceil 6; 14x14: floor 6, ceil 7).
         let x: &[usize] = &[96, 109, 109];
-        assert_eq!(output_shape(&pool(3, 2, 0, true), &[x]).unwrap(), [96, 54, 54]);
+        assert_eq!(
+            output_shape(&pool(3, 2, 0, true), &[x]).unwrap(),
+            [96, 54, 54]
+        );
         let y: &[usize] = &[8, 14, 14];
-        assert_eq!(output_shape(&pool(3, 2, 0, false), &[y]).unwrap(), [8, 6, 6]);
+        assert_eq!(
+            output_shape(&pool(3, 2, 0, false), &[y]).unwrap(),
+            [8, 6, 6]
+        );
         assert_eq!(output_shape(&pool(3, 2, 0, true), &[y]).unwrap(), [8, 7, 7]);
         // The last window must start inside the input or left padding:
         // len 5, k 2, s 2, p 1, ceil: (5+2-2)/2 ceil = 3, +1 = 4; (4-1)*2 = 6 >= 5+1 -> 3.

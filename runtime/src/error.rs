@@ -24,7 +24,11 @@ pub enum Error {
     },
 
     /// A tensor was reshaped to a shape with a different element count.
-    #[error("cannot reshape {} ({numel} values) to {}", shape_str(from), shape_str(to))]
+    #[error(
+        "cannot reshape {} ({numel} values) to {}",
+        shape_str(from),
+        shape_str(to)
+    )]
     Reshape {
         /// The tensor's shape.
         from: Vec<usize>,
@@ -35,7 +39,11 @@ pub enum Error {
     },
 
     /// The input given to [`Model::forward`](crate::Model::forward) is not `[N, input...]`.
-    #[error("`{network}` expects input [N, {}] with N >= 1, found {}", dims(expected), shape_str(found))]
+    #[error(
+        "`{network}` expects input [N, {}] with N >= 1, found {}",
+        dims(expected),
+        shape_str(found)
+    )]
     InputShape {
         /// The network's name.
         network: String,
@@ -149,7 +157,11 @@ impl fmt::Display for WeightProblem {
                 write!(f, "`{name}`: missing (expected shape {})", shape_str(shape))
             }
             WeightProblem::Unexpected { name, shape } => {
-                write!(f, "`{name}`: unexpected tensor (shape {})", shape_str(shape))
+                write!(
+                    f,
+                    "`{name}`: unexpected tensor (shape {})",
+                    shape_str(shape)
+                )
             }
             WeightProblem::Shape {
                 name,

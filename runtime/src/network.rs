@@ -1,5 +1,6 @@
 //! The `Network` trait every generated type implements.
 
+use crate::model::Model;
 use netspec_model::{Graph, LayerInfo};
 
 /// A network declared with `network!`. Every const is also available as an
@@ -35,4 +36,22 @@ pub trait Network {
     const GRAPH: &'static Graph<'static>;
     /// The text report.
     const REPORT: &'static str;
+
+    /// The runnable model (graph and weights) behind this network.
+    fn model(&self) -> &Model;
+
+    /// The report as Markdown.
+    fn report_markdown() -> String {
+        crate::render::markdown(Self::GRAPH)
+    }
+
+    /// The report as JSON.
+    fn report_json() -> String {
+        crate::render::json(Self::GRAPH)
+    }
+
+    /// The per-layer records as CSV.
+    fn report_csv() -> String {
+        crate::render::csv(Self::GRAPH)
+    }
 }

@@ -127,14 +127,23 @@ mod tests {
         // PyTorch: sigmoid(1) = 0.7310586, tanh(1) = 0.7615942, silu(1) = 0.7310586,
         // silu(-2) = -0.2384058, gelu(1) = 0.8413447, gelu(-1) = -0.1586553,
         // gelu(1, approximate='tanh') = 0.8411920.
-        close(&apply(Activation::Sigmoid, &[0.0, 1.0]), &[0.5, 0.731_058_6]);
+        close(
+            &apply(Activation::Sigmoid, &[0.0, 1.0]),
+            &[0.5, 0.731_058_6],
+        );
         close(&apply(Activation::Tanh, &[1.0]), &[0.761_594_2]);
-        close(&apply(Activation::SiLU, &[1.0, -2.0]), &[0.731_058_6, -0.238_405_8]);
+        close(
+            &apply(Activation::SiLU, &[1.0, -2.0]),
+            &[0.731_058_6, -0.238_405_8],
+        );
         close(
             &apply(Activation::GELU { tanh: false }, &[1.0, -1.0, 0.0]),
             &[0.841_344_7, -0.158_655_3, 0.0],
         );
-        close(&apply(Activation::GELU { tanh: true }, &[1.0]), &[0.841_192]);
+        close(
+            &apply(Activation::GELU { tanh: true }, &[1.0]),
+            &[0.841_192],
+        );
     }
 
     #[test]

@@ -75,7 +75,11 @@ fn valid_range(out: usize, len: usize, stride: usize, off: isize) -> (usize, usi
     let s = stride as isize;
     let lo = if off >= 0 { 0 } else { (-off + s - 1) / s };
     let last = len as isize - 1 - off;
-    let hi = if last < 0 { 0 } else { (last / s + 1).min(out as isize) };
+    let hi = if last < 0 {
+        0
+    } else {
+        (last / s + 1).min(out as isize)
+    };
     let lo = lo.min(out as isize);
     (lo as usize, hi.max(lo) as usize)
 }
@@ -171,8 +175,14 @@ pub fn conv2d(
     } else {
         let k = cin_g * kh * kw;
         let mut packed = vec![0.0f32; KC * NC];
-        let one_by_one =
-            kh == 1 && kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && oh == h && ow == w;
+        let one_by_one = kh == 1
+            && kw == 1
+            && g.sh == 1
+            && g.sw == 1
+            && g.pt == 0
+            && g.pl == 0
+            && oh == h
+            && ow == w;
         for (xs, os) in x
             .data()
             .chunks_exact(cin * h * w)
@@ -265,7 +275,15 @@ fn pack_plain(block: &mut [f32], xg: &[f32], p: usize, jc: usize, nc: usize, pc:
 /// Packs a block of the implicit im2col matrix of one group: row
 /// `k = (ic·k_h + ky)·k_w + kx`, column `j = oy·ow + ox`, value
 /// `x[ic, oy·s_h + ky·d_h - pad_top, ox·s_w + kx·d_w - pad_left]` or 0 outside.
-fn pack_im2col(block: &mut [f32], xg: &[f32], g: &Geom, jc: usize, nc: usize, pc: usize, kc: usize) {
+fn pack_im2col(
+    block: &mut [f32],
+    xg: &[f32],
+    g: &Geom,
+    jc: usize,
+    nc: usize,
+    pc: usize,
+    kc: usize,
+) {
     let taps = g.kh * g.kw;
     let plane_in = g.h * g.w;
     let panels = nc.div_ceil(NR);
@@ -367,5 +385,216 @@ fn micro<const R: usize>(
         for (o, &v) in crow.iter_mut().zip(acc_r) {
             *o += v;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::too_many_arguments)]
+    fn conv(
+        cin: usize,
+        cout: usize,
+        k: [usize; 2],
+        s: [usize; 2],
+        p: [[usize; 2]; 2],
+        d: [usize; 2],
+        groups: usize,
+        bias: bool,
+    ) -> Conv2d {
+        Conv2d {
+            in_channels: cin,
+            out_channels: cout,
+            kernel: k,
+            stride: s,
+            padding: p,
+            dilation: d,
+            groups,
+            bias,
+        }
+    }
+
+    fn arange(shape: &[usize], from: f32) -> Tensor {
+        let n: usize = shape.iter().product();
+        Tensor::new(shape, (0..n).map(|i| from + i as f32).collect()).unwrap()
+    }
+
+    #[test]
+    fn three_by_three_same_padding() {
+        // Input [[1,2,3],[4,5,6],[7,8,9]], all-ones 3x3 kernel, padding 1:
+        // each output is the sum of the in-bounds 3x3 neighbourhood.
+        let x = arange(&[1, 1, 3, 3], 1.0);
+        let c = conv(1, 1, [3, 3], [1, 1], [[1, 1], [1, 1]], [1, 1], 1, false);
+        let y = conv2d(&x, &[1.0; 9], None, &c).unwrap();
+        assert_eq!(y.shape(), &[1, 1, 3, 3]);
+        assert_eq!(
+            y.data(),
+            &[12.0, 21.0, 16.0, 27.0, 45.0, 33.0, 24.0, 39.0, 28.0]
+        );
+    }
+
+    #[test]
+    fn stride_two() {
+        // 4x4 input 0..16, 2x2 ones, stride 2: sums of the four 2x2 blocks.
+        let x = arange(&[1, 1, 4, 4], 0.0);
+        let c = conv(1, 1, [2, 2], [2, 2], [[0, 0], [0, 0]], [1, 1], 1, true);
+        let y = conv2d(&x, &[1.0; 4], Some(&[0.5]), &c).unwrap();
+        assert_eq!(y.data(), &[10.5, 18.5, 42.5, 50.5]);
+    }
+
+    #[test]
+    fn asymmetric_padding() {
+        // 2x2 input [1,2,3,4], 1x1 kernel of 1, padding top 1 bottom 0, left 0
+        // right 1: a zero row on top and a zero column on the right.
+        let x = arange(&[1, 1, 2, 2], 1.0);
+        let c = conv(1, 1, [1, 1], [1, 1], [[1, 0], [0, 1]], [1, 1], 1, false);
+        let y = conv2d(&x, &[1.0], None, &c).unwrap();
+        assert_eq!(y.shape(), &[1, 1, 3, 3]);
+        assert_eq!(y.data(), &[0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 3.0, 4.0, 0.0]);
+    }
+
+    #[test]
+    fn dilated() {
+        // 5x5 input x(r, c) = 5r + c, 2x2 ones with dilation 2 (taps 2 apart):
+        // y(r, c) = x(r,c) + x(r,c+2) + x(r+2,c) + x(r+2,c+2) = 4(5r + c) + 24.
+        let x = arange(&[1, 1, 5, 5], 0.0);
+        let c = conv(1, 1, [2, 2], [1, 1], [[0, 0], [0, 0]], [2, 2], 1, false);
+        let y = conv2d(&x, &[1.0; 4], None, &c).unwrap();
+        assert_eq!(
+            y.data(),
+            &[24.0, 28.0, 32.0, 44.0, 48.0, 52.0, 64.0, 68.0, 72.0]
+        );
+    }
+
+    #[test]
+    fn grouped() {
+        // Input channels [1, 2, 3, 4], 2 groups, 1x1 weights [[1, 1], [1, -1]]:
+        // out 0 sees channels 0, 1: 1 + 2 = 3; out 1 sees 2, 3: 3 - 4 = -1.
+        let x = arange(&[1, 4, 1, 1], 1.0);
+        let c = conv(4, 2, [1, 1], [1, 1], [[0, 0], [0, 0]], [1, 1], 2, false);
+        let y = conv2d(&x, &[1.0, 1.0, 1.0, -1.0], None, &c).unwrap();
+        assert_eq!(y.data(), &[3.0, -1.0]);
+    }
+
+    /// The definition, seven nested loops.
+    fn reference(x: &Tensor, w: &[f32], b: Option<&[f32]>, c: &Conv2d) -> Vec<f32> {
+        let [n, cin, h, wd] = nchw("Conv2d", x).unwrap();
+        let (cin_g, cout_g) = (cin / c.groups, c.out_channels / c.groups);
+        let [kh, kw] = c.kernel;
+        let oh = (h + c.padding[0][0] + c.padding[0][1] - c.dilation[0] * (kh - 1) - 1)
+            / c.stride[0]
+            + 1;
+        let ow = (wd + c.padding[1][0] + c.padding[1][1] - c.dilation[1] * (kw - 1) - 1)
+            / c.stride[1]
+            + 1;
+        let mut out = Vec::new();
+        for s in 0..n {
+            for oc in 0..c.out_channels {
+                let g = oc / cout_g;
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut acc = b.map_or(0.0, |b| b[oc]);
+                        for icg in 0..cin_g {
+                            let ic = g * cin_g + icg;
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let iy = (oy * c.stride[0] + ky * c.dilation[0]) as isize
+                                        - c.padding[0][0] as isize;
+                                    let ix = (ox * c.stride[1] + kx * c.dilation[1]) as isize
+                                        - c.padding[1][0] as isize;
+                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                        continue;
+                                    }
+                                    let xv = x.data()
+                                        [((s * cin + ic) * h + iy as usize) * wd + ix as usize];
+                                    let wv = w[((oc * cin_g + icg) * kh + ky) * kw + kx];
+                                    acc += xv * wv;
+                                }
+                            }
+                        }
+                        out.push(acc);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn both_strategies_match_the_definition() {
+        // (cin, cout, k, stride, padding, dilation, groups, h, w, batch): covers the
+        // packed matrix product (row and column tails, K > KC, P > NC, 1x1 fast
+        // path) and the direct path (depthwise, strided, dilated).
+        let cases = [
+            (3, 6, [3, 3], [1, 1], [[1, 1], [1, 1]], [1, 1], 1, 9, 11, 2),
+            (8, 5, [1, 1], [1, 1], [[0, 0], [0, 0]], [1, 1], 1, 17, 19, 1),
+            (
+                40,
+                9,
+                [3, 3],
+                [2, 2],
+                [[1, 0], [2, 1]],
+                [1, 1],
+                1,
+                13,
+                12,
+                1,
+            ),
+            (16, 8, [3, 2], [1, 2], [[2, 2], [1, 0]], [2, 1], 2, 10, 9, 2),
+            (6, 6, [3, 3], [1, 1], [[1, 1], [1, 1]], [1, 1], 6, 7, 8, 2),
+            (6, 12, [5, 5], [2, 2], [[2, 2], [2, 2]], [1, 1], 6, 9, 9, 1),
+            (4, 4, [3, 3], [1, 3], [[2, 2], [0, 3]], [2, 2], 4, 6, 7, 1),
+            (
+                300,
+                4,
+                [1, 1],
+                [1, 1],
+                [[0, 0], [0, 0]],
+                [1, 1],
+                1,
+                20,
+                20,
+                1,
+            ),
+        ];
+        for (cin, cout, k, s, p, d, g, h, w, n) in cases {
+            let c = conv(cin, cout, k, s, p, d, g, true);
+            let x = Tensor::new(
+                &[n, cin, h, w],
+                (0..n * cin * h * w)
+                    .map(|i| ((i * 7919) % 23) as f32 / 11.0 - 1.0)
+                    .collect(),
+            )
+            .unwrap();
+            let wt: Vec<f32> = (0..cout * cin / g * k[0] * k[1])
+                .map(|i| ((i * 104_729) % 17) as f32 / 8.0 - 1.0)
+                .collect();
+            let b: Vec<f32> = (0..cout).map(|i| i as f32 * 0.25).collect();
+            let y = conv2d(&x, &wt, Some(&b), &c).unwrap();
+            let r = reference(&x, &wt, Some(&b), &c);
+            assert_eq!(y.len(), r.len());
+            let err = y
+                .data()
+                .iter()
+                .zip(&r)
+                .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(err < 1e-3, "case {cin}->{cout} k{k:?} g{g}: error {err}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_numbers() {
+        let x = Tensor::zeros(&[1, 3, 4, 4]).unwrap();
+        let c = conv(4, 8, [3, 3], [1, 1], [[0, 0], [0, 0]], [1, 1], 1, false);
+        assert_eq!(
+            conv2d(&x, &[0.0; 288], None, &c).unwrap_err().to_string(),
+            "Conv2d: expects 4 input channels, found 3"
+        );
+        let c = conv(3, 8, [5, 5], [1, 1], [[0, 0], [0, 0]], [1, 1], 1, false);
+        assert_eq!(
+            conv2d(&x, &[0.0; 600], None, &c).unwrap_err().to_string(),
+            "Conv2d: kernel extent 5 along the height is larger than the padded input 4"
+        );
     }
 }

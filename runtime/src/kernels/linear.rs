@@ -44,7 +44,11 @@ pub fn linear(
         }
         return Ok(Tensor::from_parts(vec![n, out_f], out));
     }
-    for (xr, yr) in x.data().chunks_exact(f).zip(out.chunks_exact_mut(out_f.max(1))) {
+    for (xr, yr) in x
+        .data()
+        .chunks_exact(f)
+        .zip(out.chunks_exact_mut(out_f.max(1)))
+    {
         for (o, (y, wr)) in yr.iter_mut().zip(weight.chunks_exact(f)).enumerate() {
             *y = dot(wr, xr) + bias.map_or(0.0, |b| b[o]);
         }

@@ -31,7 +31,11 @@ fn pool_out(
         );
     }
     let num = padded - extent;
-    let mut out = if ceil { num.div_ceil(s) + 1 } else { num / s + 1 };
+    let mut out = if ceil {
+        num.div_ceil(s) + 1
+    } else {
+        num / s + 1
+    };
     if ceil && (out - 1) * s >= len + pad {
         out -= 1;
     }
@@ -44,8 +48,24 @@ fn pool_out(
 /// clipped; a NaN in a window propagates (as in PyTorch).
 pub fn max_pool2d(x: &Tensor, p: &Pool2d) -> Result<Tensor, Error> {
     let [n, c, h, w] = nchw("MaxPool2d", x)?;
-    let oh = pool_out("MaxPool2d", h, p.padding[0], p.kernel[0], p.stride[0], p.dilation[0], p.ceil_mode)?;
-    let ow = pool_out("MaxPool2d", w, p.padding[1], p.kernel[1], p.stride[1], p.dilation[1], p.ceil_mode)?;
+    let oh = pool_out(
+        "MaxPool2d",
+        h,
+        p.padding[0],
+        p.kernel[0],
+        p.stride[0],
+        p.dilation[0],
+        p.ceil_mode,
+    )?;
+    let ow = pool_out(
+        "MaxPool2d",
+        w,
+        p.padding[1],
+        p.kernel[1],
+        p.stride[1],
+        p.dilation[1],
+        p.ceil_mode,
+    )?;
     // Per output column: the first valid input column and the end (exclusive).
     let cols: Vec<(usize, usize)> = (0..ow)
         .map(|ox| window(ox, p.stride[1], p.padding[1], p.kernel[1], p.dilation[1], w))
@@ -55,7 +75,11 @@ pub fn max_pool2d(x: &Tensor, p: &Pool2d) -> Result<Tensor, Error> {
     if oh * ow == 0 || h * w == 0 {
         return Ok(Tensor::from_parts(vec![n, c, oh, ow], out));
     }
-    for (xp, op) in x.data().chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+    for (xp, op) in x
+        .data()
+        .chunks_exact(h * w)
+        .zip(out.chunks_exact_mut(oh * ow))
+    {
         for (oy, orow) in op.chunks_exact_mut(ow).enumerate() {
             let (y0, y1) = window(oy, p.stride[0], p.padding[0], p.kernel[0], dh, h);
             for (o, &(x0, x1)) in orow.iter_mut().zip(&cols) {
@@ -103,8 +127,24 @@ pub fn avg_pool2d(x: &Tensor, p: &Pool2d) -> Result<Tensor, Error> {
             format!("dilation must be 1, found {:?}", p.dilation),
         );
     }
-    let oh = pool_out("AvgPool2d", h, p.padding[0], p.kernel[0], p.stride[0], 1, p.ceil_mode)?;
-    let ow = pool_out("AvgPool2d", w, p.padding[1], p.kernel[1], p.stride[1], 1, p.ceil_mode)?;
+    let oh = pool_out(
+        "AvgPool2d",
+        h,
+        p.padding[0],
+        p.kernel[0],
+        p.stride[0],
+        1,
+        p.ceil_mode,
+    )?;
+    let ow = pool_out(
+        "AvgPool2d",
+        w,
+        p.padding[1],
+        p.kernel[1],
+        p.stride[1],
+        1,
+        p.ceil_mode,
+    )?;
     // (clipped start, clipped end, padded span) per axis.
     let span = |o: usize, axis: usize, len: usize| -> (usize, usize, usize) {
         let pad = p.padding[axis] as isize;
@@ -119,7 +159,11 @@ pub fn avg_pool2d(x: &Tensor, p: &Pool2d) -> Result<Tensor, Error> {
     if oh * ow == 0 || h * w == 0 {
         return Ok(Tensor::from_parts(vec![n, c, oh, ow], out));
     }
-    for (xp, op) in x.data().chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+    for (xp, op) in x
+        .data()
+        .chunks_exact(h * w)
+        .zip(out.chunks_exact_mut(oh * ow))
+    {
         for (oy, orow) in op.chunks_exact_mut(ow).enumerate() {
             let (y0, y1, ph) = span(oy, 0, h);
             for (o, &(x0, x1, pw)) in orow.iter_mut().zip(&cols) {
@@ -156,7 +200,11 @@ pub fn adaptive_avg_pool2d(x: &Tensor, output: [usize; 2]) -> Result<Tensor, Err
     let bin = |i: usize, len: usize, out: usize| (i * len / out, ((i + 1) * len).div_ceil(out));
     let cols: Vec<(usize, usize)> = (0..ow).map(|ox| bin(ox, w, ow)).collect();
     let mut out = vec![0.0f32; n * c * oh * ow];
-    for (xp, op) in x.data().chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+    for (xp, op) in x
+        .data()
+        .chunks_exact(h * w)
+        .zip(out.chunks_exact_mut(oh * ow))
+    {
         for (oy, orow) in op.chunks_exact_mut(ow).enumerate() {
             let (y0, y1) = bin(oy, h, oh);
             for (o, &(x0, x1)) in orow.iter_mut().zip(&cols) {
@@ -229,7 +277,10 @@ mod tests {
         let y = max_pool2d(&x, &p).unwrap();
         assert_eq!(y.shape(), &[1, 1, 3, 3]);
         // Value (r, c) = 5r + c; window max at (oy + 2, ox + 2).
-        assert_eq!(y.data(), &[12.0, 13.0, 14.0, 17.0, 18.0, 19.0, 22.0, 23.0, 24.0]);
+        assert_eq!(
+            y.data(),
+            &[12.0, 13.0, 14.0, 17.0, 18.0, 19.0, 22.0, 23.0, 24.0]
+        );
     }
 
     #[test]

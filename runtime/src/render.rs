@@ -1,0 +1,232 @@
+//! The report in other formats: Markdown, JSON and CSV, from the same graph
+//! and rows as the text report (`netspec::report::render_text`).
+
+use netspec_model::format::{bytes, shape, si, thousands};
+use netspec_model::report::{output_shape, rows};
+use netspec_model::Graph;
+use serde::Serialize;
+
+/// A Markdown table: one row per layer and scope (hierarchy shown by
+/// indentation of the path), then the totals.
+pub fn markdown(graph: &Graph<'_>) -> String {
+    let mut out = format!(
+        "### {}\n\nInput {} → output {} (per sample).\n\n| Layer | Kind | Output shape | Params | MACs | FLOPs | Memory access |\n|---|---|---|---:|---:|---:|---:|\n",
+        graph.name,
+        shape(graph.input),
+        shape(output_shape(graph))
+    );
+    for r in rows(graph) {
+        let indent = "&nbsp;&nbsp;".repeat(r.depth);
+        let dash = |n: u64, f: fn(u64) -> String| if n == 0 { "-".to_string() } else { f(n) };
+        out.push_str(&format!(
+            "| {indent}`{}` | {} | {} | {} | {} | {} | {} |\n",
+            r.label,
+            r.kind,
+            r.output.as_deref().map(shape).unwrap_or_default(),
+            dash(r.params, thousands),
+            dash(r.macs, si),
+            dash(r.flops, si),
+            dash(r.memory_access_bytes, bytes),
+        ));
+    }
+    let t = &graph.totals;
+    out.push_str("\n| Total | Value |\n|---|---:|\n");
+    let totals = [
+        (
+            "params",
+            format!("{} ({})", thousands(t.params), si(t.params)),
+        ),
+        ("MACs", format!("{} ({})", thousands(t.macs), si(t.macs))),
+        ("FLOPs", format!("{} ({})", thousands(t.flops), si(t.flops))),
+        (
+            "memory access",
+            format!(
+                "{} B ({})",
+                thousands(t.memory_access_bytes),
+                bytes(t.memory_access_bytes)
+            ),
+        ),
+        (
+            "activations",
+            format!("{} ({})", thousands(t.activations), si(t.activations)),
+        ),
+        (
+            "weights (f32)",
+            format!(
+                "{} B ({})",
+                thousands(t.weight_bytes),
+                bytes(t.weight_bytes)
+            ),
+        ),
+        (
+            "buffers (f32)",
+            format!(
+                "{} B ({})",
+                thousands(t.buffer_bytes),
+                bytes(t.buffer_bytes)
+            ),
+        ),
+        (
+            "peak activations",
+            format!(
+                "{} B ({})",
+                thousands(t.peak_activation_bytes),
+                bytes(t.peak_activation_bytes)
+            ),
+        ),
+    ];
+    for (k, v) in totals {
+        out.push_str(&format!("| {k} | {v} |\n"));
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonLayer<'a> {
+    name: &'a str,
+    kind: &'a str,
+    inputs: &'a [&'a [usize]],
+    output: &'a [usize],
+    params: u64,
+    buffers: u64,
+    macs: u64,
+    flops: u64,
+    memory_access_bytes: u64,
+    activations: u64,
+    arithmetic_intensity: f64,
+}
+
+#[derive(Serialize)]
+struct JsonScope<'a> {
+    path: &'a str,
+    kind: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonTotals {
+    params: u64,
+    buffers: u64,
+    macs: u64,
+    flops: u64,
+    memory_access_bytes: u64,
+    activations: u64,
+    weight_bytes: u64,
+    buffer_bytes: u64,
+    peak_activation_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    name: &'a str,
+    input: &'a [usize],
+    output: &'a [usize],
+    totals: JsonTotals,
+    layers: Vec<JsonLayer<'a>>,
+    scopes: Vec<JsonScope<'a>>,
+}
+
+/// The whole report as pretty-printed JSON: totals, every layer's record
+/// (with its arithmetic intensity in FLOPs per byte) and the scopes.
+pub fn json(graph: &Graph<'_>) -> String {
+    let t = graph.totals;
+    let report = JsonReport {
+        name: graph.name,
+        input: graph.input,
+        output: output_shape(graph),
+        totals: JsonTotals {
+            params: t.params,
+            buffers: t.buffers,
+            macs: t.macs,
+            flops: t.flops,
+            memory_access_bytes: t.memory_access_bytes,
+            activations: t.activations,
+            weight_bytes: t.weight_bytes,
+            buffer_bytes: t.buffer_bytes,
+            peak_activation_bytes: t.peak_activation_bytes,
+        },
+        layers: graph
+            .layers
+            .iter()
+            .map(|l| JsonLayer {
+                name: l.name,
+                kind: l.kind,
+                inputs: l.inputs,
+                output: l.output,
+                params: l.params,
+                buffers: l.buffers,
+                macs: l.macs,
+                flops: l.flops,
+                memory_access_bytes: l.memory_access_bytes,
+                activations: l.activations,
+                arithmetic_intensity: l.arithmetic_intensity(),
+            })
+            .collect(),
+        scopes: graph
+            .scopes
+            .iter()
+            .map(|s| JsonScope {
+                path: s.path,
+                kind: s.kind,
+            })
+            .collect(),
+    };
+    // Serialising plain structs of numbers and strings cannot fail.
+    serde_json::to_string_pretty(&report).unwrap_or_default()
+}
+
+fn dims(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("x")
+}
+
+/// One CSV row per layer (shapes as `64x56x56`, several inputs joined by `;`).
+pub fn csv(graph: &Graph<'_>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "name",
+        "kind",
+        "inputs",
+        "output",
+        "params",
+        "buffers",
+        "macs",
+        "flops",
+        "memory_access_bytes",
+        "activations",
+        "arithmetic_intensity",
+    ];
+    let mut ok = w.write_record(header).is_ok();
+    for l in graph.layers {
+        let inputs = l
+            .inputs
+            .iter()
+            .map(|s| dims(s))
+            .collect::<Vec<_>>()
+            .join(";");
+        ok &= w
+            .write_record([
+                l.name.to_string(),
+                l.kind.to_string(),
+                inputs,
+                dims(l.output),
+                l.params.to_string(),
+                l.buffers.to_string(),
+                l.macs.to_string(),
+                l.flops.to_string(),
+                l.memory_access_bytes.to_string(),
+                l.activations.to_string(),
+                format!("{:.4}", l.arithmetic_intensity()),
+            ])
+            .is_ok();
+    }
+    // Writing to memory cannot fail; `ok` is kept for clarity.
+    let bytes = if ok {
+        w.into_inner().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    String::from_utf8(bytes).unwrap_or_default()
+}

@@ -1,0 +1,10 @@
+use netspec::network;
+
+network! {
+    block Head(x, classes) { x -> fc: Linear(classes) }
+    pub struct Net(x: [3, 32, 32]) {
+        x -> Conv2d(8, 3) -> head: Head(10)
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use netspec::network;
+
+network! {
+    pub struct Net(x: [3, 32, 32]) {
+        x -> Conv2d(out_channels = 8, 3)
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use netspec::network;
+
+network! {
+    pub struct Net(x: [3, 32, 32]) {
+        x -> Conv2d(8, 3, stride = 2, padding = "same")
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use netspec::network;
+
+network! {
+    pub struct Net(x: [3, 32, 32]) {
+        if x.channels == 3 { x -> ReLU }
+    }
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use netspec::network;
+
+network! {
+    fn helper() {}
+}
+
+fn main() {}

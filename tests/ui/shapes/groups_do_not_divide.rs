@@ -1,0 +1,9 @@
+use netspec::network;
+
+network! {
+    pub struct Net(x: [3, 32, 32]) {
+        x -> conv: Conv2d(8, 3, groups = 2)
+    }
+}
+
+fn main() {}
