@@ -29,6 +29,7 @@
 //!
 //! Every node keeps the span of the tokens it came from.
 
+use crate::value::Range;
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
@@ -168,7 +169,7 @@ pub struct Expr {
     /// What it is.
     pub kind: ExprKind,
     /// Where it is.
-    pub span: Span,
+    pub span: Range,
 }
 
 /// Expression forms.
@@ -228,14 +229,14 @@ pub enum Spec {
         /// Arguments (empty without parentheses).
         args: Vec<Arg>,
         /// Span of the whole spec.
-        span: Span,
+        span: Range,
     },
     /// `[a, b, for i in 0..n => c, if cond { d }]`
     List {
         /// Items.
         items: Vec<ListItem>,
         /// Span of the brackets.
-        span: Span,
+        span: Range,
     },
     /// `[spec; n]`
     Repeat {
@@ -244,13 +245,13 @@ pub enum Spec {
         /// Count.
         count: Expr,
         /// Span of the brackets.
-        span: Span,
+        span: Range,
     },
 }
 
 impl Spec {
     /// Span of the spec's tokens.
-    pub fn span(&self) -> Span {
+    pub fn span(&self) -> Range {
         match self {
             Spec::Call { span, .. } | Spec::List { span, .. } | Spec::Repeat { span, .. } => *span,
         }
@@ -284,8 +285,15 @@ pub enum ListItem {
     },
 }
 
-fn join(a: Span, b: Span) -> Span {
-    a.join(b).unwrap_or(a)
+fn join(a: impl Into<Range>, b: impl Into<Range>) -> Range {
+    a.into().to(b)
+}
+
+fn delim(span: proc_macro2::extra::DelimSpan) -> Range {
+    Range {
+        start: span.open(),
+        end: span.close(),
+    }
 }
 
 impl Parse for Input {
@@ -518,10 +526,10 @@ fn parse_binary(input: ParseStream, min_prec: u8) -> syn::Result<Expr> {
 fn parse_unary(input: ParseStream) -> syn::Result<Expr> {
     let op = if input.peek(Token![-]) {
         let t: Token![-] = input.parse()?;
-        Some((UnOp::Neg, t.span))
+        Some((UnOp::Neg, Range::from(t.span)))
     } else if input.peek(Token![!]) {
         let t: Token![!] = input.parse()?;
-        Some((UnOp::Not, t.span))
+        Some((UnOp::Not, Range::from(t.span)))
     } else {
         None
     };
@@ -579,27 +587,27 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
         let span = lit.span();
         Ok(Expr {
             kind: ExprKind::Int(lit),
-            span,
+            span: span.into(),
         })
     } else if lookahead.peek(LitFloat) {
         let lit: LitFloat = input.parse()?;
         let span = lit.span();
         Ok(Expr {
             kind: ExprKind::Float(lit),
-            span,
+            span: span.into(),
         })
     } else if lookahead.peek(LitBool) {
         let lit: LitBool = input.parse()?;
         Ok(Expr {
             kind: ExprKind::Bool(lit.value),
-            span: lit.span,
+            span: lit.span.into(),
         })
     } else if lookahead.peek(LitStr) {
         let lit: LitStr = input.parse()?;
         let span = lit.span();
         Ok(Expr {
             kind: ExprKind::Str(lit),
-            span,
+            span: span.into(),
         })
     } else if lookahead.peek(Token![if]) {
         let kw: Token![if] = input.parse()?;
@@ -616,7 +624,7 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
         let otherwise;
         let brace = braced!(otherwise in input);
         let otherwise: Expr = otherwise.parse()?;
-        let span = join(kw.span, brace.span.join());
+        let span = join(kw.span, delim(brace.span));
         Ok(Expr {
             kind: ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),
             span,
@@ -625,7 +633,7 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
         let content;
         let paren = parenthesized!(content in input);
         let items = content.parse_terminated(Expr::parse, Token![,])?;
-        let span = paren.span.join();
+        let span = delim(paren.span);
         let trailing = items.trailing_punct();
         let mut items: Vec<Expr> = items.into_iter().collect();
         match (items.len(), trailing) {
@@ -634,7 +642,7 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
                 inner.span = span;
                 Ok(inner)
             }
-            (0, _) => Err(syn::Error::new(span, "expected an expression inside `()`")),
+            (0, _) => Err(span.error("expected an expression inside `()`")),
             _ => Ok(Expr {
                 kind: ExprKind::Tuple(items),
                 span,
@@ -646,7 +654,7 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
             let content;
             let paren = parenthesized!(content in input);
             let args = parse_args(&content)?;
-            let span = join(name.span(), paren.span.join());
+            let span = join(name.span(), delim(paren.span));
             Ok(Expr {
                 kind: ExprKind::Call(name, args),
                 span,
@@ -655,7 +663,7 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
             let span = name.span();
             Ok(Expr {
                 kind: ExprKind::Var(name),
-                span,
+                span: span.into(),
             })
         }
     } else {
@@ -683,7 +691,7 @@ impl Parse for Spec {
         if lookahead.peek(syn::token::Bracket) {
             let content;
             let bracket = bracketed!(content in input);
-            let span = bracket.span.join();
+            let span = delim(bracket.span);
             // `[stage; n]`
             let fork = content.fork();
             if !fork.peek(Token![for])
@@ -718,14 +726,14 @@ impl Parse for Spec {
                 let content;
                 let paren = parenthesized!(content in input);
                 let args = parse_args(&content)?;
-                let span = join(name.span(), paren.span.join());
+                let span = join(name.span(), delim(paren.span));
                 Ok(Spec::Call { name, args, span })
             } else {
                 let span = name.span();
                 Ok(Spec::Call {
                     name,
                     args: Vec::new(),
-                    span,
+                    span: span.into(),
                 })
             }
         } else {

@@ -6,9 +6,8 @@ use crate::ast::{
     Arg, BinOp, BlockDef, Body, Expr, ExprKind, ListItem, NetworkDef, Spec, Stage, UnOp,
 };
 use crate::layers::{self, ArgVal};
-use crate::value::{did_you_mean, Errors, TensorVal, Value};
+use crate::value::{did_you_mean, Errors, Range, TensorVal, Value};
 use netspec_model::{cost, shape, Blame, Costs, Op};
-use proc_macro2::Span;
 use std::collections::HashMap;
 use syn::Ident;
 
@@ -32,8 +31,8 @@ pub struct NodeRec {
     pub output: Vec<usize>,
     /// Costs.
     pub costs: Costs,
-    /// Span of the tokens that created it.
-    pub span: Span,
+    /// Range of the tokens that created it.
+    pub span: Range,
 }
 
 /// An instantiated network.
@@ -78,7 +77,7 @@ struct Ctx<'a> {
     shapes: Vec<Vec<usize>>,
     scopes: Vec<(String, String)>,
     /// Paths of layers that hold tensors, to reject duplicates.
-    weighted: HashMap<String, Span>,
+    weighted: HashMap<String, Range>,
     depth: usize,
     too_big: bool,
 }
@@ -196,7 +195,7 @@ impl<'a> Ctx<'a> {
         self.expr(env, &body.result)
     }
 
-    fn int_of(&mut self, v: Value, span: Span, what: &str) -> Option<i64> {
+    fn int_of(&mut self, v: Value, span: Range, what: &str) -> Option<i64> {
         match v {
             Value::Int(i) => Some(i),
             Value::Poison => None,
@@ -305,7 +304,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn fail(&mut self, span: Span, message: impl Into<String>) -> Value {
+    fn fail(&mut self, span: impl Into<Range>, message: impl Into<String>) -> Value {
         self.errors.push(span, message);
         Value::Poison
     }
@@ -367,11 +366,11 @@ impl<'a> Ctx<'a> {
     fn binary(
         &mut self,
         env: &Env,
-        span: Span,
+        span: Range,
         a: Value,
         op: BinOp,
         b: Value,
-        spans: [Span; 2],
+        spans: [Range; 2],
     ) -> Value {
         use Value::{Bool, Float, Int, Poison, Tensor};
         match (a, b) {
@@ -454,7 +453,7 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
-    fn call(&mut self, env: &mut Env, name: &Ident, args: &[Arg], span: Span) -> Value {
+    fn call(&mut self, env: &mut Env, name: &Ident, args: &[Arg], span: Range) -> Value {
         let key = name.to_string();
         if let Some(a) = args.iter().find(|a| a.name.is_some()) {
             if matches!(key.as_str(), "cat" | "min" | "max" | "int" | "chunk") {
@@ -483,7 +482,7 @@ impl<'a> Ctx<'a> {
                 if tensors.len() < 2 {
                     return self.fail(span, "`cat` needs two or more tensors");
                 }
-                let spans: Vec<Span> = args.iter().map(|a| a.value.span).collect();
+                let spans: Vec<Range> = args.iter().map(|a| a.value.span).collect();
                 self.node(env, Op::Concat, tensors, None, span, &spans, "cat")
             }
             "chunk" => {
@@ -566,7 +565,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn numeric(&mut self, key: &str, vals: Vec<ArgVal>, span: Span) -> Value {
+    fn numeric(&mut self, key: &str, vals: Vec<ArgVal>, span: Range) -> Value {
         let num = |v: &Value| match v {
             Value::Int(i) => Some(*i as f64),
             Value::Float(f) => Some(*f),
@@ -643,7 +642,7 @@ impl<'a> Ctx<'a> {
         input: Value,
         spec: &Spec,
         path: Option<String>,
-        input_span: Span,
+        input_span: Range,
     ) -> Value {
         let t = match input {
             Value::Tensor(t) => t,
@@ -797,7 +796,7 @@ impl<'a> Ctx<'a> {
         stage: &Stage,
         base: &str,
         index: &mut usize,
-        span: Span,
+        span: Range,
     ) -> Value {
         let segment = match &stage.name {
             Some(n) => n.to_string(),
@@ -814,7 +813,7 @@ impl<'a> Ctx<'a> {
         block: &'a BlockDef,
         args: &[Arg],
         path: Option<String>,
-        span: Span,
+        span: Range,
     ) -> Value {
         let kind = block.name.to_string();
         if self.depth >= MAX_DEPTH {
@@ -927,8 +926,8 @@ impl<'a> Ctx<'a> {
         op: Op,
         inputs: Vec<TensorVal>,
         path: Option<String>,
-        span: Span,
-        spans: &[Span],
+        span: Range,
+        spans: &[Range],
         auto: &str,
     ) -> Value {
         let path = path.unwrap_or_else(|| env.join(auto));
@@ -944,8 +943,8 @@ impl<'a> Ctx<'a> {
         op: Op,
         inputs: Vec<TensorVal>,
         path: String,
-        span: Span,
-        blame: &dyn Fn(Blame) -> Span,
+        span: Range,
+        blame: &dyn Fn(Blame) -> Range,
     ) -> Value {
         if self.nodes.len() >= MAX_NODES {
             self.too_big = true;

@@ -2,9 +2,8 @@
 //! defaults, and the construction of a resolved [`Op`] with input channels
 //! inferred from the incoming tensor.
 
-use crate::value::{did_you_mean, Errors, Value};
+use crate::value::{did_you_mean, Errors, Range, Value};
 use netspec_model::{Activation, BatchNorm2d, Conv2d, Linear, Op, Pool2d};
-use proc_macro2::Span;
 use std::collections::HashMap;
 use syn::Ident;
 
@@ -176,15 +175,15 @@ pub struct ArgVal {
     pub name: Option<Ident>,
     /// Value.
     pub value: Value,
-    /// Span of the value expression.
-    pub span: Span,
+    /// Range of the value expression.
+    pub span: Range,
 }
 
 /// Arguments bound to parameter names.
 pub struct Bound {
     layer: &'static str,
-    args: HashMap<&'static str, (Value, Span)>,
-    span: Span,
+    args: HashMap<&'static str, (Value, Range)>,
+    span: Range,
 }
 
 /// Binds `args` to the parameters of `def`, reporting unknown, duplicate,
@@ -194,12 +193,12 @@ pub fn bind(
     params: &'static [&'static str],
     required: usize,
     args: Vec<ArgVal>,
-    span: Span,
+    span: Range,
     errors: &mut Errors,
     what: &str,
-) -> Option<HashMap<&'static str, (Value, Span)>> {
+) -> Option<HashMap<&'static str, (Value, Range)>> {
     let before = errors.len();
-    let mut bound: HashMap<&'static str, (Value, Span)> = HashMap::new();
+    let mut bound: HashMap<&'static str, (Value, Range)> = HashMap::new();
     let mut positional = 0usize;
     let mut seen_keyword = false;
     for arg in args {
@@ -248,7 +247,7 @@ pub fn bind(
             }
         };
         if bound.contains_key(slot) {
-            let at = arg.name.as_ref().map_or(arg.span, Ident::span);
+            let at = arg.name.as_ref().map_or(arg.span, |n| n.span().into());
             errors.push(at, format!("argument `{slot}` of `{kind}` is given twice"));
             continue;
         }
@@ -267,11 +266,11 @@ pub fn bind(
 
 impl Bound {
     /// The span of argument `name`, or of the layer when it was not given.
-    pub fn span_of(&self, name: &str) -> Span {
+    pub fn span_of(&self, name: &str) -> Range {
         self.args.get(name).map_or(self.span, |a| a.1)
     }
 
-    fn get(&self, name: &str) -> Option<&(Value, Span)> {
+    fn get(&self, name: &str) -> Option<&(Value, Range)> {
         self.args.get(name)
     }
 
@@ -364,7 +363,13 @@ impl Bound {
 }
 
 /// Converts a value to a size, with `min` 0 or 1.
-pub fn to_usize(v: &Value, span: Span, name: &str, min: i64, errors: &mut Errors) -> Option<usize> {
+pub fn to_usize(
+    v: &Value,
+    span: Range,
+    name: &str,
+    min: i64,
+    errors: &mut Errors,
+) -> Option<usize> {
     match v {
         Value::Int(i) if *i >= min => usize::try_from(*i).ok().or_else(|| {
             errors.push(span, format!("`{name}` = {i} is too large"));
@@ -392,7 +397,7 @@ pub fn to_usize(v: &Value, span: Span, name: &str, min: i64, errors: &mut Errors
 pub fn build(
     name: &Ident,
     args: Vec<ArgVal>,
-    span: Span,
+    span: Range,
     input: &[usize],
     errors: &mut Errors,
 ) -> Option<(Op, Bound)> {

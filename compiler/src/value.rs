@@ -1,7 +1,47 @@
 //! Values of the language at expansion time, and the error collector.
 
-use proc_macro2::Span;
+use proc_macro2::{Punct, Spacing, Span, TokenStream, TokenTree};
 use std::collections::HashSet;
+
+/// The source range of a construct: its first and last token. Errors cover
+/// the whole range, on stable Rust too (where `Span::join` is unavailable).
+#[derive(Clone, Copy, Debug)]
+pub struct Range {
+    /// First token.
+    pub start: Span,
+    /// Last token.
+    pub end: Span,
+}
+
+impl From<Span> for Range {
+    fn from(span: Span) -> Self {
+        Range {
+            start: span,
+            end: span,
+        }
+    }
+}
+
+impl Range {
+    /// From the start of `self` to the end of `other`.
+    pub fn to(self, other: impl Into<Range>) -> Range {
+        Range {
+            start: self.start,
+            end: other.into().end,
+        }
+    }
+
+    /// An error covering the range.
+    pub fn error(self, message: impl std::fmt::Display) -> syn::Error {
+        let token = |span| {
+            let mut p = Punct::new('.', Spacing::Alone);
+            p.set_span(span);
+            TokenTree::Punct(p)
+        };
+        let tokens: TokenStream = [token(self.start), token(self.end)].into_iter().collect();
+        syn::Error::new_spanned(tokens, message)
+    }
+}
 
 /// A tensor flowing through the network: its value id and per-sample shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,12 +95,13 @@ pub struct Errors {
 }
 
 impl Errors {
-    /// Records an error at `span`.
-    pub fn push(&mut self, span: Span, message: impl Into<String>) {
+    /// Records an error over `range`.
+    pub fn push(&mut self, range: impl Into<Range>, message: impl Into<String>) {
+        let range = range.into();
         let message = message.into();
-        let key = format!("{span:?} {message}");
+        let key = format!("{:?} {:?} {message}", range.start, range.end);
         if self.seen.insert(key) {
-            self.list.push(syn::Error::new(span, message));
+            self.list.push(range.error(message));
         }
     }
 

@@ -81,7 +81,8 @@ const fn write_fixed(
         let _ = w.as_mut().write_str(".");
         let mut p = 10u64.pow(decimals - 1);
         while p > 0 {
-            let _ = writec!(w, "{}", (frac / p) % 10);
+            let digit = (frac / p) % 10;
+            let _ = writec!(w, "{}", digit);
             p /= 10;
         }
     }
@@ -178,15 +179,16 @@ macro_rules! __budget_clause {
     };
     (@check $ty:ty, $metric:ident, $strict:expr, $limit:expr) => {
         const _: () = {
-            const __VALUE: u64 = $crate::__budget_metric!($ty, $metric).0;
-            const __LABEL: &str = $crate::__budget_metric!($ty, $metric).1;
+            const __METRIC: (u64, &str) = $crate::__budget_metric!($ty, $metric);
+            const __VALUE: u64 = __METRIC.0;
+            const __LABEL: &str = __METRIC.1;
             const __LIMIT: u64 = $limit;
             if $crate::__private::over(__VALUE, __LIMIT, $strict) {
                 const __MESSAGE: $crate::__private::const_format::StrWriter<[u8; 384]> =
                     $crate::__private::budget_message(
                         <$ty as $crate::Network>::NAME, __LABEL, __VALUE, __LIMIT, $strict,
                     );
-                ::core::panic!("{}", __MESSAGE.as_str_alt());
+                ::core::panic!("{}", __MESSAGE.unsize().as_str());
             }
         };
     };
@@ -225,7 +227,7 @@ mod tests {
         let w = budget_message("MobileNetV2", "MACs", 300_774_272, 250_000_000, false);
         // 50,774,272 / 250,000,000 = 20.3 %
         assert_eq!(
-            w.as_str_alt(),
+            w.unsize().as_str(),
             "budget exceeded: `MobileNetV2` MACs are 300,774,272 (300.8 M), the budget is 250,000,000 (20.3 % over)"
         );
     }

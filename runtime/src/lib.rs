@@ -53,6 +53,7 @@ pub mod tensor;
 pub mod zoo;
 
 pub use error::Error;
+pub use error::WeightProblem;
 pub use model::{LayerEvent, Model};
 pub use network::Network;
 pub use tensor::Tensor;

@@ -145,7 +145,8 @@ pub fn conv2d(
             o.fill(bv);
         }
     }
-    if plane == 0 || n == 0 || cout == 0 {
+    // An empty input (some dimension 0) reads as all padding: the output is the bias.
+    if plane == 0 || n == 0 || cout == 0 || x.is_empty() {
         return Ok(Tensor::from_parts(vec![n, cout, oh, ow], out));
     }
     let in_group = cin_g * h * w;
@@ -581,6 +582,15 @@ mod tests {
                 .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
             assert!(err < 1e-3, "case {cin}->{cout} k{k:?} g{g}: error {err}");
         }
+    }
+
+    #[test]
+    fn empty_input_gives_the_bias() {
+        // Zero-width input, padding 1 on each side: a 1x1 conv sees only padding.
+        let x = Tensor::zeros(&[1, 2, 1, 0]).unwrap();
+        let c = conv(2, 1, [1, 1], [1, 1], [[0, 0], [1, 1]], [1, 1], 1, true);
+        let y = conv2d(&x, &[1.0, 1.0], Some(&[0.5]), &c).unwrap();
+        assert_eq!((y.shape(), y.data()), (&[1, 1, 1, 2][..], &[0.5, 0.5][..]));
     }
 
     #[test]
