@@ -407,6 +407,18 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             }
         }
 
+        impl ::core::fmt::Debug for #name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#name_str).field("model", &self.__model).finish()
+            }
+        }
+
+        impl ::core::clone::Clone for #name {
+            fn clone(&self) -> Self {
+                Self { __model: ::core::clone::Clone::clone(&self.__model) }
+            }
+        }
+
         impl #p::Network for #name {
             const NAME: &'static str = #name::NAME;
             const INPUT_SHAPE: &'static [usize] = #name::INPUT_SHAPE;
