@@ -846,7 +846,7 @@ impl<'a> Ctx<'a> {
                     }
                     positional - 1
                 }
-                Some(n) => match names.iter().position(|x| *x == n.to_string()) {
+                Some(n) => match names.iter().position(|x| n == x) {
                     Some(i) => i,
                     None => {
                         let hint = did_you_mean(&n.to_string(), names.iter().map(String::as_str));

@@ -59,15 +59,15 @@ pub fn analyze<'a>(
         match item {
             Item::Block(b) => {
                 let name = b.name.to_string();
-                if blocks.contains_key(&name) {
-                    errors.push(b.name.span(), format!("block `{name}` is defined twice"));
-                } else if layers::is_layer(&name) {
+                if layers::is_layer(&name) {
                     errors.push(
                         b.name.span(),
                         format!("block `{name}` has the name of a built-in layer"),
                     );
+                } else if let std::collections::hash_map::Entry::Vacant(slot) = blocks.entry(name) {
+                    slot.insert(b);
                 } else {
-                    blocks.insert(name, b);
+                    errors.push(b.name.span(), format!("block `{}` is defined twice", b.name));
                 }
                 check_block_params(b, errors);
             }

@@ -1,0 +1,174 @@
+//! How much of this CPU a zoo network uses, layer by layer, and why.
+//!
+//! ```text
+//! cargo run --release -p netspec --example utilization -- resnet18
+//! cargo run --release -p netspec --example utilization -- mobilenet_v2 --batch 4 --all-cores
+//! ```
+//!
+//! Measures the CPU (peak FLOP/s per SIMD width, triad bandwidth), prints the
+//! network's compile-time report and its utilization table, the roofline
+//! lower bound on each preset device, and writes the roofline plot to
+//! `target/netspec/<model>-roofline.svg`.
+
+use netspec::hardware::{HardwareProfile, ProfileOptions, PRESETS};
+use netspec::measure::{measure, MeasureOptions};
+use netspec::zoo::{AlexNet, LeNet5, MobileNetV2, ResNet18, ResNet50, SqueezeNet1_0, Vgg16};
+use netspec::{Network, Tensor};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const MODELS: [&str; 7] = [
+    "lenet5",
+    "alexnet",
+    "vgg16",
+    "resnet18",
+    "resnet50",
+    "mobilenet_v2",
+    "squeezenet1_0",
+];
+
+const USAGE: &str = "usage: utilization <model> [--batch N] [--all-cores]";
+
+struct Args {
+    model: String,
+    batch: usize,
+    all_cores: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut model = None;
+    let mut batch = 1;
+    let mut all_cores = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--batch" => {
+                let v = args.next().ok_or("--batch expects a number")?;
+                batch = v
+                    .parse()
+                    .ok()
+                    .filter(|&b| b >= 1)
+                    .ok_or(format!("--batch expects a number >= 1, found `{v}`"))?;
+            }
+            "--all-cores" => all_cores = true,
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            _ if a.starts_with('-') => return Err(format!("unknown option `{a}`\n{USAGE}")),
+            _ => model = Some(a.to_lowercase()),
+        }
+    }
+    let model = model.ok_or(format!(
+        "expected a model name, one of: {}\n{USAGE}",
+        MODELS.join(", ")
+    ))?;
+    Ok(Args {
+        model,
+        batch,
+        all_cores,
+    })
+}
+
+/// The target directory this example was built into (`target/release/examples/..`).
+fn target_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("target"))
+}
+
+fn run<N: Network>(net: &N, args: &Args, profile: &HardwareProfile) -> Result<(), String> {
+    println!("{}", N::REPORT);
+
+    let mut shape = vec![args.batch];
+    shape.extend_from_slice(N::INPUT_SHAPE);
+    let x = Tensor::full(&shape, 0.5).map_err(|e| e.to_string())?;
+    // One untimed run also sizes the timed ones: about 3 s in all, 3 to 20 runs.
+    let start = Instant::now();
+    net.model().forward(&x).map_err(|e| e.to_string())?;
+    let once = start.elapsed().max(Duration::from_micros(1));
+    let runs = (3.0 / once.as_secs_f64()).clamp(3.0, 20.0) as usize;
+    eprintln!(
+        "timing {} x {runs} runs (one run takes {:.1} ms)...",
+        N::NAME,
+        once.as_secs_f64() * 1e3
+    );
+    let options = MeasureOptions {
+        warmup: 1,
+        runs,
+        profile: profile.clone(),
+    };
+    let m = measure(net, &x, &options).map_err(|e| e.to_string())?;
+    println!("{}", m.to_text());
+
+    println!(
+        "roofline lower bound of {} (batch {}) on preset devices, without running:",
+        N::NAME,
+        args.batch
+    );
+    for p in PRESETS {
+        let e = netspec::roofline::estimate_batch(N::GRAPH, args.batch as u64, &p.profile());
+        println!(
+            "  {:<36} {:>10.3} ms ({:.3} ms if layers overlapped)",
+            p.name,
+            e.latency * 1e3,
+            e.fused_latency * 1e3
+        );
+    }
+
+    let svg = m.to_svg().map_err(|e| e.to_string())?;
+    let dir = target_dir().join("netspec");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("{}-roofline.svg", args.model));
+    std::fs::write(&path, svg).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("\nroofline plot written to {}", path.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if !MODELS.contains(&args.model.as_str()) {
+        eprintln!(
+            "unknown model `{}`: expected one of {}",
+            args.model,
+            MODELS.join(", ")
+        );
+        return ExitCode::FAILURE;
+    }
+
+    eprintln!("measuring this CPU (a few seconds)...");
+    let measured = HardwareProfile::measure_with(&ProfileOptions::default(), &mut |line| {
+        eprintln!("  {line}")
+    });
+    println!("{measured}\n");
+    // The runtime's kernels run on one thread: compare with one core unless asked.
+    let profile = if args.all_cores {
+        measured
+    } else {
+        eprintln!("the kernels run on one thread: measuring against the one-core roofline (--all-cores to change)");
+        measured.one_core()
+    };
+
+    let seed = 0;
+    let result = match args.model.as_str() {
+        "lenet5" => run(&LeNet5::random(seed), &args, &profile),
+        "alexnet" => run(&AlexNet::random(seed), &args, &profile),
+        "vgg16" => run(&Vgg16::random(seed), &args, &profile),
+        "resnet18" => run(&ResNet18::random(seed), &args, &profile),
+        "resnet50" => run(&ResNet50::random(seed), &args, &profile),
+        "mobilenet_v2" => run(&MobileNetV2::random(seed), &args, &profile),
+        _ => run(&SqueezeNet1_0::random(seed), &args, &profile),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
