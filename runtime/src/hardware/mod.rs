@@ -328,6 +328,19 @@ impl fmt::Display for HardwareProfile {
             Some(c) => writeln!(f, "  clock {:.3} GHz from {}", c.hz / 1e9, c.source)?,
             None => writeln!(f, "  clock unknown: no theoretical peak")?,
         }
+        for p in &cpu.peaks {
+            if let Some(t) = &p.theoretical {
+                // The clock at which the measured one-core peak would be exactly theoretical.
+                let implied = p.one_core / (f64::from(p.lanes) * 2.0 * f64::from(t.fma_units));
+                writeln!(
+                    f,
+                    "  {}: 1-core peak = {:.0}% of theoretical; it implies a clock of {:.3} GHz",
+                    p.simd.name(),
+                    100.0 * p.one_core / t.one_core,
+                    implied / 1e9
+                )?;
+            }
+        }
         let mut seen = Vec::new();
         for t in cpu.peaks.iter().filter_map(|p| p.theoretical.as_ref()) {
             if !seen.contains(&&t.fma_units_source) {
