@@ -67,7 +67,10 @@ pub fn analyze<'a>(
                 } else if let std::collections::hash_map::Entry::Vacant(slot) = blocks.entry(name) {
                     slot.insert(b);
                 } else {
-                    errors.push(b.name.span(), format!("block `{}` is defined twice", b.name));
+                    errors.push(
+                        b.name.span(),
+                        format!("block `{}` is defined twice", b.name),
+                    );
                 }
                 check_block_params(b, errors);
             }

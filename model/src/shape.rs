@@ -142,7 +142,7 @@ fn conv_shape(c: &Conv2d, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
             ),
         );
     }
-    if c.out_channels % c.groups != 0 {
+    if !c.out_channels.is_multiple_of(c.groups) {
         return err(
             Blame::Arg("groups"),
             format!(

@@ -40,6 +40,12 @@ pub trait Network {
     /// The runnable model (graph and weights) behind this network.
     fn model(&self) -> &Model;
 
+    /// Each layer's and the network's roofline lower-bound latency on
+    /// `profile` (batch 1), without running anything.
+    fn roofline(profile: &crate::hardware::HardwareProfile) -> crate::roofline::Estimate {
+        crate::roofline::estimate(Self::GRAPH, profile)
+    }
+
     /// The report as Markdown.
     fn report_markdown() -> String {
         crate::render::markdown(Self::GRAPH)

@@ -104,7 +104,7 @@ pub fn conv2d(
         );
     }
     let groups = c.groups;
-    if groups == 0 || cin % groups != 0 || c.out_channels % groups != 0 {
+    if groups == 0 || cin % groups != 0 || !c.out_channels.is_multiple_of(groups) {
         return kernel(
             "Conv2d",
             format!(
