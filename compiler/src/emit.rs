@@ -90,6 +90,11 @@ fn op_tokens(op: &Op) -> TokenStream {
             quote!(#p::Op::Dropout { p: #v })
         }
         Op::Identity => quote!(#p::Op::Identity),
+        Op::StochasticDepth { p: prob } => {
+            let v = float(*prob);
+            quote!(#p::Op::StochasticDepth { p: #v })
+        }
+        Op::Mean => quote!(#p::Op::Mean),
         Op::Softmax => quote!(#p::Op::Softmax),
         Op::Add => quote!(#p::Op::Add),
         Op::Mul => quote!(#p::Op::Mul),
@@ -147,6 +152,7 @@ impl Compiled<'_> {
             .map(|(n, ins)| LayerInfo {
                 name: &n.name,
                 kind: n.op.kind(),
+                module: n.module,
                 inputs: ins,
                 output: &n.output,
                 params: n.costs.params,
@@ -218,6 +224,7 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
         .map(|n| {
             let name = &n.name;
             let kind = n.op.kind();
+            let module = n.module;
             let ins = n.input_shapes.iter().map(|s| dims(s));
             let out = dims(&n.output);
             let k = n.costs;
@@ -230,7 +237,7 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
                 k.activations,
             );
             quote!(#p::LayerInfo {
-                name: #name, kind: #kind, inputs: &[#(#ins),*], output: #out,
+                name: #name, kind: #kind, module: #module, inputs: &[#(#ins),*], output: #out,
                 params: #params, buffers: #buffers, macs: #macs, flops: #flops,
                 memory_access_bytes: #mem, activations: #act,
             })

@@ -25,6 +25,8 @@ pub struct NodeRec {
     pub inputs: Vec<usize>,
     /// Dotted path.
     pub name: String,
+    /// Named by the user (stage name or list index) rather than automatically.
+    pub module: bool,
     /// Input shapes.
     pub input_shapes: Vec<Vec<usize>>,
     /// Output shape.
@@ -67,7 +69,16 @@ fn join(prefix: &str, segment: &str) -> String {
     }
 }
 
-const FUNCTIONS: &[&str] = &["cat", "chunk", "min", "max", "make_divisible", "int"];
+const FUNCTIONS: &[&str] = &[
+    "cat",
+    "chunk",
+    "narrow",
+    "mean",
+    "min",
+    "max",
+    "make_divisible",
+    "int",
+];
 const FIELDS: &[&str] = &["channels", "height", "width", "features"];
 
 struct Ctx<'a> {
@@ -456,7 +467,10 @@ impl<'a> Ctx<'a> {
     fn call(&mut self, env: &mut Env, name: &Ident, args: &[Arg], span: Range) -> Value {
         let key = name.to_string();
         if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-            if matches!(key.as_str(), "cat" | "min" | "max" | "int" | "chunk") {
+            if matches!(
+                key.as_str(),
+                "cat" | "min" | "max" | "int" | "chunk" | "mean" | "narrow"
+            ) {
                 return self.fail(
                     a.value.span,
                     format!("`{key}` takes positional arguments only"),
@@ -538,6 +552,42 @@ impl<'a> Ctx<'a> {
                     })
                     .collect();
                 Value::Tuple(outs)
+            }
+            "mean" | "narrow" => {
+                let vals = self.args(env, args);
+                if vals.iter().any(|a| a.value == Value::Poison) {
+                    return Value::Poison;
+                }
+                let usage = if key == "mean" {
+                    "`mean` takes a tensor: mean(x), the mean over height and width"
+                } else {
+                    "`narrow` takes a tensor, a first channel and a length: narrow(x, 0, 16)"
+                };
+                let want = if key == "mean" { 1 } else { 3 };
+                if vals.len() != want {
+                    return self.fail(span, usage);
+                }
+                let t = match &vals[0].value {
+                    Value::Tensor(t) => t.clone(),
+                    other => {
+                        return self
+                            .fail(vals[0].span, format!("{usage}; found {}", other.describe()))
+                    }
+                };
+                let op = if key == "mean" {
+                    Op::Mean
+                } else {
+                    let start =
+                        layers::to_usize(&vals[1].value, vals[1].span, "start", 0, self.errors);
+                    let len =
+                        layers::to_usize(&vals[2].value, vals[2].span, "length", 1, self.errors);
+                    let (Some(start), Some(len)) = (start, len) else {
+                        return Value::Poison;
+                    };
+                    Op::Slice { start, len }
+                };
+                let spans = [vals[0].span];
+                self.node(env, op, vec![t], None, span, &spans, &key)
             }
             "min" | "max" | "int" | "make_divisible" => {
                 let vals: Vec<ArgVal> = self.args(env, args);
@@ -683,12 +733,13 @@ impl<'a> Ctx<'a> {
                     return Value::Poison;
                 };
                 let auto = op.kind().to_lowercase();
+                let module = path.is_some();
                 let path = path.unwrap_or_else(|| env.join(&auto));
                 let blame_span = |blame: Blame| match blame {
                     Blame::Arg(a) => bound.span_of(a),
                     Blame::Input(_) | Blame::Layer => *span,
                 };
-                self.node_named(op, vec![t], path, *span, &|b| blame_span(b))
+                self.node_named(op, vec![t], path, module, *span, &|b| blame_span(b))
             }
             Spec::List { items, span } => {
                 let base = self.open_scope(env, path, "Sequential");
@@ -932,17 +983,19 @@ impl<'a> Ctx<'a> {
     ) -> Value {
         let path = path.unwrap_or_else(|| env.join(auto));
         let spans = spans.to_vec();
-        self.node_named(op, inputs, path, span, &move |b| match b {
+        self.node_named(op, inputs, path, false, span, &move |b| match b {
             Blame::Input(i) => spans.get(i).copied().unwrap_or(span),
             _ => span,
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn node_named(
         &mut self,
         op: Op,
         inputs: Vec<TensorVal>,
         path: String,
+        module: bool,
         span: Range,
         blame: &dyn Fn(Blame) -> Range,
     ) -> Value {
@@ -978,6 +1031,7 @@ impl<'a> Ctx<'a> {
             op,
             inputs: inputs.iter().map(|t| t.id).collect(),
             name: path,
+            module,
             input_shapes: shapes.iter().map(|s| s.to_vec()).collect(),
             output: output.clone(),
             costs,

@@ -137,6 +137,11 @@ const CATALOGUE: &[LayerDef] = &[
         required: 0,
     },
     LayerDef {
+        name: "StochasticDepth",
+        params: &["p", "mode"],
+        required: 1,
+    },
+    LayerDef {
         name: "Softmax",
         params: &["dim"],
         required: 0,
@@ -563,6 +568,31 @@ pub fn build(
             Op::Dropout { p }
         }
         "Identity" => Op::Identity,
+        "StochasticDepth" => {
+            let p = b.float("p", 0.0, errors)?;
+            if !(0.0..=1.0).contains(&p) {
+                errors.push(
+                    b.span_of("p"),
+                    format!("drop probability must be between 0 and 1, found {p}"),
+                );
+            }
+            match b.get("mode") {
+                None => {}
+                Some((Value::Str(m), _)) if m == "row" || m == "batch" => {}
+                Some((Value::Poison, _)) => return None,
+                Some((v, sp)) => {
+                    errors.push(
+                        *sp,
+                        format!(
+                            "`mode` must be \"row\" or \"batch\", found {}",
+                            v.describe()
+                        ),
+                    );
+                    return None;
+                }
+            }
+            Op::StochasticDepth { p }
+        }
         "Softmax" => {
             let ok = match b.get("dim") {
                 None => true,

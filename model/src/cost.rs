@@ -20,7 +20,8 @@
 //! | AdaptiveAvgPool2d | 0 | the bin's area per output element (adds and one divide) |
 //! | Add of n inputs | 0 | `n − 1` per output element |
 //! | Mul | 0 | 1 per output element |
-//! | Flatten, Dropout, Identity, Concat, Chunk, ChannelShuffle | 0 | 0 |
+//! | Mean (spatial) | 0 | one per input element (adds and one divide per output) |
+//! | Flatten, Dropout, StochasticDepth, Identity, Concat, Slice, ChannelShuffle | 0 | 0 |
 //!
 //! Memory access is `4 · (input elements + output elements + params)` bytes:
 //! every layer reads its inputs and parameters and writes its output once, as f32.
@@ -145,8 +146,10 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
             out_elems.checked_mul(u(inputs.len().saturating_sub(1))?)?,
         ),
         Op::Mul => (0, out_elems),
+        Op::Mean => (0, in_elems),
         Op::Flatten
         | Op::Dropout { .. }
+        | Op::StochasticDepth { .. }
         | Op::Identity
         | Op::Concat
         | Op::Slice { .. }

@@ -9,6 +9,11 @@ pub struct LayerInfo<'a> {
     pub name: &'a str,
     /// Layer kind (`Conv2d`, `Add`, ...).
     pub kind: &'a str,
+    /// Whether the layer is a named module (a stage name or a list index,
+    /// like a PyTorch `nn.Module` attribute) rather than a functional
+    /// operation (unnamed stages, `+`, `*`, `cat`, `chunk`, `narrow`, `mean`).
+    /// Hook-based counters such as thop and ptflops see modules only.
+    pub module: bool,
     /// Shapes of the inputs, per sample.
     pub inputs: &'a [&'a [usize]],
     /// Shape of the output, per sample.

@@ -146,6 +146,13 @@ pub enum Op {
     },
     /// Returns its input.
     Identity,
+    /// Stochastic depth (torchvision's `StochasticDepth`): identity at inference; `p` kept for the report.
+    StochasticDepth {
+        /// Drop probability during training.
+        p: f64,
+    },
+    /// Mean over the spatial dimensions, `[C, H, W]` to `[C]` (PyTorch's `x.mean([2, 3])`).
+    Mean,
     /// Softmax over the channel (feature) dimension.
     Softmax,
     /// Elementwise sum of two or more tensors of one shape.
@@ -154,7 +161,7 @@ pub enum Op {
     Mul,
     /// Concatenation along channels.
     Concat,
-    /// Channels `start .. start + len` of the input (one output of `chunk`).
+    /// Channels `start .. start + len` of the input (`narrow`, or one output of `chunk`).
     Slice {
         /// First channel.
         start: usize,
@@ -202,11 +209,13 @@ impl Op {
             Op::Flatten => "Flatten",
             Op::Dropout { .. } => "Dropout",
             Op::Identity => "Identity",
+            Op::StochasticDepth { .. } => "StochasticDepth",
+            Op::Mean => "Mean",
             Op::Softmax => "Softmax",
             Op::Add => "Add",
             Op::Mul => "Mul",
             Op::Concat => "Concat",
-            Op::Slice { .. } => "Chunk",
+            Op::Slice { .. } => "Slice",
             Op::ChannelShuffle { .. } => "ChannelShuffle",
         }
     }

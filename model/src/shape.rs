@@ -275,7 +275,13 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
             Ok(x.to_vec())
         }
         Op::Activation(a) => Ok(one(a.kind())?.to_vec()),
-        Op::Dropout { .. } | Op::Identity => Ok(one(op.kind())?.to_vec()),
+        Op::Dropout { .. } | Op::Identity | Op::StochasticDepth { .. } => {
+            Ok(one(op.kind())?.to_vec())
+        }
+        Op::Mean => {
+            let [c, _, _] = feature_map("Mean", one("Mean")?)?;
+            Ok(vec![c])
+        }
         Op::Softmax => {
             let x = one("Softmax")?;
             if x.is_empty() {
@@ -363,7 +369,7 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
             Ok(out)
         }
         Op::Slice { start, len } => {
-            let x = one("Chunk")?;
+            let x = one("Slice")?;
             let Some(&c) = x.first() else {
                 return err(Blame::Input(0), "cannot split a scalar".to_string());
             };

@@ -431,7 +431,14 @@ impl Model {
                 return Ok(t);
             }
             Op::Flatten => return elementwise::flatten(take(values, uses, one()?)?),
-            Op::Dropout { .. } | Op::Identity => return take(values, uses, one()?),
+            Op::Dropout { .. } | Op::Identity | Op::StochasticDepth { .. } => {
+                return take(values, uses, one()?)
+            }
+            Op::Mean => {
+                // The spatial mean is adaptive average pooling to 1x1, flattened.
+                let pooled = pool::adaptive_avg_pool2d(input(values, one()?)?, [1, 1])?;
+                elementwise::flatten(pooled)?
+            }
             Op::Add => {
                 let [first, rest @ ..] = node.inputs else {
                     return kernel("Add", "needs at least one input".to_string());
@@ -545,6 +552,7 @@ mod tests {
         LayerInfo {
             name,
             kind,
+            module: true,
             inputs: &[],
             output: &[],
             params: 0,

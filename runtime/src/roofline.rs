@@ -265,6 +265,7 @@ mod tests {
         LayerInfo {
             name,
             kind,
+            module: true,
             inputs: &[CONV_IN],
             output: CONV_OUT,
             params,

@@ -46,6 +46,21 @@ network! {
         x -> conv: Conv2d(out, 3, stride = first_stride, padding = 1, bias = false) -> bn: BatchNorm2d
     }
 
+    /// A ghost module: a primary convolution, a cheap depthwise one on its
+    /// output, concatenated and narrowed to the wanted channels; then the
+    /// spatial mean and stochastic depth.
+    block Ghost(x, out, ratio = 2) {
+        let init = (out + ratio - 1) / ratio;
+        let p = x -> primary_conv: [Conv2d(init, 1, bias = false), BatchNorm2d, ReLU];
+        let c = p -> cheap_operation: [Conv2d(init * (ratio - 1), 3, padding = 1, groups = init, bias = false), BatchNorm2d, ReLU];
+        narrow(cat(p, c), 0, out)
+    }
+
+    pub struct Ghosts(x: [8, 6, 6]) {
+        let y = x -> ghost: Ghost(15) -> drop: StochasticDepth(0.2, "row");
+        mean(y)
+    }
+
     pub struct Stages(x: [3, 32, 32]) {
         x -> body: [
                 for i in 0..3 => Stage(8 * (i + 1), if i == 0 { 2 } else { 1 }),
@@ -67,7 +82,7 @@ fn shuffle_unit_splits_convolves_and_shuffles() {
     assert!(names.contains(&"unit.branch2.0"));
     assert!(names.contains(&"unit.branch2.5"));
     let kinds: Vec<&str> = Shuffle::LAYERS.iter().map(|l| l.kind).collect();
-    assert_eq!(&kinds[..2], ["Chunk", "Chunk"]);
+    assert_eq!(&kinds[..2], ["Slice", "Slice"]);
     assert_eq!(&kinds[kinds.len() - 2..], ["Concat", "ChannelShuffle"]);
 }
 
@@ -167,4 +182,30 @@ fn budgets_that_hold_compile() {
         params <= 3_600_000,
         macs <= 320_000_000
     );
+}
+
+#[test]
+fn ghost_modules_narrow_and_mean_reduces() {
+    // init = (15 + 1) / 2 = 8; primary 8·8 = 64 + bn 16; cheap depthwise 8·9 = 72 + bn 16
+    assert_eq!(Ghosts::PARAMS, 64 + 16 + 72 + 16);
+    let l = |kind: &str| *Ghosts::LAYERS.iter().find(|l| l.kind == kind).unwrap();
+    assert_eq!(l("Concat").output, &[16, 6, 6]);
+    assert_eq!(l("Slice").output, &[15, 6, 6]);
+    assert_eq!(l("StochasticDepth").output, &[15, 6, 6]);
+    // the mean reads 15·36 elements: one FLOP each (adds and the divide)
+    assert_eq!(l("Mean").output, &[15]);
+    assert_eq!(l("Mean").flops, 15 * 36);
+    assert_eq!(Ghosts::OUTPUT_SHAPE, &[15]);
+}
+
+#[test]
+fn named_layers_are_modules_and_operations_are_not() {
+    let module = |name: &str| Ghosts::LAYERS.iter().find(|l| l.name == name).unwrap().module;
+    assert!(module("ghost.primary_conv.0"));
+    assert!(module("drop"));
+    assert!(!module("ghost.cat"));
+    assert!(!module("ghost.narrow"));
+    assert!(!module("mean"));
+    let relu = Shuffle::LAYERS.iter().find(|l| l.name == "unit.branch2.2").unwrap();
+    assert!(relu.module);
 }

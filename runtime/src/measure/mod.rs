@@ -323,6 +323,7 @@ pub(crate) mod tests {
         LayerInfo {
             name,
             kind,
+            module: true,
             inputs: &[IN],
             output: OUT,
             params,
