@@ -4,9 +4,10 @@
 //! generated code works whatever the caller imported.
 
 use crate::ast::NetworkDef;
+use crate::count::layer_counts;
 use crate::eval::Instance;
 use netspec_model::report::render_text;
-use netspec_model::{Graph, LayerInfo, Node, Op, Scope, Totals};
+use netspec_model::{Counts, Graph, LayerInfo, Node, Op, Scope, Totals};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
@@ -104,6 +105,19 @@ fn op_tokens(op: &Op) -> TokenStream {
     }
 }
 
+fn counts_tokens(c: &Counts) -> TokenStream {
+    let Counts {
+        torchvision,
+        fvcore,
+        thop,
+        ptflops,
+        flops,
+    } = *c;
+    quote!(::netspec::__private::Counts {
+        torchvision: #torchvision, fvcore: #fvcore, thop: #thop, ptflops: #ptflops, flops: #flops,
+    })
+}
+
 fn totals_tokens(t: &Totals) -> TokenStream {
     let Totals {
         params,
@@ -115,12 +129,14 @@ fn totals_tokens(t: &Totals) -> TokenStream {
         weight_bytes,
         buffer_bytes,
         peak_activation_bytes,
+        counts,
     } = *t;
+    let counts = counts_tokens(&counts);
     quote!(::netspec::__private::Totals {
         params: #params, buffers: #buffers, macs: #macs, flops: #flops,
         memory_access_bytes: #memory_access_bytes, activations: #activations,
         weight_bytes: #weight_bytes, buffer_bytes: #buffer_bytes,
-        peak_activation_bytes: #peak_activation_bytes,
+        peak_activation_bytes: #peak_activation_bytes, counts: #counts,
     })
 }
 
@@ -161,6 +177,7 @@ impl Compiled<'_> {
                 flops: n.costs.flops,
                 memory_access_bytes: n.costs.memory_access_bytes,
                 activations: n.costs.activations,
+                counts: layer_counts(n).unwrap_or_default(),
             })
             .collect();
         let scopes: Vec<Scope<'_>> = self
@@ -228,6 +245,8 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
             let ins = n.input_shapes.iter().map(|s| dims(s));
             let out = dims(&n.output);
             let k = n.costs;
+            // `count::totals` already checked that no count overflows.
+            let counts = counts_tokens(&layer_counts(n).unwrap_or_default());
             let (params, buffers, macs, flops, mem, act) = (
                 k.params,
                 k.buffers,
@@ -239,7 +258,7 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
             quote!(#p::LayerInfo {
                 name: #name, kind: #kind, module: #module, inputs: &[#(#ins),*], output: #out,
                 params: #params, buffers: #buffers, macs: #macs, flops: #flops,
-                memory_access_bytes: #mem, activations: #act,
+                memory_access_bytes: #mem, activations: #act, counts: #counts,
             })
         })
         .collect();
@@ -320,6 +339,7 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
         t.buffer_bytes,
         t.peak_activation_bytes,
     );
+    let counts = counts_tokens(&totals.counts);
     let totals = totals_tokens(&totals);
     let out_id = Literal::usize_unsuffixed(out_id);
     quote! {
@@ -368,6 +388,16 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             };
             /// The text report.
             pub const REPORT: &'static str = #report;
+            /// The network's count under every counting convention
+            /// (torchvision MACs, fvcore, thop, ptflops, netspec FLOPs).
+            pub const COUNTS: #p::Counts = #counts;
+
+            /// The network's count under `convention`, per sample: what
+            /// torchvision, fvcore, thop or ptflops report for it, or netspec's
+            /// FLOPs. Usable in `const` context.
+            pub const fn count_as(convention: #p::Convention) -> u64 {
+                Self::COUNTS.get(convention)
+            }
 
             /// A network with PyTorch's default initialisation, deterministic in `seed`.
             pub fn random(seed: u64) -> Self {

@@ -1,5 +1,6 @@
 //! What a compiled network carries: per-layer records, scopes, totals and the graph.
 
+use crate::convention::{Convention, Counts};
 use crate::op::Op;
 
 /// One layer as the compiler saw it: name, shapes and costs (per sample).
@@ -30,9 +31,17 @@ pub struct LayerInfo<'a> {
     pub memory_access_bytes: u64,
     /// Output elements.
     pub activations: u64,
+    /// The layer's count under every [`Convention`] (torchvision, fvcore,
+    /// thop, ptflops, netspec FLOPs), by `netspec::convention::count`.
+    pub counts: Counts,
 }
 
 impl LayerInfo<'_> {
+    /// The layer's count under `convention`.
+    pub const fn count_as(&self, convention: Convention) -> u64 {
+        self.counts.get(convention)
+    }
+
     /// FLOPs per byte moved (0 for a layer that moves nothing).
     pub const fn arithmetic_intensity(&self) -> f64 {
         if self.memory_access_bytes == 0 {
@@ -73,6 +82,15 @@ pub struct Totals {
     pub buffer_bytes: u64,
     /// Most f32 activation bytes alive at once.
     pub peak_activation_bytes: u64,
+    /// The sums of the layers' counts under every [`Convention`].
+    pub counts: Counts,
+}
+
+impl Totals {
+    /// The network's count under `convention`.
+    pub const fn count_as(&self, convention: Convention) -> u64 {
+        self.counts.get(convention)
+    }
 }
 
 /// One node of a network graph. Value 0 is the network input; node `i`

@@ -6,6 +6,7 @@
 //! directly and both sides of the project agree by construction.
 #![warn(missing_docs)]
 
+pub mod convention;
 pub mod cost;
 pub mod format;
 pub mod info;
@@ -13,6 +14,7 @@ pub mod op;
 pub mod report;
 pub mod shape;
 
+pub use convention::{count, Convention, Counts};
 pub use cost::Costs;
 pub use info::{Graph, LayerInfo, Node, Scope, Totals};
 pub use op::{Activation, BatchNorm2d, Conv2d, Linear, Op, Pool2d, StoredTensor, TensorRole};

@@ -3,8 +3,10 @@
 //! The compiler renders it into each network's `REPORT` const; the runtime
 //! renders the same rows as Markdown, JSON and CSV.
 
+use crate::convention::{Convention, Counts};
 use crate::format::{bytes, shape, si, thousands};
 use crate::info::{Graph, LayerInfo};
+use crate::op::Op;
 
 /// One row of the report: a scope header or a layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,5 +250,141 @@ pub fn render_text(graph: &Graph<'_>) -> String {
         out.push_str(&format!("{k:<17} {v}\n"));
     }
     out.push_str("MACs: conv and linear multiply-accumulates, bias excluded; FLOPs: every layer, 2 per MAC\n");
+    out.push('\n');
+    out.push_str(&render_conventions(graph));
+    out
+}
+
+/// The layers of one kind in the conventions section: their number, the sums
+/// of their counts and each convention's rule for them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindRow {
+    /// The kind, qualified where the rules differ: `Conv2d + bias`,
+    /// `GELU tanh`, `ReLU (functional)` for a functional call.
+    pub label: String,
+    /// Layers of this kind.
+    pub layers: u64,
+    /// The sums of their counts.
+    pub counts: Counts,
+    /// Each convention's rule, in [`Convention::ALL`] order (`None` when the
+    /// graph has no operations to read them from).
+    pub rules: Option<[&'static str; 5]>,
+}
+
+/// The label a layer is grouped under: its kind, with what changes a rule.
+fn kind_label(info: &LayerInfo<'_>, op: Option<&Op>) -> String {
+    let mut label = info.kind.to_string();
+    match op {
+        Some(Op::Conv2d(c)) if c.bias => label.push_str(" + bias"),
+        Some(Op::Linear(l)) if l.bias => label.push_str(" + bias"),
+        Some(Op::Activation(crate::op::Activation::GELU { tanh: true })) => label.push_str(" tanh"),
+        _ => {}
+    }
+    if !info.module {
+        label.push_str(" (functional)");
+    }
+    label
+}
+
+fn saturating_sum(a: Counts, b: &Counts) -> Counts {
+    a.checked_add(b).unwrap_or(Counts {
+        torchvision: a.torchvision.saturating_add(b.torchvision),
+        fvcore: a.fvcore.saturating_add(b.fvcore),
+        thop: a.thop.saturating_add(b.thop),
+        ptflops: a.ptflops.saturating_add(b.ptflops),
+        flops: a.flops.saturating_add(b.flops),
+    })
+}
+
+/// One row per layer kind (and per module / functional use), in order of
+/// first appearance.
+pub fn kind_rows(graph: &Graph<'_>) -> Vec<KindRow> {
+    let mut out: Vec<KindRow> = Vec::new();
+    for (i, info) in graph.layers.iter().enumerate() {
+        let op = graph.nodes.get(i).map(|n| &n.op);
+        let label = kind_label(info, op);
+        let row = match out.iter().position(|r| r.label == label) {
+            Some(at) => &mut out[at],
+            None => {
+                out.push(KindRow {
+                    label,
+                    layers: 0,
+                    counts: Counts::ZERO,
+                    rules: op.map(|op| Convention::ALL.map(|c| c.rule(op, info.module))),
+                });
+                let last = out.len() - 1;
+                &mut out[last]
+            }
+        };
+        row.layers += 1;
+        row.counts = saturating_sum(row.counts, &info.counts);
+    }
+    out
+}
+
+/// The conventions section of the report: the network's total under every
+/// [`Convention`] with where it comes from, then per layer kind what each
+/// convention counts, so that the differences between the totals can be
+/// read off. Deterministic.
+pub fn render_conventions(graph: &Graph<'_>) -> String {
+    let mut out =
+        String::from("Counting conventions (per sample; every tool calls its number \"FLOPs\"):\n");
+    let totals: Vec<String> = Convention::ALL
+        .iter()
+        .map(|&c| {
+            let n = graph.totals.count_as(c);
+            format!("{} ({})", thousands(n), si(n))
+        })
+        .collect();
+    let width = totals.iter().map(String::len).max().unwrap_or(0);
+    for (c, total) in Convention::ALL.iter().zip(&totals) {
+        out.push_str(&format!(
+            "  {:<12} {total:>width$}  {}\n",
+            c.name(),
+            c.source()
+        ));
+    }
+    out.push_str("Per layer kind, summed over its layers:\n");
+    let rows = kind_rows(graph);
+    let mut table: Vec<[String; 7]> = vec![[
+        "kind".to_string(),
+        "layers".to_string(),
+        Convention::ALL[0].name().to_string(),
+        Convention::ALL[1].name().to_string(),
+        Convention::ALL[2].name().to_string(),
+        Convention::ALL[3].name().to_string(),
+        Convention::ALL[4].name().to_string(),
+    ]];
+    for r in &rows {
+        let c = Convention::ALL.map(|c| count(r.counts.get(c)));
+        let [a, b, d, e, f] = c;
+        table.push([r.label.clone(), thousands(r.layers), a, b, d, e, f]);
+    }
+    let mut widths = [0usize; 7];
+    for row in &table {
+        for (w, cell) in widths.iter_mut().zip(row.iter()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in &table {
+        let mut line = format!("  {:<w$}", row[0], w = widths[0]);
+        for (cell, w) in row.iter().zip(widths).skip(1) {
+            line.push_str(&format!("  {cell:>w$}"));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.push_str(
+        "Rules per layer kind (per element of the output unless said; MACs exclude bias):\n",
+    );
+    for r in &rows {
+        let Some(rules) = r.rules else { continue };
+        let parts: Vec<String> = Convention::ALL
+            .iter()
+            .zip(rules)
+            .map(|(c, rule)| format!("{} {rule}", c.name()))
+            .collect();
+        out.push_str(&format!("  {}: {}\n", r.label, parts.join(", ")));
+    }
     out
 }

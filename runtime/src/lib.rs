@@ -38,6 +38,7 @@
 extern crate self as netspec;
 
 pub use netspec_macros::network;
+pub use netspec_model::{convention, Convention, Counts};
 pub use netspec_model::{
     cost, format, op, report, shape, Activation, BatchNorm2d, Conv2d, Costs, Graph, LayerInfo,
     Linear, Node, Op, Pool2d, Scope, Totals,
@@ -76,4 +77,5 @@ pub mod __private {
     pub use netspec_model::{
         Activation, BatchNorm2d, Conv2d, Graph, LayerInfo, Linear, Node, Op, Pool2d, Scope, Totals,
     };
+    pub use netspec_model::{Convention, Counts};
 }

@@ -546,6 +546,7 @@ mod tests {
         weight_bytes: 0,
         buffer_bytes: 0,
         peak_activation_bytes: 0,
+        counts: netspec_model::Counts::ZERO,
     };
 
     const fn info(name: &'static str, kind: &'static str) -> LayerInfo<'static> {
@@ -561,6 +562,7 @@ mod tests {
             flops: 0,
             memory_access_bytes: 0,
             activations: 0,
+            counts: netspec_model::Counts::ZERO,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The `Network` trait every generated type implements.
 
 use crate::model::Model;
-use netspec_model::{Graph, LayerInfo};
+use netspec_model::{Convention, Graph, LayerInfo};
 
 /// A network declared with `network!`. Every const is also available as an
 /// inherent const (`ResNet18::PARAMS`) with no import. Counts are per sample:
@@ -39,6 +39,14 @@ pub trait Network {
 
     /// The runnable model (graph and weights) behind this network.
     fn model(&self) -> &Model;
+
+    /// The network's count under `convention`, per sample: torchvision's
+    /// MACs, what fvcore, thop or ptflops report, or netspec's FLOPs (see
+    /// [`Convention`]). The generated type also has it as an inherent
+    /// `const fn`, usable in `const` context.
+    fn count_as(convention: Convention) -> u64 {
+        Self::GRAPH.totals.count_as(convention)
+    }
 
     /// Each layer's and the network's roofline lower-bound latency on
     /// `profile` (batch 1), without running anything.

@@ -2,8 +2,8 @@
 //! and rows as the text report (`netspec::report::render_text`).
 
 use netspec_model::format::{bytes, shape, si, thousands};
-use netspec_model::report::{output_shape, rows};
-use netspec_model::Graph;
+use netspec_model::report::{kind_rows, output_shape, rows};
+use netspec_model::{Convention, Counts, Graph};
 use serde::Serialize;
 
 /// A Markdown table: one row per layer and scope (hierarchy shown by
@@ -78,6 +78,47 @@ pub fn markdown(graph: &Graph<'_>) -> String {
     for (k, v) in totals {
         out.push_str(&format!("| {k} | {v} |\n"));
     }
+    out.push_str(&markdown_conventions(graph));
+    out
+}
+
+/// The conventions section as Markdown: totals, then counts and rules per
+/// layer kind (the same content as the text report's section).
+fn markdown_conventions(graph: &Graph<'_>) -> String {
+    let mut out = String::from(
+        "\n#### Counting conventions\n\nEvery tool calls its number \"FLOPs\".\n\n| Convention | Total | Rules from |\n|---|---:|---|\n",
+    );
+    for c in Convention::ALL {
+        let n = graph.totals.count_as(c);
+        out.push_str(&format!(
+            "| {} | {} ({}) | {} |\n",
+            c.name(),
+            thousands(n),
+            si(n),
+            c.source()
+        ));
+    }
+    out.push_str("\n| Kind | Layers |");
+    for c in Convention::ALL {
+        out.push_str(&format!(" {} |", c.name()));
+    }
+    out.push_str("\n|---|---:|");
+    for _ in Convention::ALL {
+        out.push_str("---:|");
+    }
+    out.push('\n');
+    for r in kind_rows(graph) {
+        out.push_str(&format!("| {} | {} |", r.label, r.layers));
+        for (i, c) in Convention::ALL.iter().enumerate() {
+            let n = r.counts.get(*c);
+            let value = if n == 0 { "-".to_string() } else { si(n) };
+            match r.rules {
+                Some(rules) => out.push_str(&format!(" {value} ({}) |", rules[i])),
+                None => out.push_str(&format!(" {value} |")),
+            }
+        }
+        out.push('\n');
+    }
     out
 }
 
@@ -94,6 +135,29 @@ struct JsonLayer<'a> {
     memory_access_bytes: u64,
     activations: u64,
     arithmetic_intensity: f64,
+    counts: JsonCounts,
+}
+
+/// The counts under every convention, by convention name.
+#[derive(Serialize)]
+struct JsonCounts {
+    torchvision: u64,
+    fvcore: u64,
+    thop: u64,
+    ptflops: u64,
+    flops: u64,
+}
+
+impl From<Counts> for JsonCounts {
+    fn from(c: Counts) -> Self {
+        JsonCounts {
+            torchvision: c.torchvision,
+            fvcore: c.fvcore,
+            thop: c.thop,
+            ptflops: c.ptflops,
+            flops: c.flops,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -113,6 +177,7 @@ struct JsonTotals {
     weight_bytes: u64,
     buffer_bytes: u64,
     peak_activation_bytes: u64,
+    counts: JsonCounts,
 }
 
 #[derive(Serialize)]
@@ -143,6 +208,7 @@ pub fn json(graph: &Graph<'_>) -> String {
             weight_bytes: t.weight_bytes,
             buffer_bytes: t.buffer_bytes,
             peak_activation_bytes: t.peak_activation_bytes,
+            counts: t.counts.into(),
         },
         layers: graph
             .layers
@@ -159,6 +225,7 @@ pub fn json(graph: &Graph<'_>) -> String {
                 memory_access_bytes: l.memory_access_bytes,
                 activations: l.activations,
                 arithmetic_intensity: l.arithmetic_intensity(),
+                counts: l.counts.into(),
             })
             .collect(),
         scopes: graph
@@ -182,7 +249,9 @@ fn dims(shape: &[usize]) -> String {
         .join("x")
 }
 
-/// One CSV row per layer (shapes as `64x56x56`, several inputs joined by `;`).
+/// One CSV row per layer (shapes as `64x56x56`, several inputs joined by
+/// `;`), with the layer's fvcore, thop and ptflops counts last (torchvision's
+/// and netspec's are the `macs` and `flops` columns).
 pub fn csv(graph: &Graph<'_>) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -197,6 +266,9 @@ pub fn csv(graph: &Graph<'_>) -> String {
         "memory_access_bytes",
         "activations",
         "arithmetic_intensity",
+        "fvcore",
+        "thop",
+        "ptflops",
     ];
     let mut ok = w.write_record(header).is_ok();
     for l in graph.layers {
@@ -219,6 +291,9 @@ pub fn csv(graph: &Graph<'_>) -> String {
                 l.memory_access_bytes.to_string(),
                 l.activations.to_string(),
                 format!("{:.4}", l.arithmetic_intensity()),
+                l.counts.fvcore.to_string(),
+                l.counts.thop.to_string(),
+                l.counts.ptflops.to_string(),
             ])
             .is_ok();
     }

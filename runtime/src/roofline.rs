@@ -274,6 +274,7 @@ mod tests {
             flops,
             memory_access_bytes: bytes,
             activations: 256,
+            counts: netspec_model::Counts::ZERO,
         }
     }
 

@@ -332,6 +332,7 @@ pub(crate) mod tests {
             flops,
             memory_access_bytes: bytes,
             activations: 256,
+            counts: netspec_model::Counts::ZERO,
         }
     }
 
