@@ -200,12 +200,21 @@ fn ghost_modules_narrow_and_mean_reduces() {
 
 #[test]
 fn named_layers_are_modules_and_operations_are_not() {
-    let module = |name: &str| Ghosts::LAYERS.iter().find(|l| l.name == name).unwrap().module;
+    let module = |name: &str| {
+        Ghosts::LAYERS
+            .iter()
+            .find(|l| l.name == name)
+            .unwrap()
+            .module
+    };
     assert!(module("ghost.primary_conv.0"));
     assert!(module("drop"));
     assert!(!module("ghost.cat"));
     assert!(!module("ghost.narrow"));
     assert!(!module("mean"));
-    let relu = Shuffle::LAYERS.iter().find(|l| l.name == "unit.branch2.2").unwrap();
+    let relu = Shuffle::LAYERS
+        .iter()
+        .find(|l| l.name == "unit.branch2.2")
+        .unwrap();
     assert!(relu.module);
 }

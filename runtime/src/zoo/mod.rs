@@ -1,13 +1,29 @@
-//! Networks declared with `network!`, with torchvision's layer names so that
-//! PyTorch state dicts load by name. Each one's params and MACs equal
-//! torchvision's to the unit (asserted in `tests/tests/zoo.rs`).
+//! Networks declared with `network!`, with torchvision's layer names (timm's
+//! for MobileNetV1 and GhostNet) so that PyTorch state dicts load by name.
+//! Each one's params and MACs equal the PyTorch model's to the unit (asserted
+//! in `tests/tests/zoo.rs` and `tests/tests/zoo_light.rs`); ShuffleNetV1,
+//! which neither library ships, is compared with its paper's table.
 
 mod classic;
+mod efficientnet;
+mod ghostnet;
+mod mnasnet;
 mod mobilenet;
+mod mobilenet_v1;
+mod mobilenet_v3;
 mod resnet;
+mod shufflenet;
+mod shufflenet_v1;
 mod squeezenet;
 
 pub use classic::{AlexNet, LeNet5, Vgg16};
+pub use efficientnet::EfficientNetB0;
+pub use ghostnet::GhostNet;
+pub use mnasnet::MnasNet1_0;
 pub use mobilenet::MobileNetV2;
+pub use mobilenet_v1::MobileNetV1;
+pub use mobilenet_v3::{MobileNetV3Large, MobileNetV3Small};
 pub use resnet::{ResNet18, ResNet50};
-pub use squeezenet::SqueezeNet1_0;
+pub use shufflenet::{ShuffleNetV2X0_5, ShuffleNetV2X1_0, ShuffleNetV2X1_5, ShuffleNetV2X2_0};
+pub use shufflenet_v1::ShuffleNetV1;
+pub use squeezenet::{SqueezeNet1_0, SqueezeNet1_1};

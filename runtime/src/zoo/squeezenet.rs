@@ -1,4 +1,4 @@
-//! SqueezeNet 1.0 (Iandola et al., 2016), as torchvision builds it.
+//! SqueezeNet 1.0 and 1.1 (Iandola et al., 2016), as torchvision builds them.
 
 use crate::network;
 
@@ -21,6 +21,22 @@ network! {
                 Fire(32, 128, 128), Fire(48, 192, 192), Fire(48, 192, 192), Fire(64, 256, 256),
                 MaxPool2d(3, stride = 2, ceil_mode = true),
                 Fire(64, 256, 256),
+            ]
+          -> classifier: [Dropout(0.5), Conv2d(1000, 1), ReLU, AdaptiveAvgPool2d(1)]
+          -> Flatten
+    }
+
+    /// SqueezeNet 1.1 (the SqueezeNet repository's v1.1), torchvision's
+    /// `squeezenet1_1`: a 3x3 stem of 64 channels and earlier pooling, 2.4x
+    /// fewer MACs than 1.0 at the same accuracy.
+    pub struct SqueezeNet1_1(x: [3, 224, 224]) {
+        x -> features: [
+                Conv2d(64, 3, stride = 2), ReLU, MaxPool2d(3, stride = 2, ceil_mode = true),
+                Fire(16, 64, 64), Fire(16, 64, 64),
+                MaxPool2d(3, stride = 2, ceil_mode = true),
+                Fire(32, 128, 128), Fire(32, 128, 128),
+                MaxPool2d(3, stride = 2, ceil_mode = true),
+                Fire(48, 192, 192), Fire(48, 192, 192), Fire(64, 256, 256), Fire(64, 256, 256),
             ]
           -> classifier: [Dropout(0.5), Conv2d(1000, 1), ReLU, AdaptiveAvgPool2d(1)]
           -> Flatten
