@@ -95,7 +95,7 @@ fn op_tokens(op: &Op) -> TokenStream {
             let v = float(*prob);
             quote!(#p::Op::StochasticDepth { p: #v })
         }
-        Op::Mean => quote!(#p::Op::Mean),
+        Op::Mean { keepdim } => quote!(#p::Op::Mean { keepdim: #keepdim }),
         Op::Softmax => quote!(#p::Op::Softmax),
         Op::Add => quote!(#p::Op::Add),
         Op::Mul => quote!(#p::Op::Mul),

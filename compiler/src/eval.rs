@@ -469,7 +469,7 @@ impl<'a> Ctx<'a> {
         if let Some(a) = args.iter().find(|a| a.name.is_some()) {
             if matches!(
                 key.as_str(),
-                "cat" | "min" | "max" | "int" | "chunk" | "mean" | "narrow"
+                "cat" | "min" | "max" | "int" | "chunk" | "narrow"
             ) {
                 return self.fail(
                     a.value.span,
@@ -559,12 +559,16 @@ impl<'a> Ctx<'a> {
                     return Value::Poison;
                 }
                 let usage = if key == "mean" {
-                    "`mean` takes a tensor: mean(x), the mean over height and width"
+                    "`mean` takes a tensor and an optional `keepdim = true`: mean(x), the mean over height and width"
                 } else {
                     "`narrow` takes a tensor, a first channel and a length: narrow(x, 0, 16)"
                 };
-                let want = if key == "mean" { 1 } else { 3 };
-                if vals.len() != want {
+                let fits = if key == "mean" {
+                    matches!(vals.len(), 1 | 2)
+                } else {
+                    vals.len() == 3
+                };
+                if !fits || vals[0].name.is_some() {
                     return self.fail(span, usage);
                 }
                 let t = match &vals[0].value {
@@ -575,7 +579,17 @@ impl<'a> Ctx<'a> {
                     }
                 };
                 let op = if key == "mean" {
-                    Op::Mean
+                    let keepdim = match vals.get(1) {
+                        None => false,
+                        Some(a) => {
+                            let named_ok = a.name.as_ref().is_none_or(|n| n == "keepdim");
+                            match &a.value {
+                                Value::Bool(b) if named_ok => *b,
+                                _ => return self.fail(a.span, usage),
+                            }
+                        }
+                    };
+                    Op::Mean { keepdim }
                 } else {
                     let start =
                         layers::to_usize(&vals[1].value, vals[1].span, "start", 0, self.errors);

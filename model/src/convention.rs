@@ -217,7 +217,7 @@ impl Convention {
                 Op::AdaptiveAvgPool2d { .. } => "bin area/output",
                 Op::Add => "(n-1)/output",
                 Op::Mul => "1/output",
-                Op::Mean => "1/input element",
+                Op::Mean { .. } => "1/input element",
                 _ => "0",
             },
         }
@@ -591,7 +591,7 @@ mod tests {
             assert_eq!((c.torchvision, c.fvcore, c.thop, c.ptflops), (0, 0, 0, 0));
         }
         // x.mean([2, 3]) on 4x5x5: 0 in the tools, 100 netspec FLOPs.
-        let m = all(&Op::Mean, &[x], &[4], false);
+        let m = all(&Op::Mean { keepdim: false }, &[x], &[4], false);
         assert_eq!((m.fvcore, m.thop, m.ptflops, m.flops), (0, 0, 0, 100));
     }
 

@@ -24,7 +24,9 @@
 //! | Flatten, Dropout, StochasticDepth, Identity, Concat, Slice, ChannelShuffle | 0 | 0 |
 //!
 //! Memory access is `4 · (input elements + output elements + params)` bytes:
-//! every layer reads its inputs and parameters and writes its output once, as f32.
+//! every layer reads its inputs and parameters and writes its output once, as
+//! f32; layers that hand their input on unchanged (Identity, Dropout,
+//! StochasticDepth, Flatten) move nothing.
 //! Activations are the elements of the layer's output.
 
 use crate::op::{Activation, Op};
@@ -146,7 +148,7 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
             out_elems.checked_mul(u(inputs.len().saturating_sub(1))?)?,
         ),
         Op::Mul => (0, out_elems),
-        Op::Mean => (0, in_elems),
+        Op::Mean { .. } => (0, in_elems),
         Op::Flatten
         | Op::Dropout { .. }
         | Op::StochasticDepth { .. }
@@ -155,10 +157,20 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
         | Op::Slice { .. }
         | Op::ChannelShuffle { .. } => (0, 0),
     };
-    let memory_access_bytes = in_elems
-        .checked_add(out_elems)?
-        .checked_add(params)?
-        .checked_mul(4)?;
+    // Layers that hand their input on unchanged (as views in PyTorch, moves
+    // in our runtime) read and write nothing.
+    let pass_through = matches!(
+        op,
+        Op::Identity | Op::Dropout { .. } | Op::StochasticDepth { .. } | Op::Flatten
+    );
+    let memory_access_bytes = if pass_through {
+        0
+    } else {
+        in_elems
+            .checked_add(out_elems)?
+            .checked_add(params)?
+            .checked_mul(4)?
+    };
     Some(Costs {
         params,
         buffers,

@@ -151,8 +151,12 @@ pub enum Op {
         /// Drop probability during training.
         p: f64,
     },
-    /// Mean over the spatial dimensions, `[C, H, W]` to `[C]` (PyTorch's `x.mean([2, 3])`).
-    Mean,
+    /// Mean over the spatial dimensions: `[C, H, W]` to `[C]` (PyTorch's
+    /// `x.mean([2, 3])`), or to `[C, 1, 1]` with `keepdim`.
+    Mean {
+        /// Keep the reduced dimensions as size 1.
+        keepdim: bool,
+    },
     /// Softmax over the channel (feature) dimension.
     Softmax,
     /// Elementwise sum of two or more tensors of one shape.
@@ -210,7 +214,7 @@ impl Op {
             Op::Dropout { .. } => "Dropout",
             Op::Identity => "Identity",
             Op::StochasticDepth { .. } => "StochasticDepth",
-            Op::Mean => "Mean",
+            Op::Mean { .. } => "Mean",
             Op::Softmax => "Softmax",
             Op::Add => "Add",
             Op::Mul => "Mul",

@@ -278,9 +278,9 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
         Op::Dropout { .. } | Op::Identity | Op::StochasticDepth { .. } => {
             Ok(one(op.kind())?.to_vec())
         }
-        Op::Mean => {
+        Op::Mean { keepdim } => {
             let [c, _, _] = feature_map("Mean", one("Mean")?)?;
-            Ok(vec![c])
+            Ok(if *keepdim { vec![c, 1, 1] } else { vec![c] })
         }
         Op::Softmax => {
             let x = one("Softmax")?;

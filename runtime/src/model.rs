@@ -434,10 +434,15 @@ impl Model {
             Op::Dropout { .. } | Op::Identity | Op::StochasticDepth { .. } => {
                 return take(values, uses, one()?)
             }
-            Op::Mean => {
-                // The spatial mean is adaptive average pooling to 1x1, flattened.
+            Op::Mean { keepdim } => {
+                // The spatial mean is adaptive average pooling to 1x1 (flattened
+                // unless the dimensions are kept).
                 let pooled = pool::adaptive_avg_pool2d(input(values, one()?)?, [1, 1])?;
-                elementwise::flatten(pooled)?
+                if *keepdim {
+                    pooled
+                } else {
+                    elementwise::flatten(pooled)?
+                }
             }
             Op::Add => {
                 let [first, rest @ ..] = node.inputs else {

@@ -28,7 +28,7 @@ network! {
     /// `make_divisible(channels / 4, 4)`, ReLU, 1x1 back up, Hardsigmoid gate,
     /// and the input scaled channel by channel.
     block SqueezeExcite(x) {
-        let s = x -> AdaptiveAvgPool2d(1)
+        let s = mean(x, keepdim = true)
                   -> conv_reduce: Conv2d(make_divisible(x.channels * 0.25, 4), 1) -> act1: ReLU
                   -> conv_expand: Conv2d(x.channels, 1) -> gate: Hardsigmoid;
         x * s

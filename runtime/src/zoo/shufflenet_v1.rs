@@ -50,9 +50,8 @@ network! {
     }
 
     /// ShuffleNet V1 1.0x with g = 3 (Zhang et al., 2018, Table 1: stage
-    /// output channels 240, 480 and 960; 137 to 143 MFLOPs across the group
-    /// counts; Table 2 lists the 1.0x networks as 140 MFLOPs, counting
-    /// multiply-adds).
+    /// output channels 240, 480 and 960; the paper sizes its 1.0x networks to
+    /// about 140 MFLOPs, counting multiply-adds).
     pub struct ShuffleNetV1(x: [3, 224, 224]) {
         x -> ShuffleNetV1Body(3, 240, 480, 960)
     }
