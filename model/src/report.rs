@@ -122,6 +122,31 @@ pub fn output_shape<'a>(graph: &Graph<'a>) -> &'a [usize] {
     }
 }
 
+/// The totals as labelled lines, shared by every rendering of the report.
+pub fn total_lines(graph: &Graph<'_>) -> Vec<(&'static str, String)> {
+    let t = &graph.totals;
+    let count = |n: u64| format!("{} ({})", thousands(n), si(n));
+    let size = |n: u64| format!("{} B ({})", thousands(n), bytes(n));
+    vec![
+        ("layers", thousands(graph.layers.len() as u64)),
+        ("params", count(t.params)),
+        ("MACs", count(t.macs)),
+        ("FLOPs", count(t.flops)),
+        ("memory access", size(t.memory_access_bytes)),
+        ("activations", count(t.activations)),
+        ("weights (f32)", size(t.weight_bytes)),
+        (
+            "buffers (f32)",
+            format!(
+                "{}, {} elements",
+                size(t.buffer_bytes),
+                thousands(t.buffers)
+            ),
+        ),
+        ("peak activations", size(t.peak_activation_bytes)),
+    ]
+}
+
 /// Renders the text report of `graph`. Deterministic: the same graph always
 /// gives the same bytes.
 pub fn render_text(graph: &Graph<'_>) -> String {
@@ -178,7 +203,6 @@ pub fn render_text(graph: &Graph<'_>) -> String {
         }
         s.trim_end().to_string()
     };
-    let t = &graph.totals;
     let mut out = String::new();
     out.push_str(&format!(
         "{}: input {} -> output {} (per sample)\n",
@@ -200,52 +224,7 @@ pub fn render_text(graph: &Graph<'_>) -> String {
     }
     out.push_str(&rule('='));
     out.push('\n');
-    let totals: [(&str, String); 9] = [
-        ("layers", thousands(graph.layers.len() as u64)),
-        (
-            "params",
-            format!("{} ({})", thousands(t.params), si(t.params)),
-        ),
-        ("MACs", format!("{} ({})", thousands(t.macs), si(t.macs))),
-        ("FLOPs", format!("{} ({})", thousands(t.flops), si(t.flops))),
-        (
-            "memory access",
-            format!(
-                "{} B ({})",
-                thousands(t.memory_access_bytes),
-                bytes(t.memory_access_bytes)
-            ),
-        ),
-        (
-            "activations",
-            format!("{} ({})", thousands(t.activations), si(t.activations)),
-        ),
-        (
-            "weights (f32)",
-            format!(
-                "{} B ({})",
-                thousands(t.weight_bytes),
-                bytes(t.weight_bytes)
-            ),
-        ),
-        (
-            "buffers (f32)",
-            format!(
-                "{} B ({}), {} elements",
-                thousands(t.buffer_bytes),
-                bytes(t.buffer_bytes),
-                thousands(t.buffers)
-            ),
-        ),
-        (
-            "peak activations",
-            format!(
-                "{} B ({})",
-                thousands(t.peak_activation_bytes),
-                bytes(t.peak_activation_bytes)
-            ),
-        ),
-    ];
+    let totals = total_lines(graph);
     for (k, v) in totals {
         out.push_str(&format!("{k:<17} {v}\n"));
     }

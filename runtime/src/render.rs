@@ -29,52 +29,8 @@ pub fn markdown(graph: &Graph<'_>) -> String {
             dash(r.memory_access_bytes, bytes),
         ));
     }
-    let t = &graph.totals;
     out.push_str("\n| Total | Value |\n|---|---:|\n");
-    let totals = [
-        (
-            "params",
-            format!("{} ({})", thousands(t.params), si(t.params)),
-        ),
-        ("MACs", format!("{} ({})", thousands(t.macs), si(t.macs))),
-        ("FLOPs", format!("{} ({})", thousands(t.flops), si(t.flops))),
-        (
-            "memory access",
-            format!(
-                "{} B ({})",
-                thousands(t.memory_access_bytes),
-                bytes(t.memory_access_bytes)
-            ),
-        ),
-        (
-            "activations",
-            format!("{} ({})", thousands(t.activations), si(t.activations)),
-        ),
-        (
-            "weights (f32)",
-            format!(
-                "{} B ({})",
-                thousands(t.weight_bytes),
-                bytes(t.weight_bytes)
-            ),
-        ),
-        (
-            "buffers (f32)",
-            format!(
-                "{} B ({})",
-                thousands(t.buffer_bytes),
-                bytes(t.buffer_bytes)
-            ),
-        ),
-        (
-            "peak activations",
-            format!(
-                "{} B ({})",
-                thousands(t.peak_activation_bytes),
-                bytes(t.peak_activation_bytes)
-            ),
-        ),
-    ];
+    let totals = netspec_model::report::total_lines(graph);
     for (k, v) in totals {
         out.push_str(&format!("| {k} | {v} |\n"));
     }

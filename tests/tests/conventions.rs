@@ -18,8 +18,10 @@ use netspec::zoo::{
     ShuffleNetV2X2_0, SqueezeNet1_0, SqueezeNet1_1, Vgg16,
 };
 use netspec::{Convention, Network};
-use serde_json::Value;
 use std::collections::BTreeMap;
+
+mod common;
+use common::reference;
 
 /// Checks one model against a reference file, returning every mismatch.
 type Check = fn(&str) -> Vec<String>;
@@ -93,12 +95,6 @@ const _: () = assert!(ResNet18::count_as(Convention::Thop) == 1_824_033_792);
 const _: () = assert!(ResNet18::count_as(Convention::Ptflops) == 1_825_313_768);
 const _: () = assert!(ResNet18::count_as(Convention::Torchvision) == ResNet18::MACS);
 const _: () = assert!(ResNet18::count_as(Convention::Flops) == ResNet18::FLOPS);
-
-fn reference(model: &str) -> Value {
-    let path = format!("{}/data/reference/{model}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
-}
 
 fn gap(model: &str, convention: Convention) -> i128 {
     GAPS.iter()

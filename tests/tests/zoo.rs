@@ -3,88 +3,9 @@
 //! execution order, from `tests/data/reference/*.json` (measured with PyTorch).
 
 use netspec::zoo::{AlexNet, LeNet5, MobileNetV2, ResNet18, ResNet50, SqueezeNet1_0, Vgg16};
-use netspec::Network;
-use serde_json::Value;
 
-fn reference(model: &str) -> Value {
-    let path = format!("{}/data/reference/{model}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
-}
-
-fn check<N: Network>(model: &str) {
-    let r = reference(model);
-    assert_eq!(N::PARAMS, r["params"].as_u64().unwrap(), "{model}: params");
-    assert_eq!(N::MACS, r["macs"].as_u64().unwrap(), "{model}: MACs");
-
-    // Every layer holding parameters, in order, with torchvision's name.
-    let theirs: Vec<(String, u64, u64, Vec<usize>)> = r["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|l| l["params"].as_u64().unwrap() > 0 || l["macs"].as_u64().unwrap() > 0)
-        .map(|l| {
-            (
-                l["name"].as_str().unwrap().to_string(),
-                l["params"].as_u64().unwrap(),
-                l["macs"].as_u64().unwrap(),
-                l["output_shape"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|d| d.as_u64().unwrap() as usize)
-                    .collect(),
-            )
-        })
-        .collect();
-    let ours: Vec<(String, u64, u64, Vec<usize>)> = N::LAYERS
-        .iter()
-        .filter(|l| l.params > 0 || l.macs > 0)
-        .map(|l| (l.name.to_string(), l.params, l.macs, l.output.to_vec()))
-        .collect();
-    assert_eq!(ours, theirs, "{model}: parameterised layers");
-
-    // The output shape of every module torchvision lists, looked up by name;
-    // a module called several times (ResNet's `relu`) is matched call by call.
-    let mut calls: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    let mut matched = 0;
-    for l in r["layers"].as_array().unwrap() {
-        let name = l["name"].as_str().unwrap();
-        let shape: Vec<usize> = l["output_shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_u64().unwrap() as usize)
-            .collect();
-        let k = calls.entry(name).or_insert(0);
-        if let Some(ours) = N::LAYERS.iter().filter(|x| x.name == name).nth(*k) {
-            assert_eq!(
-                ours.output,
-                shape.as_slice(),
-                "{model}: output shape of {name} (call {k})"
-            );
-            matched += 1;
-        }
-        *k += 1;
-    }
-    // Every module but the few torchvision calls functionally is found by name.
-    assert!(
-        matched * 10 >= r["layers"].as_array().unwrap().len() * 9,
-        "{model}: only {matched} modules matched by name"
-    );
-    assert_sums::<N>();
-}
-
-/// The totals are the sums over `LAYERS`.
-fn assert_sums<N: Network>() {
-    let sum = |f: fn(&netspec::LayerInfo<'_>) -> u64| N::LAYERS.iter().map(f).sum::<u64>();
-    assert_eq!(sum(|l| l.params), N::PARAMS);
-    assert_eq!(sum(|l| l.macs), N::MACS);
-    assert_eq!(sum(|l| l.flops), N::FLOPS);
-    assert_eq!(sum(|l| l.memory_access_bytes), N::MEMORY_ACCESS_BYTES);
-    assert_eq!(sum(|l| l.activations), N::ACTIVATIONS);
-    assert_eq!(N::WEIGHT_BYTES, 4 * N::PARAMS);
-}
+mod common;
+use common::{assert_sums, check};
 
 #[test]
 fn resnet18_matches_torchvision() {
