@@ -173,96 +173,61 @@ mod x86 {
     /// Accumulators for AVX-512: 24 of the 32 registers.
     pub const ACC_512: usize = 24;
 
-    /// # Safety
-    /// The CPU must support FMA3.
-    #[target_feature(enable = "fma")]
-    pub unsafe fn scalar_fma(iters: u64) -> f32 {
-        let m = _mm_set_ss(M);
-        let c = _mm_set_ss(C);
-        let mut acc = [_mm_setzero_ps(); ACC_256];
-        for (i, a) in acc.iter_mut().enumerate() {
-            *a = _mm_set_ss(i as f32 * 1.0e-3);
-        }
-        for _ in 0..iters {
-            for a in acc.iter_mut() {
-                *a = _mm_fmadd_ss(*a, m, c);
+    /// One FMA kernel per SIMD width, all of one shape: `acc` independent
+    /// accumulators, each updated `a = a * m + c` per iteration, summed at the
+    /// end so the work cannot be optimised away.
+    macro_rules! kernel {
+        ($(#[$doc:meta])* $name:ident, $feature:literal, $acc:expr, $zero:ident, $set:ident,
+         $add:ident, |$a:ident, $m:ident, $c:ident| $step:expr, $to_f32:ident) => {
+            $(#[$doc])*
+            #[target_feature(enable = $feature)]
+            pub unsafe fn $name(iters: u64) -> f32 {
+                let $m = $set(M);
+                let $c = $set(C);
+                let mut acc = [$zero(); $acc];
+                for (i, a) in acc.iter_mut().enumerate() {
+                    *a = $set(i as f32 * 1.0e-3);
+                }
+                for _ in 0..iters {
+                    for a in acc.iter_mut() {
+                        let $a = *a;
+                        *a = $step;
+                    }
+                }
+                let mut sum = $zero();
+                for a in acc {
+                    sum = $add(sum, a);
+                }
+                $to_f32(sum)
             }
-        }
-        let mut sum = _mm_setzero_ps();
-        for a in acc {
-            sum = _mm_add_ss(sum, a);
-        }
-        _mm_cvtss_f32(sum)
+        };
     }
 
-    /// # Safety
-    /// The CPU must support SSE2 (every x86-64 CPU does).
-    #[target_feature(enable = "sse2")]
-    pub unsafe fn sse2(iters: u64) -> f32 {
-        let m = _mm_set1_ps(M);
-        let c = _mm_set1_ps(C);
-        let mut acc = [_mm_setzero_ps(); ACC_256];
-        for (i, a) in acc.iter_mut().enumerate() {
-            *a = _mm_set1_ps(i as f32 * 1.0e-3);
-        }
-        for _ in 0..iters {
-            for a in acc.iter_mut() {
-                *a = _mm_add_ps(_mm_mul_ps(*a, m), c);
-            }
-        }
-        let mut sum = _mm_setzero_ps();
-        for a in acc {
-            sum = _mm_add_ps(sum, a);
-        }
-        _mm_cvtss_f32(sum)
-    }
-
-    /// # Safety
-    /// The CPU must support AVX2 and FMA3.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn avx2_fma(iters: u64) -> f32 {
-        let m = _mm256_set1_ps(M);
-        let c = _mm256_set1_ps(C);
-        let mut acc = [_mm256_setzero_ps(); ACC_256];
-        for (i, a) in acc.iter_mut().enumerate() {
-            *a = _mm256_set1_ps(i as f32 * 1.0e-3);
-        }
-        for _ in 0..iters {
-            for a in acc.iter_mut() {
-                *a = _mm256_fmadd_ps(*a, m, c);
-            }
-        }
-        let mut sum = _mm256_setzero_ps();
-        for a in acc {
-            sum = _mm256_add_ps(sum, a);
-        }
-        _mm256_cvtss_f32(sum)
-    }
-
-    /// # Safety
-    /// The CPU must support AVX-512F.
-    // AVX-512 intrinsics and target features are stable since Rust 1.89,
-    // above the workspace's declared `rust-version` of 1.85.
-    #[allow(clippy::incompatible_msrv)]
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn avx512f(iters: u64) -> f32 {
-        let m = _mm512_set1_ps(M);
-        let c = _mm512_set1_ps(C);
-        let mut acc = [_mm512_setzero_ps(); ACC_512];
-        for (i, a) in acc.iter_mut().enumerate() {
-            *a = _mm512_set1_ps(i as f32 * 1.0e-3);
-        }
-        for _ in 0..iters {
-            for a in acc.iter_mut() {
-                *a = _mm512_fmadd_ps(*a, m, c);
-            }
-        }
-        let mut sum = _mm512_setzero_ps();
-        for a in acc {
-            sum = _mm512_add_ps(sum, a);
-        }
-        _mm512_reduce_add_ps(sum)
-    }
+    kernel!(
+        /// # Safety
+        /// The CPU must support FMA3.
+        scalar_fma, "fma", ACC_256, _mm_setzero_ps, _mm_set_ss, _mm_add_ss,
+        |a, m, c| _mm_fmadd_ss(a, m, c), _mm_cvtss_f32
+    );
+    kernel!(
+        /// # Safety
+        /// The CPU must support SSE2 (every x86-64 CPU does).
+        sse2, "sse2", ACC_256, _mm_setzero_ps, _mm_set1_ps, _mm_add_ps,
+        |a, m, c| _mm_add_ps(_mm_mul_ps(a, m), c), _mm_cvtss_f32
+    );
+    kernel!(
+        /// # Safety
+        /// The CPU must support AVX2 and FMA3.
+        avx2_fma, "avx2,fma", ACC_256, _mm256_setzero_ps, _mm256_set1_ps, _mm256_add_ps,
+        |a, m, c| _mm256_fmadd_ps(a, m, c), _mm256_cvtss_f32
+    );
+    kernel!(
+        /// # Safety
+        /// The CPU must support AVX-512F (its intrinsics are stable since Rust 1.89,
+        /// the workspace's `rust-version`).
+        avx512f, "avx512f", ACC_512, _mm512_setzero_ps, _mm512_set1_ps, _mm512_add_ps,
+        |a, m, c| _mm512_fmadd_ps(a, m, c), _mm512_reduce_add_ps
+    );
 }
 
 #[cfg(target_arch = "aarch64")]
