@@ -10,7 +10,7 @@
 //! lower bound on each preset device, and writes the roofline plot to
 //! `target/netspec/<model>-roofline.svg`.
 
-use netspec::hardware::{HardwareProfile, ProfileOptions, PRESETS};
+use netspec::hardware::{HardwareProfile, PresetProfile, ProfileOptions, PRESETS};
 use netspec::measure::{measure, MeasureOptions};
 use netspec::zoo::{AlexNet, LeNet5, MobileNetV2, ResNet18, ResNet50, SqueezeNet1_0, Vgg16};
 use netspec::{Network, Tensor};

@@ -5,13 +5,20 @@
 //! $CLAUSE := $METRIC ("<=" | "<") $LIMIT
 //! $METRIC := params | macs | flops | memory_access | activations
 //!          | weight_bytes | peak_activation | buffers
+//!          | latency "(" $DEVICE ")"
+//! $DEVICE := a preset id as an identifier or a string: raspberry_pi_5, "h100-sxm", ...
 //! $LIMIT  := an integer or float literal with an optional unit suffix:
-//!            counts K M G T (decimal); bytes B KB MB GB TB (decimal) or KiB MiB GiB TiB (binary)
+//!            counts K M G T (decimal); bytes B KB MB GB TB (decimal) or KiB MiB GiB TiB (binary);
+//!            latency s ms us ns
 //! ```
+//!
+//! `latency(<device>)` is the roofline lower bound of one sample on a preset
+//! device (`netspec_model::presets`): the sum over layers of
+//! `max(FLOPs / peak f32 FLOP/s, bytes / bandwidth)`.
 
 use crate::value::{did_you_mean, Errors};
 use netspec_model::format::{bytes, si, thousands};
-use netspec_model::Totals;
+use netspec_model::{presets, Totals};
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
@@ -89,6 +96,8 @@ pub struct Clause {
     pub metric: Ident,
     /// `<` instead of `<=`.
     pub strict: bool,
+    /// The device of a `latency(<device>)` clause, with its span.
+    pub device: Option<(String, Span)>,
     /// The limit literal.
     pub limit: Lit,
     /// All tokens, for the span.
@@ -98,6 +107,27 @@ pub struct Clause {
 impl Parse for Clause {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let metric: Ident = input.parse()?;
+        let mut device = None;
+        let mut device_tokens = TokenStream::new();
+        if input.peek(syn::token::Paren) {
+            let content;
+            let paren = syn::parenthesized!(content in input);
+            let lookahead = content.lookahead1();
+            let (name, span) = if lookahead.peek(syn::LitStr) {
+                let s: syn::LitStr = content.parse()?;
+                (s.value(), s.span())
+            } else if lookahead.peek(Ident) {
+                let i: Ident = content.parse()?;
+                (i.to_string(), i.span())
+            } else {
+                return Err(lookahead.error());
+            };
+            device = Some((name, span));
+            // Any token with the closing parenthesis' span: errors end there.
+            let mut close = proc_macro2::Punct::new('.', proc_macro2::Spacing::Alone);
+            close.set_span(paren.span.close());
+            device_tokens.extend([proc_macro2::TokenTree::Punct(close)]);
+        }
         let lookahead = input.lookahead1();
         let (strict, op) = if lookahead.peek(Token![<=]) {
             (false, input.parse::<Token![<=]>()?.into_token_stream())
@@ -108,11 +138,13 @@ impl Parse for Clause {
         };
         let limit: Lit = input.parse()?;
         let mut tokens = metric.to_token_stream();
+        tokens.extend(device_tokens);
         tokens.extend(op);
         tokens.extend(limit.to_token_stream());
         Ok(Clause {
             metric,
             strict,
+            device,
             limit,
             tokens,
         })
@@ -151,8 +183,19 @@ fn unit(suffix: &str, is_bytes: bool) -> Result<(f64, &'static str), String> {
     }
 }
 
-/// Checks every budget attribute of a network against its totals.
-pub fn check(attrs: &[Attribute], totals: Option<&Totals>, errors: &mut Errors) {
+/// What the budgets are checked against: the totals and each layer's
+/// `(flops, memory access bytes)` in execution order.
+#[derive(Clone, Copy)]
+pub struct Measured<'a> {
+    /// Whole-network totals.
+    pub totals: &'a Totals,
+    /// Per-layer FLOPs and bytes, for `latency` clauses.
+    pub layers: &'a [(u64, u64)],
+}
+
+/// Checks every budget attribute of a network; with `measured` `None` (the
+/// network did not compile) only the clauses themselves are checked.
+pub fn check(attrs: &[Attribute], measured: Option<Measured<'_>>, errors: &mut Errors) {
     for attr in attrs {
         let clauses = match attr.parse_args_with(Punctuated::<Clause, Token![,]>::parse_terminated)
         {
@@ -169,7 +212,7 @@ pub fn check(attrs: &[Attribute], totals: Option<&Totals>, errors: &mut Errors) 
             );
         }
         for clause in clauses {
-            check_clause(&clause, totals, errors);
+            check_clause(&clause, measured, errors);
         }
     }
 }
@@ -185,11 +228,150 @@ fn attr_span(attr: &Attribute) -> Span {
     first.join(last).unwrap_or(first)
 }
 
-fn check_clause(clause: &Clause, totals: Option<&Totals>, errors: &mut Errors) {
+/// The limit's digits, unit suffix and span, or an error.
+fn limit_parts(clause: &Clause, errors: &mut Errors) -> Option<(Option<f64>, String, Span)> {
+    match &clause.limit {
+        Lit::Int(i) => Some((
+            i.base10_digits().parse::<f64>().ok(),
+            i.suffix().to_string(),
+            i.span(),
+        )),
+        Lit::Float(f) => Some((
+            f.base10_digits().parse::<f64>().ok(),
+            f.suffix().to_string(),
+            f.span(),
+        )),
+        other => {
+            errors.push(
+                other.span(),
+                "a budget limit is a number with an optional unit, as in `4M`, `64MiB` or `5ms`",
+            );
+            None
+        }
+    }
+}
+
+/// A duration as `26.75 ms`.
+fn seconds(t: f64) -> String {
+    let (value, unit) = if t >= 1.0 {
+        (t, "s")
+    } else if t >= 1e-3 {
+        (t * 1e3, "ms")
+    } else if t >= 1e-6 {
+        (t * 1e6, "us")
+    } else {
+        (t * 1e9, "ns")
+    };
+    let digits = if value >= 100.0 {
+        1
+    } else if value >= 10.0 {
+        2
+    } else {
+        3
+    };
+    format!("{value:.digits$} {unit}")
+}
+
+/// `latency(<device>) <= limit`: the roofline lower bound on a preset.
+fn check_latency(clause: &Clause, measured: Option<Measured<'_>>, errors: &mut Errors) {
+    let ids: Vec<&str> = presets::PRESETS.iter().map(|p| p.id).collect();
+    let Some((device, device_span)) = &clause.device else {
+        errors.push(
+            clause.metric.span(),
+            format!(
+                "`latency` needs a device, as in `latency(raspberry_pi_5) <= 5ms`; devices: {}",
+                ids.join(", ")
+            ),
+        );
+        return;
+    };
+    let key = device.replace('_', "-");
+    let Some(preset) = presets::preset(&key) else {
+        let hint = did_you_mean(&key, ids.iter().copied());
+        errors.push(
+            *device_span,
+            format!(
+                "unknown device `{device}`{hint}; expected one of: {}",
+                ids.join(", ")
+            ),
+        );
+        return;
+    };
+    let Some((number, suffix, span)) = limit_parts(clause, errors) else {
+        return;
+    };
+    let scale = match suffix.as_str() {
+        "s" => 1.0,
+        "ms" => 1e-3,
+        "us" => 1e-6,
+        "ns" => 1e-9,
+        _ => {
+            errors.push(
+                span,
+                if suffix.is_empty() {
+                    "`latency` takes a time with its unit (s, ms, us or ns), as in `5ms`"
+                        .to_string()
+                } else {
+                    format!("`latency` takes a time: s, ms, us or ns, found `{suffix}`")
+                },
+            );
+            return;
+        }
+    };
+    let Some(number) = number.filter(|n| n.is_finite() && *n >= 0.0) else {
+        errors.push(span, "a budget limit must be a non-negative number");
+        return;
+    };
+    let limit = number * scale;
+    let Some(measured) = measured else { return };
+    let t = preset.roofline_seconds(measured.layers.iter().copied());
+    let over = if clause.strict { t >= limit } else { t > limit };
+    if !over {
+        return;
+    }
+    let relation = if clause.strict {
+        "must stay below"
+    } else {
+        "is"
+    };
+    let percent = if limit > 0.0 {
+        format!(" ({:.1} % over)", (t - limit) / limit * 100.0)
+    } else {
+        String::new()
+    };
+    let message = format!(
+        "budget exceeded: the roofline latency on {} is {} (f32 peak {}FLOP/s, {}B/s, batch 1), the budget {relation} {}{percent}",
+        preset.name,
+        seconds(t),
+        si(preset.f32_flops as u64),
+        si(preset.bandwidth as u64),
+        seconds(limit),
+    );
+    errors.push_error(syn::Error::new_spanned(&clause.tokens, message));
+}
+
+fn check_clause(clause: &Clause, measured: Option<Measured<'_>>, errors: &mut Errors) {
     let name = clause.metric.to_string();
+    if name == "latency" {
+        check_latency(clause, measured, errors);
+        return;
+    }
+    if let Some((_, span)) = &clause.device {
+        errors.push(
+            *span,
+            format!("only `latency` takes a device, `{name}` does not"),
+        );
+        return;
+    }
+    let totals = measured.map(|m| m.totals);
     let Some(metric) = METRICS.iter().find(|m| m.name == name) else {
-        let hint = did_you_mean(&name, METRICS.iter().map(|m| m.name));
-        let all: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+        let names = METRICS.iter().map(|m| m.name).chain(["latency"]);
+        let hint = did_you_mean(&name, names);
+        let all: Vec<&str> = METRICS
+            .iter()
+            .map(|m| m.name)
+            .chain(["latency(<device>)"])
+            .collect();
         errors.push(
             clause.metric.span(),
             format!(
@@ -199,24 +381,8 @@ fn check_clause(clause: &Clause, totals: Option<&Totals>, errors: &mut Errors) {
         );
         return;
     };
-    let (number, suffix, span) = match &clause.limit {
-        Lit::Int(i) => (
-            i.base10_digits().parse::<f64>().ok(),
-            i.suffix().to_string(),
-            i.span(),
-        ),
-        Lit::Float(f) => (
-            f.base10_digits().parse::<f64>().ok(),
-            f.suffix().to_string(),
-            f.span(),
-        ),
-        other => {
-            errors.push(
-                other.span(),
-                "a budget limit is a number with an optional unit, as in `4M` or `64MiB`",
-            );
-            return;
-        }
+    let Some((number, suffix, span)) = limit_parts(clause, errors) else {
+        return;
     };
     let (scale, unit_name) = match unit(&suffix, metric.is_bytes) {
         Ok(u) => u,

@@ -96,7 +96,16 @@ pub fn analyze<'a>(
                     format!("a total of `{}` overflows u64", def.name),
                 );
             }
-            budget::check(&def.budgets, totals.as_ref(), errors);
+            let layers: Vec<(u64, u64)> = instance
+                .nodes
+                .iter()
+                .map(|n| (n.costs.flops, n.costs.memory_access_bytes))
+                .collect();
+            let measured = totals.as_ref().map(|t| budget::Measured {
+                totals: t,
+                layers: &layers,
+            });
+            budget::check(&def.budgets, measured, errors);
             Some(emit::Compiled {
                 def,
                 instance,

@@ -23,7 +23,7 @@ const SEED: &str = r#"
         if stride == 1 && x.channels == planes { x + z } else { z }
     }
     /// doc
-    #[budget(params <= 10M, macs <= 1G, memory_access <= 64MiB)]
+    #[budget(params <= 10M, macs <= 1G, memory_access <= 64MiB, latency(raspberry_pi_5) <= 1s)]
     pub struct Net(x: [3, 64, 64]) {
         x -> stem: Conv2d(16, 3, stride = 2, padding = 1) -> ReLU -> Conv2d(16, 4, padding = "same", dilation = 2)
           -> blocks: [for i in 0..3 => Unit(16 * (i + 1), stride = if i == 0 { 2 } else { 1 })]

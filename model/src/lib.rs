@@ -11,6 +11,7 @@ pub mod cost;
 pub mod format;
 pub mod info;
 pub mod op;
+pub mod presets;
 pub mod report;
 pub mod shape;
 

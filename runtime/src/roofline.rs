@@ -15,7 +15,7 @@
 //!
 //! # Example
 //! ```
-//! use netspec::hardware::presets;
+//! use netspec::hardware::{presets, PresetProfile};
 //! use netspec::zoo::ResNet18;
 //! use netspec::Network;
 //!

@@ -218,3 +218,22 @@ fn named_layers_are_modules_and_operations_are_not() {
         .unwrap();
     assert!(relu.module);
 }
+
+#[test]
+fn latency_budgets_use_the_runtime_roofline() {
+    use netspec::hardware::presets::{PresetProfile, RASPBERRY_PI_5};
+    use netspec::zoo::ResNet18;
+    // ResNet18 carries `latency(raspberry_pi_5) <= 30ms`: the compiler's bound
+    // is the sum over layers of max(FLOPs / peak, bytes / bandwidth), the same
+    // as the runtime's roofline estimate.
+    let layers = ResNet18::LAYERS
+        .iter()
+        .map(|l| (l.flops, l.memory_access_bytes));
+    let compile_time = RASPBERRY_PI_5.roofline_seconds(layers);
+    let estimate = netspec::roofline(ResNet18::GRAPH, &RASPBERRY_PI_5.profile());
+    assert!((compile_time - estimate.latency).abs() <= 1e-9 * estimate.latency);
+    assert!(
+        compile_time > 0.020 && compile_time <= 0.030,
+        "{compile_time}"
+    );
+}

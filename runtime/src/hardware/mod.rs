@@ -14,7 +14,7 @@
 //!
 //! # Example
 //! ```
-//! use netspec::hardware::{presets, HardwareProfile};
+//! use netspec::hardware::{presets, HardwareProfile, PresetProfile};
 //!
 //! let pi = presets::RASPBERRY_PI_5.profile();
 //! assert_eq!(pi.peak_flops, 153.6e9);
@@ -28,7 +28,7 @@ pub mod presets;
 
 pub use bandwidth::Triad;
 pub use peak::Simd;
-pub use presets::{preset, Preset, PRESETS};
+pub use presets::{preset, Preset, PresetProfile, PRESETS};
 
 use serde::Serialize;
 use std::fmt;

@@ -33,7 +33,7 @@ network! {
     }
 
     /// ResNet-18 (He et al., 2016), torchvision's `resnet18`.
-    #[budget(params <= 12M, macs <= 2G)]
+    #[budget(params <= 12M, macs <= 2G, latency(raspberry_pi_5) <= 30ms)]
     pub struct ResNet18(x: [3, 224, 224]) {
         x -> conv1: Conv2d(64, 7, stride = 2, padding = 3, bias = false) -> bn1: BatchNorm2d
           -> relu: ReLU -> maxpool: MaxPool2d(3, stride = 2, padding = 1)
