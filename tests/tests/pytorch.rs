@@ -46,6 +46,7 @@ fn mobilenet_v2_matches_pytorch() {
     let net = MobileNetV2::from_safetensors(&bytes).unwrap();
     let y = net.forward(&tensor(&st, "__input__")).unwrap();
     let err = relative_error(&y, &tensor(&st, "__output__"));
+    eprintln!("max |ours - PyTorch| / max |PyTorch| = {err:e}");
     assert!(err <= 1e-4, "relative error {err}");
 }
 
@@ -56,6 +57,7 @@ fn squeezenet1_0_matches_pytorch() {
     let net = SqueezeNet1_0::from_safetensors(&bytes).unwrap();
     let y = net.forward(&tensor(&st, "__input__")).unwrap();
     let err = relative_error(&y, &tensor(&st, "__output__"));
+    eprintln!("max |ours - PyTorch| / max |PyTorch| = {err:e}");
     assert!(err <= 1e-4, "relative error {err}");
 }
 
