@@ -12,6 +12,13 @@ const SOURCES: &[&str] = &[
     include_str!("../../runtime/src/zoo/resnet.rs"),
     include_str!("../../runtime/src/zoo/mobilenet.rs"),
     include_str!("../../runtime/src/zoo/squeezenet.rs"),
+    include_str!("../../runtime/src/zoo/shufflenet.rs"),
+    include_str!("../../runtime/src/zoo/shufflenet_v1.rs"),
+    include_str!("../../runtime/src/zoo/mobilenet_v1.rs"),
+    include_str!("../../runtime/src/zoo/mobilenet_v3.rs"),
+    include_str!("../../runtime/src/zoo/efficientnet.rs"),
+    include_str!("../../runtime/src/zoo/mnasnet.rs"),
+    include_str!("../../runtime/src/zoo/ghostnet.rs"),
 ];
 
 /// The items of a `network!` invocation: each ends with its `{ ... }` body.

@@ -16,93 +16,105 @@ fn dims(shape: &[usize]) -> TokenStream {
     quote!(&[#(#d),*])
 }
 
-fn pair(v: [usize; 2]) -> TokenStream {
-    let [a, b] = v.map(Literal::usize_unsuffixed);
-    quote!([#a, #b])
+/// The per-layer data (records and graph nodes) is written as Rust source
+/// text and parsed once: hundreds of layers of `quote!` cost milliseconds,
+/// one parse of the same text a fraction of that (see the `expand` bench).
+/// The blocks holding the data start with `use ::netspec::__private as p;`
+/// and `use p::LayerInfo as L;`.
+const P: &str = "p";
+
+fn dims_src(shape: &[usize]) -> String {
+    let d: Vec<String> = shape.iter().map(usize::to_string).collect();
+    format!("&[{}]", d.join(", "))
 }
 
-fn float(v: f64) -> TokenStream {
-    let lit = Literal::f64_suffixed(if v.is_finite() { v } else { 0.0 });
-    quote!(#lit)
+fn pair_src(v: [usize; 2]) -> String {
+    format!("[{}, {}]", v[0], v[1])
 }
 
-fn op_tokens(op: &Op) -> TokenStream {
-    let p = quote!(::netspec::__private);
+fn float_src(v: f64) -> String {
+    // `{:?}` prints a valid Rust float literal (`1e-5`, `0.1`, `2.0`).
+    format!("{:?}f64", if v.is_finite() { v } else { 0.0 })
+}
+
+fn op_src(op: &Op) -> String {
+    use netspec_model::Activation as A;
     match op {
-        Op::Conv2d(c) => {
-            let (i, o, g) = (c.in_channels, c.out_channels, c.groups);
-            let (k, s, d) = (pair(c.kernel), pair(c.stride), pair(c.dilation));
-            let (ph, pw) = (pair(c.padding[0]), pair(c.padding[1]));
-            let bias = c.bias;
-            quote!(#p::Op::Conv2d(#p::Conv2d {
-                in_channels: #i, out_channels: #o, kernel: #k, stride: #s,
-                padding: [#ph, #pw], dilation: #d, groups: #g, bias: #bias,
-            }))
-        }
-        Op::Linear(l) => {
-            let (i, o, b) = (l.in_features, l.out_features, l.bias);
-            quote!(#p::Op::Linear(#p::Linear { in_features: #i, out_features: #o, bias: #b }))
-        }
-        Op::BatchNorm2d(b) => {
-            let (c, eps) = (b.channels, float(b.eps));
-            quote!(#p::Op::BatchNorm2d(#p::BatchNorm2d { channels: #c, eps: #eps }))
-        }
+        Op::Conv2d(c) => format!(
+            "{P}::Op::Conv2d({P}::Conv2d {{ in_channels: {}, out_channels: {}, kernel: {}, stride: {}, \
+             padding: [{}, {}], dilation: {}, groups: {}, bias: {} }})",
+            c.in_channels,
+            c.out_channels,
+            pair_src(c.kernel),
+            pair_src(c.stride),
+            pair_src(c.padding[0]),
+            pair_src(c.padding[1]),
+            pair_src(c.dilation),
+            c.groups,
+            c.bias
+        ),
+        Op::Linear(l) => format!(
+            "{P}::Op::Linear({P}::Linear {{ in_features: {}, out_features: {}, bias: {} }})",
+            l.in_features, l.out_features, l.bias
+        ),
+        Op::BatchNorm2d(b) => format!(
+            "{P}::Op::BatchNorm2d({P}::BatchNorm2d {{ channels: {}, eps: {} }})",
+            b.channels,
+            float_src(b.eps)
+        ),
         Op::Activation(a) => {
             let a = match a {
-                netspec_model::Activation::ReLU => quote!(ReLU),
-                netspec_model::Activation::ReLU6 => quote!(ReLU6),
-                netspec_model::Activation::LeakyReLU { slope } => {
-                    let s = float(*slope);
-                    quote!(LeakyReLU { slope: #s })
-                }
-                netspec_model::Activation::Sigmoid => quote!(Sigmoid),
-                netspec_model::Activation::Tanh => quote!(Tanh),
-                netspec_model::Activation::SiLU => quote!(SiLU),
-                netspec_model::Activation::HardSigmoid => quote!(HardSigmoid),
-                netspec_model::Activation::HardSwish => quote!(HardSwish),
-                netspec_model::Activation::GELU { tanh } => quote!(GELU { tanh: #tanh }),
+                A::ReLU => "ReLU".to_string(),
+                A::ReLU6 => "ReLU6".to_string(),
+                A::LeakyReLU { slope } => format!("LeakyReLU {{ slope: {} }}", float_src(*slope)),
+                A::Sigmoid => "Sigmoid".to_string(),
+                A::Tanh => "Tanh".to_string(),
+                A::SiLU => "SiLU".to_string(),
+                A::HardSigmoid => "HardSigmoid".to_string(),
+                A::HardSwish => "HardSwish".to_string(),
+                A::GELU { tanh } => format!("GELU {{ tanh: {tanh} }}"),
             };
-            quote!(#p::Op::Activation(#p::Activation::#a))
+            format!("{P}::Op::Activation({P}::Activation::{a})")
         }
-        Op::MaxPool2d(q) | Op::AvgPool2d(q) => {
-            let variant = if matches!(op, Op::MaxPool2d(_)) {
-                quote!(MaxPool2d)
-            } else {
-                quote!(AvgPool2d)
-            };
-            let (k, s, pd, d) = (
-                pair(q.kernel),
-                pair(q.stride),
-                pair(q.padding),
-                pair(q.dilation),
-            );
-            let (c, inc) = (q.ceil_mode, q.count_include_pad);
-            quote!(#p::Op::#variant(#p::Pool2d {
-                kernel: #k, stride: #s, padding: #pd, dilation: #d, ceil_mode: #c, count_include_pad: #inc,
-            }))
-        }
+        Op::MaxPool2d(q) | Op::AvgPool2d(q) => format!(
+            "{P}::Op::{}({P}::Pool2d {{ kernel: {}, stride: {}, padding: {}, dilation: {}, \
+             ceil_mode: {}, count_include_pad: {} }})",
+            if matches!(op, Op::MaxPool2d(_)) { "MaxPool2d" } else { "AvgPool2d" },
+            pair_src(q.kernel),
+            pair_src(q.stride),
+            pair_src(q.padding),
+            pair_src(q.dilation),
+            q.ceil_mode,
+            q.count_include_pad
+        ),
         Op::AdaptiveAvgPool2d { output } => {
-            let o = pair(*output);
-            quote!(#p::Op::AdaptiveAvgPool2d { output: #o })
+            format!("{P}::Op::AdaptiveAvgPool2d {{ output: {} }}", pair_src(*output))
         }
-        Op::Flatten => quote!(#p::Op::Flatten),
-        Op::Dropout { p: prob } => {
-            let v = float(*prob);
-            quote!(#p::Op::Dropout { p: #v })
+        Op::Flatten => format!("{P}::Op::Flatten"),
+        Op::Dropout { p } => format!("{P}::Op::Dropout {{ p: {} }}", float_src(*p)),
+        Op::Identity => format!("{P}::Op::Identity"),
+        Op::StochasticDepth { p } => {
+            format!("{P}::Op::StochasticDepth {{ p: {} }}", float_src(*p))
         }
-        Op::Identity => quote!(#p::Op::Identity),
-        Op::StochasticDepth { p: prob } => {
-            let v = float(*prob);
-            quote!(#p::Op::StochasticDepth { p: #v })
+        Op::Mean { keepdim } => format!("{P}::Op::Mean {{ keepdim: {keepdim} }}"),
+        Op::Softmax => format!("{P}::Op::Softmax"),
+        Op::Add => format!("{P}::Op::Add"),
+        Op::Mul => format!("{P}::Op::Mul"),
+        Op::Concat => format!("{P}::Op::Concat"),
+        Op::Slice { start, len } => format!("{P}::Op::Slice {{ start: {start}, len: {len} }}"),
+        Op::ChannelShuffle { groups } => {
+            format!("{P}::Op::ChannelShuffle {{ groups: {groups} }}")
         }
-        Op::Mean { keepdim } => quote!(#p::Op::Mean { keepdim: #keepdim }),
-        Op::Softmax => quote!(#p::Op::Softmax),
-        Op::Add => quote!(#p::Op::Add),
-        Op::Mul => quote!(#p::Op::Mul),
-        Op::Concat => quote!(#p::Op::Concat),
-        Op::Slice { start, len } => quote!(#p::Op::Slice { start: #start, len: #len }),
-        Op::ChannelShuffle { groups } => quote!(#p::Op::ChannelShuffle { groups: #groups }),
     }
+}
+
+/// Parses generated source; a failure (a bug, never the user's input) becomes
+/// a compile error rather than a panic.
+fn parse_src(src: &str) -> TokenStream {
+    src.parse().unwrap_or_else(|e| {
+        let message = format!("netspec internal error: generated code does not parse: {e}");
+        quote!(::core::compile_error!(#message))
+    })
 }
 
 fn counts_tokens(c: &Counts) -> TokenStream {
@@ -224,69 +236,65 @@ struct Parts {
     input: TokenStream,
     output: TokenStream,
     totals: Totals,
-    layers: Vec<TokenStream>,
-    nodes: Vec<TokenStream>,
-    scopes: Vec<TokenStream>,
+    layers: TokenStream,
+    nodes: TokenStream,
+    scopes: TokenStream,
     out_id: usize,
     report: String,
 }
 
 /// The generated code of a network that compiled.
 pub fn network(c: &Compiled<'_>) -> TokenStream {
-    let p = quote!(::netspec::__private);
-    let layers = c
-        .instance
-        .nodes
-        .iter()
-        .map(|n| {
-            let name = &n.name;
-            let kind = n.op.kind();
-            let module = n.module;
-            let ins = n.input_shapes.iter().map(|s| dims(s));
-            let out = dims(&n.output);
-            let k = n.costs;
-            // `count::totals` already checked that no count overflows.
-            let counts = counts_tokens(&layer_counts(n).unwrap_or_default());
-            let (params, buffers, macs, flops, mem, act) = (
-                k.params,
-                k.buffers,
-                k.macs,
-                k.flops,
-                k.memory_access_bytes,
-                k.activations,
-            );
-            quote!(#p::LayerInfo {
-                name: #name, kind: #kind, module: #module, inputs: &[#(#ins),*], output: #out,
-                params: #params, buffers: #buffers, macs: #macs, flops: #flops,
-                memory_access_bytes: #mem, activations: #act, counts: #counts,
-            })
-        })
-        .collect();
-    let nodes = c
-        .instance
-        .nodes
-        .iter()
-        .map(|n| {
-            let op = op_tokens(&n.op);
-            let ins = n.inputs.iter().map(|i| Literal::usize_unsuffixed(*i));
-            quote!(#p::Node { op: #op, inputs: &[#(#ins),*] })
-        })
-        .collect();
-    let scopes = c
-        .instance
-        .scopes
-        .iter()
-        .map(|(path, kind)| quote!(#p::Scope { path: #path, kind: #kind }))
-        .collect();
+    use std::fmt::Write;
+    let mut layers = String::new();
+    let mut nodes = String::new();
+    for n in &c.instance.nodes {
+        let ins: Vec<String> = n.input_shapes.iter().map(|s| dims_src(s)).collect();
+        let k = n.costs;
+        // `count::totals` already checked that no count overflows.
+        // Writing to a String cannot fail.
+        let c = layer_counts(n).unwrap_or_default();
+        let _ = write!(
+            layers,
+            "L::from_parts({:?}, {:?}, {}, &[{}], {}, [{}, {}, {}, {}, {}, {}], [{}, {}, {}, {}, {}]),",
+            n.name,
+            n.op.kind(),
+            n.module,
+            ins.join(", "),
+            dims_src(&n.output),
+            k.params,
+            k.buffers,
+            k.macs,
+            k.flops,
+            k.memory_access_bytes,
+            k.activations,
+            c.torchvision,
+            c.fvcore,
+            c.thop,
+            c.ptflops,
+            c.flops,
+        );
+        let inputs: Vec<String> = n.inputs.iter().map(usize::to_string).collect();
+        let _ = write!(
+            nodes,
+            "{P}::Node {{ op: {}, inputs: &[{}] }},",
+            op_src(&n.op),
+            inputs.join(", ")
+        );
+    }
+    let mut scopes = String::new();
+    for (path, kind) in &c.instance.scopes {
+        let _ = write!(scopes, "{P}::Scope {{ path: {path:?}, kind: {kind:?} }},");
+    }
     emit(
         c.def,
         Parts {
             input: dims(&c.instance.input),
             output: dims(c.output_shape()),
             totals: c.totals,
-            layers,
-            nodes,
-            scopes,
+            layers: parse_src(&layers),
+            nodes: parse_src(&nodes),
+            scopes: parse_src(&scopes),
             out_id: c.instance.output,
             report: c.report(),
         },
@@ -302,9 +310,9 @@ pub fn stub(def: &NetworkDef) -> TokenStream {
             input: quote!(&[]),
             output: quote!(&[]),
             totals: Totals::default(),
-            layers: Vec::new(),
-            nodes: Vec::new(),
-            scopes: Vec::new(),
+            layers: TokenStream::new(),
+            nodes: TokenStream::new(),
+            scopes: TokenStream::new(),
             out_id: 0,
             report: String::new(),
         },
@@ -375,15 +383,15 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             /// Most f32 activation bytes alive at once per sample.
             pub const PEAK_ACTIVATION_BYTES: u64 = #peak;
             /// One record per layer, in execution order.
-            pub const LAYERS: &'static [#p::LayerInfo<'static>] = &[#(#layers),*];
+            pub const LAYERS: &'static [#p::LayerInfo<'static>] = { #[allow(unused_imports)] use ::netspec::__private as p; #[allow(unused_imports)] use p::LayerInfo as L; &[#layers] };
             /// The graph: operations, wiring, records, scopes and totals.
             pub const GRAPH: &'static #p::Graph<'static> = &#p::Graph {
                 name: #name_str,
                 input: #input,
-                nodes: &[#(#nodes),*],
+                nodes: { #[allow(unused_imports)] use ::netspec::__private as p; &[#nodes] },
                 layers: Self::LAYERS,
                 output: #out_id,
-                scopes: &[#(#scopes),*],
+                scopes: { #[allow(unused_imports)] use ::netspec::__private as p; &[#scopes] },
                 totals: #totals,
             };
             /// The text report.

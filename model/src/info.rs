@@ -36,7 +36,45 @@ pub struct LayerInfo<'a> {
     pub counts: Counts,
 }
 
-impl LayerInfo<'_> {
+impl<'a> LayerInfo<'a> {
+    /// A record from its parts, positionally: `costs` is `[params, buffers,
+    /// macs, flops, memory_access_bytes, activations]` and `counts` is
+    /// `[torchvision, fvcore, thop, ptflops, flops]`. This is what the
+    /// `network!` macro emits, one short call per layer.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn from_parts(
+        name: &'a str,
+        kind: &'a str,
+        module: bool,
+        inputs: &'a [&'a [usize]],
+        output: &'a [usize],
+        costs: [u64; 6],
+        counts: [u64; 5],
+    ) -> Self {
+        let [params, buffers, macs, flops, memory_access_bytes, activations] = costs;
+        let [torchvision, fvcore, thop, ptflops, flops_count] = counts;
+        LayerInfo {
+            name,
+            kind,
+            module,
+            inputs,
+            output,
+            params,
+            buffers,
+            macs,
+            flops,
+            memory_access_bytes,
+            activations,
+            counts: Counts {
+                torchvision,
+                fvcore,
+                thop,
+                ptflops,
+                flops: flops_count,
+            },
+        }
+    }
+
     /// The layer's count under `convention`.
     pub const fn count_as(&self, convention: Convention) -> u64 {
         self.counts.get(convention)
