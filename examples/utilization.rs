@@ -1,8 +1,8 @@
 //! How much of this CPU a zoo network uses, layer by layer, and why.
 //!
 //! ```text
-//! cargo run --release -p netspec --example utilization -- resnet18
-//! cargo run --release -p netspec --example utilization -- mobilenet_v2 --batch 4 --all-cores
+//! cargo run --release --example utilization -- resnet18
+//! cargo run --release --example utilization -- mobilenet_v2 --batch 4 --all-cores
 //! ```
 //!
 //! Measures the CPU (peak FLOP/s per SIMD width, triad bandwidth), prints the
@@ -12,21 +12,48 @@
 
 use netspec::hardware::{HardwareProfile, PresetProfile, ProfileOptions, PRESETS};
 use netspec::measure::{measure, MeasureOptions};
-use netspec::zoo::{AlexNet, LeNet5, MobileNetV2, ResNet18, ResNet50, SqueezeNet1_0, Vgg16};
+use netspec::zoo::*;
 use netspec::{Network, Tensor};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-const MODELS: [&str; 7] = [
-    "lenet5",
-    "alexnet",
-    "vgg16",
-    "resnet18",
-    "resnet50",
-    "mobilenet_v2",
-    "squeezenet1_0",
-];
+/// Every zoo model by its PyTorch-style name, and how to run it.
+macro_rules! zoo {
+    ($($name:literal => $ty:ident),* $(,)?) => {
+        const MODELS: &[&str] = &[$($name),*];
+
+        /// Runs `name` with random weights, `None` for an unknown name.
+        fn run_model(name: &str, args: &Args, profile: &HardwareProfile) -> Option<Result<(), String>> {
+            match name {
+                $($name => Some(run(&$ty::random(0), args, profile)),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+zoo! {
+    "lenet5" => LeNet5,
+    "alexnet" => AlexNet,
+    "vgg16" => Vgg16,
+    "resnet18" => ResNet18,
+    "resnet50" => ResNet50,
+    "squeezenet1_0" => SqueezeNet1_0,
+    "squeezenet1_1" => SqueezeNet1_1,
+    "mobilenet_v1" => MobileNetV1,
+    "mobilenet_v2" => MobileNetV2,
+    "mobilenet_v3_small" => MobileNetV3Small,
+    "mobilenet_v3_large" => MobileNetV3Large,
+    "shufflenet_v1" => ShuffleNetV1,
+    "shufflenet_v2_x0_5" => ShuffleNetV2X0_5,
+    "shufflenet_v2_x1_0" => ShuffleNetV2X1_0,
+    "shufflenet_v2_x1_5" => ShuffleNetV2X1_5,
+    "shufflenet_v2_x2_0" => ShuffleNetV2X2_0,
+    "mnasnet1_0" => MnasNet1_0,
+    "efficientnet_b0" => EfficientNetB0,
+    "ghostnet" => GhostNet,
+}
 
 const USAGE: &str = "usage: utilization <model> [--batch N] [--all-cores]";
 
@@ -154,15 +181,13 @@ fn main() -> ExitCode {
         measured.one_core()
     };
 
-    let seed = 0;
-    let result = match args.model.as_str() {
-        "lenet5" => run(&LeNet5::random(seed), &args, &profile),
-        "alexnet" => run(&AlexNet::random(seed), &args, &profile),
-        "vgg16" => run(&Vgg16::random(seed), &args, &profile),
-        "resnet18" => run(&ResNet18::random(seed), &args, &profile),
-        "resnet50" => run(&ResNet50::random(seed), &args, &profile),
-        "mobilenet_v2" => run(&MobileNetV2::random(seed), &args, &profile),
-        _ => run(&SqueezeNet1_0::random(seed), &args, &profile),
+    let Some(result) = run_model(&args.model, &args, &profile) else {
+        eprintln!(
+            "unknown model `{}`: expected one of {}",
+            args.model,
+            MODELS.join(", ")
+        );
+        return ExitCode::FAILURE;
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
