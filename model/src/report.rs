@@ -7,6 +7,7 @@ use crate::convention::{Convention, Counts};
 use crate::format::{bytes, shape, si, thousands};
 use crate::info::{Graph, LayerInfo};
 use crate::op::Op;
+use std::collections::HashMap;
 
 /// One row of the report: a scope header or a layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,17 +36,36 @@ fn in_scope(name: &str, scope: &str) -> bool {
     name.len() > scope.len() && name.starts_with(scope) && name.as_bytes()[scope.len()] == b'.'
 }
 
+/// The scopes containing `name`, outermost first: every prefix of the dotted
+/// path that is a scope (`layer1`, `layer1.0` for `layer1.0.conv1`).
+fn chain(name: &str, index: &HashMap<&str, usize>) -> Vec<usize> {
+    name.match_indices('.')
+        .filter_map(|(at, _)| index.get(&name[..at]).copied())
+        .collect()
+}
+
 /// The report's rows: each scope appears once, before its first layer, with
 /// the sums over its layers; a layer is labelled relative to its innermost scope.
+/// Linear in layers times nesting depth.
 pub fn rows(graph: &Graph<'_>) -> Vec<Row> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, scope) in graph.scopes.iter().enumerate() {
+        index.entry(scope.path).or_insert(i);
+    }
+    let chains: Vec<Vec<usize>> = graph.layers.iter().map(|l| chain(l.name, &index)).collect();
+    // Sums per scope: params, MACs, FLOPs, bytes.
+    let mut sums = vec![[0u64; 4]; graph.scopes.len()];
+    for (info, chain) in graph.layers.iter().zip(&chains) {
+        for &s in chain {
+            let add = [info.params, info.macs, info.flops, info.memory_access_bytes];
+            for (total, v) in sums[s].iter_mut().zip(add) {
+                *total = total.saturating_add(v);
+            }
+        }
+    }
     let mut out = Vec::new();
     let mut opened = vec![false; graph.scopes.len()];
-    for info in graph.layers {
-        // Scopes containing this layer, outermost first (a shorter path is an ancestor).
-        let mut chain: Vec<usize> = (0..graph.scopes.len())
-            .filter(|&s| in_scope(info.name, graph.scopes[s].path))
-            .collect();
-        chain.sort_by_key(|&s| graph.scopes[s].path.len());
+    for (info, chain) in graph.layers.iter().zip(&chains) {
         for (depth, &s) in chain.iter().enumerate() {
             if opened[s] {
                 continue;
@@ -53,27 +73,18 @@ pub fn rows(graph: &Graph<'_>) -> Vec<Row> {
             opened[s] = true;
             let scope = &graph.scopes[s];
             let parent = depth.checked_sub(1).map(|d| graph.scopes[chain[d]].path);
-            let members = graph.layers.iter().filter(|l| in_scope(l.name, scope.path));
-            let mut row = Row {
+            let [params, macs, flops, memory_access_bytes] = sums[s];
+            out.push(Row {
                 depth,
                 label: relative(scope.path, parent).to_string(),
                 path: scope.path.to_string(),
                 kind: scope.kind.to_string(),
                 output: None,
-                params: 0,
-                macs: 0,
-                flops: 0,
-                memory_access_bytes: 0,
-            };
-            for l in members {
-                row.params = row.params.saturating_add(l.params);
-                row.macs = row.macs.saturating_add(l.macs);
-                row.flops = row.flops.saturating_add(l.flops);
-                row.memory_access_bytes = row
-                    .memory_access_bytes
-                    .saturating_add(l.memory_access_bytes);
-            }
-            out.push(row);
+                params,
+                macs,
+                flops,
+                memory_access_bytes,
+            });
         }
         let parent = chain.last().map(|&s| graph.scopes[s].path);
         out.push(layer_row(info, chain.len(), relative(info.name, parent)));
