@@ -125,6 +125,20 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// All zero (usable in const context, unlike `Default`).
+    pub const ZERO: Totals = Totals {
+        params: 0,
+        buffers: 0,
+        macs: 0,
+        flops: 0,
+        memory_access_bytes: 0,
+        activations: 0,
+        weight_bytes: 0,
+        buffer_bytes: 0,
+        peak_activation_bytes: 0,
+        counts: Counts::ZERO,
+    };
+
     /// The network's count under `convention`.
     pub const fn count_as(&self, convention: Convention) -> u64 {
         self.counts.get(convention)

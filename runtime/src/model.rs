@@ -541,34 +541,10 @@ mod tests {
     use super::*;
     use netspec_model::{Activation, BatchNorm2d, Conv2d, Linear, Totals};
 
-    const NO_TOTALS: Totals = Totals {
-        params: 0,
-        buffers: 0,
-        macs: 0,
-        flops: 0,
-        memory_access_bytes: 0,
-        activations: 0,
-        weight_bytes: 0,
-        buffer_bytes: 0,
-        peak_activation_bytes: 0,
-        counts: netspec_model::Counts::ZERO,
-    };
+    const NO_TOTALS: Totals = Totals::ZERO;
 
     const fn info(name: &'static str, kind: &'static str) -> LayerInfo<'static> {
-        LayerInfo {
-            name,
-            kind,
-            module: true,
-            inputs: &[],
-            output: &[],
-            params: 0,
-            buffers: 0,
-            macs: 0,
-            flops: 0,
-            memory_access_bytes: 0,
-            activations: 0,
-            counts: netspec_model::Counts::ZERO,
-        }
+        LayerInfo::from_parts(name, kind, true, &[], &[], [0; 6], [0; 5])
     }
 
     const fn conv(cin: usize, cout: usize, k: usize, pad: usize, bias: bool) -> Op {

@@ -262,20 +262,15 @@ mod tests {
         flops: u64,
         bytes: u64,
     ) -> LayerInfo<'static> {
-        LayerInfo {
+        LayerInfo::from_parts(
             name,
             kind,
-            module: true,
-            inputs: &[CONV_IN],
-            output: CONV_OUT,
-            params,
-            buffers: 0,
-            macs: flops / 2,
-            flops,
-            memory_access_bytes: bytes,
-            activations: 256,
-            counts: netspec_model::Counts::ZERO,
-        }
+            true,
+            &[CONV_IN],
+            CONV_OUT,
+            [params, 0, flops / 2, flops, bytes, 256],
+            [0; 5],
+        )
     }
 
     #[test]

@@ -320,20 +320,15 @@ pub(crate) mod tests {
         flops: u64,
         bytes: u64,
     ) -> LayerInfo<'static> {
-        LayerInfo {
+        LayerInfo::from_parts(
             name,
             kind,
-            module: true,
-            inputs: &[IN],
-            output: OUT,
-            params,
-            buffers: 0,
-            macs,
-            flops,
-            memory_access_bytes: bytes,
-            activations: 256,
-            counts: netspec_model::Counts::ZERO,
-        }
+            true,
+            &[IN],
+            OUT,
+            [params, 0, macs, flops, bytes, 256],
+            [0; 5],
+        )
     }
 
     const LAYERS: &[LayerInfo<'static>] = &[
@@ -352,17 +347,19 @@ pub(crate) mod tests {
         layer("flatten", "Flatten", 0, 0, 0, 4_000_000),
     ];
 
+    const GRAPH: Graph<'static> = Graph {
+        name: "Synthetic",
+        input: IN,
+        nodes: &[],
+        layers: LAYERS,
+        output: 3,
+        scopes: &[],
+        totals: Totals::ZERO,
+    };
+
     /// A synthetic network and a profile of 100 GFLOP/s and 10 GB/s (ridge 10 FLOP/B).
     pub(crate) fn synthetic() -> Measurement {
-        let graph = Graph {
-            name: "Synthetic",
-            input: IN,
-            nodes: &[],
-            layers: LAYERS,
-            output: 3,
-            scopes: &[],
-            totals: Totals::default(),
-        };
+        let graph = GRAPH;
         let profile = HardwareProfile::from_peak_and_bandwidth("Toy CPU", 100e9, 10e9);
         let ms = |v: f64| Duration::from_secs_f64(v / 1e3);
         let runs = vec![
@@ -436,15 +433,7 @@ pub(crate) mod tests {
 
     #[test]
     fn batch_scales_activations_not_weights() {
-        let graph = Graph {
-            name: "Synthetic",
-            input: IN,
-            nodes: &[],
-            layers: LAYERS,
-            output: 3,
-            scopes: &[],
-            totals: Totals::default(),
-        };
+        let graph = GRAPH;
         let p = HardwareProfile::from_peak_and_bandwidth("Toy CPU", 100e9, 10e9);
         let runs = vec![vec![Duration::from_millis(50); 3]];
         let m = Measurement::from_timings(&graph, 2, &runs, &p);
