@@ -165,7 +165,6 @@ fn main() -> ExitCode {
             .exit()
     };
 
-    eprintln!("measuring this CPU (a few seconds)...");
     let measured = HardwareProfile::measure_with_progress_bar(&ProfileOptions::default());
     println!("{measured}\n");
     // The runtime's kernels run on one thread: compare with one core unless asked.

@@ -344,7 +344,6 @@ fn main() -> ExitCode {
     let entries = entries();
 
     let measured = if measure_too {
-        eprintln!("measuring this CPU (a few seconds)...");
         // The kernels run on one thread: utilization is against one core.
         let profile =
             HardwareProfile::measure_with_progress_bar(&ProfileOptions::default()).one_core();

@@ -207,6 +207,7 @@ fn another_networks_file_shows_ten_problems_then_a_count() {
     let err = MobileNetV2::from_safetensors(&fixture("squeezenet1_0"))
         .unwrap_err()
         .to_string();
+    eprintln!("{err}");
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 12, "{err}");
     assert_eq!(

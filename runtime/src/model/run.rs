@@ -104,6 +104,13 @@ impl Model {
     }
 
     /// Runs layer `i` on its operands with the model's backend.
+    ///
+    /// A new backend adds a [`Backend`] variant, prepares what it needs once
+    /// (weights packed from [`Model::layers`]) in [`Model::with_backend`],
+    /// and an arm here. It may write its output into `operands.out` (the
+    /// slot's buffer, resized with [`Tensor::reset`]; kept across steps, so
+    /// a pass allocates only [`Model::planned_activation_bytes`]) and must
+    /// agree with [`Backend::Reference`] up to rounding.
     fn execute(&self, i: usize, operands: Operands<'_>) -> Result<Tensor, Error> {
         let op = &self.graph.nodes[i].op;
         let layer = &self.layers[i];
