@@ -1,7 +1,7 @@
 //! A network graph with its built layers, and everything done with it, one
-//! stage per file: [`init`] (random weights), [`io`] (safetensors load and
-//! save), [`plan`] (execution order, liveness and buffer slots, prepared once
-//! per graph), [`run`] (the forward pass) and [`reference`] (the reference
+//! stage per file: `init.rs` (random weights), `io.rs` (safetensors load and
+//! save), `plan.rs` (execution order, liveness and buffer slots, prepared once
+//! per graph), `run.rs` (the forward pass) and `reference.rs` (the reference
 //! backend: one plain-loop kernel call per layer).
 
 mod init;
