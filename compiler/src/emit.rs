@@ -4,10 +4,10 @@
 //! generated code works whatever the caller imported.
 
 use crate::ast::NetworkDef;
-use crate::count::layer_counts;
+use crate::count::Counted;
 use crate::eval::Instance;
 use netspec_model::report::render_text;
-use netspec_model::{Counts, Graph, LayerInfo, Node, Op, Scope, Totals};
+use netspec_model::{Costs, Counts, Graph, LayerInfo, Node, Op, Scope, Totals};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
@@ -20,7 +20,7 @@ fn dims(shape: &[usize]) -> TokenStream {
 /// text and parsed once: hundreds of layers of `quote!` cost milliseconds,
 /// one parse of the same text a fraction of that (see the `expand` bench).
 /// The blocks holding the data start with `use ::netspec::__private as p;`
-/// and `use p::LayerInfo as L;`.
+/// and import `p::LayerInfo as L`, `p::Costs as C` and `p::Counts as K`.
 const P: &str = "p";
 
 fn dims_src(shape: &[usize]) -> String {
@@ -117,39 +117,41 @@ fn parse_src(src: &str) -> TokenStream {
     })
 }
 
-fn counts_tokens(c: &Counts) -> TokenStream {
-    let Counts {
-        torchvision,
-        fvcore,
-        thop,
-        ptflops,
-        flops,
-    } = *c;
-    quote!(::netspec::__private::Counts {
-        torchvision: #torchvision, fvcore: #fvcore, thop: #thop, ptflops: #ptflops, flops: #flops,
-    })
-}
-
-fn totals_tokens(t: &Totals) -> TokenStream {
-    let Totals {
+/// `Costs::new(...)`, in field order.
+fn costs_src(c: &Costs) -> String {
+    let Costs {
         params,
         buffers,
         macs,
         flops,
         memory_access_bytes,
         activations,
-        weight_bytes,
-        buffer_bytes,
-        peak_activation_bytes,
-        counts,
-    } = *t;
-    let counts = counts_tokens(&counts);
-    quote!(::netspec::__private::Totals {
-        params: #params, buffers: #buffers, macs: #macs, flops: #flops,
-        memory_access_bytes: #memory_access_bytes, activations: #activations,
-        weight_bytes: #weight_bytes, buffer_bytes: #buffer_bytes,
-        peak_activation_bytes: #peak_activation_bytes, counts: #counts,
-    })
+    } = c;
+    format!("C::new({params}, {buffers}, {macs}, {flops}, {memory_access_bytes}, {activations})")
+}
+
+/// `Counts::new(...)`, in [`netspec_model::Convention::ALL`] order.
+fn counts_src(c: &Counts) -> String {
+    let Counts {
+        torchvision,
+        fvcore,
+        thop,
+        ptflops,
+        flops,
+    } = c;
+    format!("K::new({torchvision}, {fvcore}, {thop}, {ptflops}, {flops})")
+}
+
+/// The totals as an expression (inside a block that imports `p`, `C` and `K`).
+fn totals_src(t: &Totals) -> String {
+    format!(
+        "{P}::Totals {{ costs: {}, weight_bytes: {}, buffer_bytes: {}, peak_activation_bytes: {}, counts: {} }}",
+        costs_src(&t.costs),
+        t.weight_bytes,
+        t.buffer_bytes,
+        t.peak_activation_bytes,
+        counts_src(&t.counts)
+    )
 }
 
 /// What a successfully compiled network carries.
@@ -158,11 +160,16 @@ pub struct Compiled<'a> {
     pub def: &'a NetworkDef,
     /// The instantiated graph.
     pub instance: Instance,
-    /// Totals.
-    pub totals: Totals,
+    /// Every layer's counts and the totals.
+    pub counted: Counted,
 }
 
 impl Compiled<'_> {
+    /// The totals.
+    pub fn totals(&self) -> &Totals {
+        &self.counted.totals
+    }
+
     /// Renders the text report (what `REPORT` holds).
     pub fn report(&self) -> String {
         let name = self.def.name.to_string();
@@ -177,19 +184,17 @@ impl Compiled<'_> {
             .nodes
             .iter()
             .zip(&inputs)
-            .map(|(n, ins)| LayerInfo {
-                name: &n.name,
-                kind: n.op.kind(),
-                module: n.module,
-                inputs: ins,
-                output: &n.output,
-                params: n.costs.params,
-                buffers: n.costs.buffers,
-                macs: n.costs.macs,
-                flops: n.costs.flops,
-                memory_access_bytes: n.costs.memory_access_bytes,
-                activations: n.costs.activations,
-                counts: layer_counts(n).unwrap_or_default(),
+            .zip(&self.counted.layers)
+            .map(|((n, ins), c)| {
+                LayerInfo::new(
+                    &n.name,
+                    n.op.kind(),
+                    n.module,
+                    ins,
+                    &n.output,
+                    c.costs,
+                    c.counts,
+                )
             })
             .collect();
         let scopes: Vec<Scope<'_>> = self
@@ -214,7 +219,7 @@ impl Compiled<'_> {
             layers: &layers,
             output: self.instance.output,
             scopes: &scopes,
-            totals: self.totals,
+            totals: self.counted.totals,
         })
     }
 
@@ -248,31 +253,19 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
     use std::fmt::Write;
     let mut layers = String::new();
     let mut nodes = String::new();
-    for n in &c.instance.nodes {
+    // Writing to a String cannot fail.
+    for (n, k) in c.instance.nodes.iter().zip(&c.counted.layers) {
         let ins: Vec<String> = n.input_shapes.iter().map(|s| dims_src(s)).collect();
-        let k = n.costs;
-        // `count::totals` already checked that no count overflows.
-        // Writing to a String cannot fail.
-        let c = layer_counts(n).unwrap_or_default();
         let _ = write!(
             layers,
-            "L::from_parts({:?}, {:?}, {}, &[{}], {}, [{}, {}, {}, {}, {}, {}], [{}, {}, {}, {}, {}]),",
+            "L::new({:?}, {:?}, {}, &[{}], {}, {}, {}),",
             n.name,
             n.op.kind(),
             n.module,
             ins.join(", "),
             dims_src(&n.output),
-            k.params,
-            k.buffers,
-            k.macs,
-            k.flops,
-            k.memory_access_bytes,
-            k.activations,
-            c.torchvision,
-            c.fvcore,
-            c.thop,
-            c.ptflops,
-            c.flops,
+            costs_src(&k.costs),
+            counts_src(&k.counts),
         );
         let inputs: Vec<String> = n.inputs.iter().map(usize::to_string).collect();
         let _ = write!(
@@ -291,7 +284,7 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
         Parts {
             input: dims(&c.instance.input),
             output: dims(c.output_shape()),
-            totals: c.totals,
+            totals: c.counted.totals,
             layers: parse_src(&layers),
             nodes: parse_src(&nodes),
             scopes: parse_src(&scopes),
@@ -337,18 +330,24 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
     } = parts;
     let t = totals;
     let (params, buffers, macs, flops, mem, act, wb, bb, peak) = (
-        t.params,
-        t.buffers,
-        t.macs,
-        t.flops,
-        t.memory_access_bytes,
-        t.activations,
+        t.costs.params,
+        t.costs.buffers,
+        t.costs.macs,
+        t.costs.flops,
+        t.costs.memory_access_bytes,
+        t.costs.activations,
         t.weight_bytes,
         t.buffer_bytes,
         t.peak_activation_bytes,
     );
-    let counts = counts_tokens(&totals.counts);
-    let totals = totals_tokens(&totals);
+    let counts = parse_src(&format!(
+        "{{ #[allow(unused_imports)] use ::netspec::__private::Counts as K; {} }}",
+        counts_src(&t.counts)
+    ));
+    let totals = parse_src(&format!(
+        "{{ #[allow(unused_imports)] use ::netspec::__private as p; #[allow(unused_imports)] use p::Costs as C; #[allow(unused_imports)] use p::Counts as K; {} }}",
+        totals_src(&t)
+    ));
     let out_id = Literal::usize_unsuffixed(out_id);
     quote! {
         #(#attrs)*
@@ -383,7 +382,7 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             /// Most f32 activation bytes alive at once per sample.
             pub const PEAK_ACTIVATION_BYTES: u64 = #peak;
             /// One record per layer, in execution order.
-            pub const LAYERS: &'static [#p::LayerInfo<'static>] = { #[allow(unused_imports)] use ::netspec::__private as p; #[allow(unused_imports)] use p::LayerInfo as L; &[#layers] };
+            pub const LAYERS: &'static [#p::LayerInfo<'static>] = { #[allow(unused_imports)] use ::netspec::__private as p; #[allow(unused_imports)] use p::LayerInfo as L; #[allow(unused_imports)] use p::Costs as C; #[allow(unused_imports)] use p::Counts as K; &[#layers] };
             /// The graph: operations, wiring, records, scopes and totals.
             pub const GRAPH: &'static #p::Graph<'static> = &#p::Graph {
                 name: #name_str,

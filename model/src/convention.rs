@@ -287,6 +287,18 @@ impl Counts {
         flops: 0,
     };
 
+    /// The counts in [`Convention::ALL`] order. The `network!` macro emits
+    /// one such call per layer (`K::new(...)`).
+    pub const fn new(torchvision: u64, fvcore: u64, thop: u64, ptflops: u64, flops: u64) -> Counts {
+        Counts {
+            torchvision,
+            fvcore,
+            thop,
+            ptflops,
+            flops,
+        }
+    }
+
     /// The count under `convention`.
     pub const fn get(&self, convention: Convention) -> u64 {
         match convention {

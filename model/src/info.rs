@@ -1,9 +1,14 @@
 //! What a compiled network carries: per-layer records, scopes, totals and the graph.
 
 use crate::convention::{Convention, Counts};
+use crate::cost::Costs;
 use crate::op::Op;
+use core::ops::Deref;
 
 /// One layer as the compiler saw it: name, shapes and costs (per sample).
+///
+/// The costs are one [`Costs`]; the record dereferences to it, so
+/// `layer.flops` reads `layer.costs.flops`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayerInfo<'a> {
     /// Dotted path, as in a PyTorch state dict (`layer1.0.conv1`).
@@ -19,29 +24,39 @@ pub struct LayerInfo<'a> {
     pub inputs: &'a [&'a [usize]],
     /// Shape of the output, per sample.
     pub output: &'a [usize],
-    /// Learnable parameters.
-    pub params: u64,
-    /// Buffer elements (batch-norm running statistics).
-    pub buffers: u64,
-    /// Conv and linear multiply-accumulates, bias excluded.
-    pub macs: u64,
-    /// Floating-point operations.
-    pub flops: u64,
-    /// Bytes of inputs, output and parameters, as f32.
-    pub memory_access_bytes: u64,
-    /// Output elements.
-    pub activations: u64,
+    /// Params, buffers, MACs, FLOPs, bytes moved and output elements.
+    pub costs: Costs,
     /// The layer's count under every [`Convention`] (torchvision, fvcore,
     /// thop, ptflops, netspec FLOPs), by `netspec::convention::count`.
     pub counts: Counts,
 }
 
 impl<'a> LayerInfo<'a> {
-    /// A record from its parts, positionally: `costs` is `[params, buffers,
-    /// macs, flops, memory_access_bytes, activations]` and `counts` is
-    /// `[torchvision, fvcore, thop, ptflops, flops]`. This is what the
-    /// `network!` macro emits, one short call per layer.
-    #[allow(clippy::too_many_arguments)]
+    /// A record from its parts. This is what the `network!` macro emits, one
+    /// short call per layer.
+    pub const fn new(
+        name: &'a str,
+        kind: &'a str,
+        module: bool,
+        inputs: &'a [&'a [usize]],
+        output: &'a [usize],
+        costs: Costs,
+        counts: Counts,
+    ) -> Self {
+        LayerInfo {
+            name,
+            kind,
+            module,
+            inputs,
+            output,
+            costs,
+            counts,
+        }
+    }
+
+    /// A record from positional arrays: `costs` in [`Costs::new`] order and
+    /// `counts` in [`Convention::ALL`] order. Kept for tests that build
+    /// records by hand; prefer [`LayerInfo::new`].
     pub const fn from_parts(
         name: &'a str,
         kind: &'a str,
@@ -51,28 +66,23 @@ impl<'a> LayerInfo<'a> {
         costs: [u64; 6],
         counts: [u64; 5],
     ) -> Self {
-        let [params, buffers, macs, flops, memory_access_bytes, activations] = costs;
+        let [params, buffers, macs, flops, bytes, activations] = costs;
         let [torchvision, fvcore, thop, ptflops, flops_count] = counts;
-        LayerInfo {
+        Self::new(
             name,
             kind,
             module,
             inputs,
             output,
-            params,
-            buffers,
-            macs,
-            flops,
-            memory_access_bytes,
-            activations,
-            counts: Counts {
+            Costs::new(params, buffers, macs, flops, bytes, activations),
+            Counts {
                 torchvision,
                 fvcore,
                 thop,
                 ptflops,
                 flops: flops_count,
             },
-        }
+        )
     }
 
     /// The layer's count under `convention`.
@@ -82,11 +92,15 @@ impl<'a> LayerInfo<'a> {
 
     /// FLOPs per byte moved (0 for a layer that moves nothing).
     pub const fn arithmetic_intensity(&self) -> f64 {
-        if self.memory_access_bytes == 0 {
-            0.0
-        } else {
-            self.flops as f64 / self.memory_access_bytes as f64
-        }
+        self.costs.arithmetic_intensity()
+    }
+}
+
+impl Deref for LayerInfo<'_> {
+    type Target = Costs;
+
+    fn deref(&self) -> &Costs {
+        &self.costs
     }
 }
 
@@ -99,21 +113,11 @@ pub struct Scope<'a> {
     pub kind: &'a str,
 }
 
-/// Whole-network totals, per sample.
+/// Whole-network totals, per sample. Dereferences to the summed [`Costs`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
-    /// Learnable parameters.
-    pub params: u64,
-    /// Buffer elements.
-    pub buffers: u64,
-    /// Conv and linear MACs.
-    pub macs: u64,
-    /// FLOPs.
-    pub flops: u64,
-    /// Bytes moved.
-    pub memory_access_bytes: u64,
-    /// Elements of all layer outputs.
-    pub activations: u64,
+    /// The sums of the layers' costs.
+    pub costs: Costs,
     /// `4 · params`.
     pub weight_bytes: u64,
     /// `4 · buffers`.
@@ -127,12 +131,7 @@ pub struct Totals {
 impl Totals {
     /// All zero (usable in const context, unlike `Default`).
     pub const ZERO: Totals = Totals {
-        params: 0,
-        buffers: 0,
-        macs: 0,
-        flops: 0,
-        memory_access_bytes: 0,
-        activations: 0,
+        costs: Costs::ZERO,
         weight_bytes: 0,
         buffer_bytes: 0,
         peak_activation_bytes: 0,
@@ -142,6 +141,14 @@ impl Totals {
     /// The network's count under `convention`.
     pub const fn count_as(&self, convention: Convention) -> u64 {
         self.counts.get(convention)
+    }
+}
+
+impl Deref for Totals {
+    type Target = Costs;
+
+    fn deref(&self) -> &Costs {
+        &self.costs
     }
 }
 
