@@ -6,15 +6,19 @@
 use crate::eval::{Instance, NodeRec};
 use netspec_model::info::peak_live_elements;
 use netspec_model::shape::numel;
-use netspec_model::{Costs, Counts, Totals};
+use netspec_model::training::{training, Layer};
+use netspec_model::{Costs, Counts, Totals, Training};
 
-/// What one layer costs: its [`Costs`] and its count under every convention.
+/// What one layer costs: its [`Costs`], its count under every convention
+/// and its training costs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayerCounts {
     /// Params, buffers, MACs, FLOPs, bytes moved and output elements.
     pub costs: Costs,
     /// The count under every counting convention.
     pub counts: Counts,
+    /// Backward MACs and FLOPs, what it keeps for backward.
+    pub training: Training,
 }
 
 /// The counts of a whole network.
@@ -43,19 +47,42 @@ pub fn layer_counts(node: &NodeRec) -> Option<Counts> {
     Counts::of(&node.op, &inputs, &node.output, node.module)
 }
 
+/// Every layer's training costs (`netspec_model::training`).
+fn layer_training(inst: &Instance) -> Option<Vec<Training>> {
+    let mut values: Vec<&[usize]> = Vec::with_capacity(inst.nodes.len() + 1);
+    values.push(&inst.input);
+    values.extend(inst.nodes.iter().map(|n| n.output.as_slice()));
+    let layers: Vec<Layer<'_>> = inst
+        .nodes
+        .iter()
+        .map(|n| Layer {
+            op: &n.op,
+            inputs: &n.inputs,
+            inplace: n.inplace,
+            macs: n.costs.macs,
+            flops: n.costs.flops,
+        })
+        .collect();
+    training(&values, &layers)
+}
+
 /// Every layer's counts and the totals of `inst`, or `None` if a count
 /// overflows `u64`.
 pub fn count(inst: &Instance) -> Option<Counted> {
+    let training = layer_training(inst)?;
     let mut layers = Vec::with_capacity(inst.nodes.len());
     let mut sum = Costs::ZERO;
     let mut counts = Counts::ZERO;
-    for node in &inst.nodes {
+    let mut train = Training::ZERO;
+    for (node, training) in inst.nodes.iter().zip(training) {
         let layer = LayerCounts {
             costs: node.costs,
             counts: layer_counts(node)?,
+            training,
         };
         sum = sum.checked_add(&layer.costs)?;
         counts = counts.checked_add(&layer.counts)?;
+        train = train.checked_add(&layer.training)?;
         layers.push(layer);
     }
     let mut values = Vec::with_capacity(inst.nodes.len() + 1);
@@ -71,6 +98,7 @@ pub fn count(inst: &Instance) -> Option<Counted> {
         buffer_bytes: sum.buffers.checked_mul(4)?,
         peak_activation_bytes: peak.checked_mul(4)?,
         counts,
+        training: train,
     };
     Some(Counted { layers, totals })
 }

@@ -3,6 +3,7 @@
 use crate::convention::{Convention, Counts};
 use crate::cost::Costs;
 use crate::op::Op;
+use crate::training::{train_memory, Optimizer, Precision, Training};
 use core::ops::Deref;
 
 /// One layer as the compiler saw it: name, shapes and costs (per sample).
@@ -29,11 +30,15 @@ pub struct LayerInfo<'a> {
     /// The layer's count under every [`Convention`] (torchvision, fvcore,
     /// thop, ptflops, netspec FLOPs), by `netspec::convention::count`.
     pub counts: Counts,
+    /// What the layer costs in a training step: backward MACs and FLOPs,
+    /// what it keeps for backward ([`crate::training`]).
+    pub training: Training,
 }
 
 impl<'a> LayerInfo<'a> {
     /// A record from its parts. This is what the `network!` macro emits, one
     /// short call per layer.
+    #[allow(clippy::too_many_arguments)]
     pub const fn new(
         name: &'a str,
         kind: &'a str,
@@ -42,6 +47,7 @@ impl<'a> LayerInfo<'a> {
         output: &'a [usize],
         costs: Costs,
         counts: Counts,
+        training: Training,
     ) -> Self {
         LayerInfo {
             name,
@@ -51,12 +57,14 @@ impl<'a> LayerInfo<'a> {
             output,
             costs,
             counts,
+            training,
         }
     }
 
     /// A record from positional arrays: `costs` in [`Costs::new`] order and
-    /// `counts` in [`Convention::ALL`] order. Kept for tests that build
-    /// records by hand; prefer [`LayerInfo::new`].
+    /// `counts` in [`Convention::ALL`] order, without training costs. Kept
+    /// for tests that build records by hand; prefer [`LayerInfo::new`].
+    #[allow(clippy::too_many_arguments)]
     pub const fn from_parts(
         name: &'a str,
         kind: &'a str,
@@ -82,6 +90,7 @@ impl<'a> LayerInfo<'a> {
                 ptflops,
                 flops: flops_count,
             },
+            Training::ZERO,
         )
     }
 
@@ -126,6 +135,8 @@ pub struct Totals {
     pub peak_activation_bytes: u64,
     /// The sums of the layers' counts under every [`Convention`].
     pub counts: Counts,
+    /// The sums of the layers' training costs (each saved storage once).
+    pub training: Training,
 }
 
 impl Totals {
@@ -136,11 +147,64 @@ impl Totals {
         buffer_bytes: 0,
         peak_activation_bytes: 0,
         counts: Counts::ZERO,
+        training: Training::ZERO,
     };
 
     /// The network's count under `convention`.
     pub const fn count_as(&self, convention: Convention) -> u64 {
         self.counts.get(convention)
+    }
+
+    /// Backward MACs per sample (grad-input + grad-weight).
+    pub const fn backward_macs(&self) -> u64 {
+        self.training.backward_macs()
+    }
+
+    /// Backward MACs per sample as `convention` counts them:
+    /// [`Convention::TorchFlopCounter`] gives PyTorch's `FlopCounterMode`
+    /// count (grouped convolutions' grad-weight `groups` times over), every
+    /// other convention the multiply-accumulates done.
+    pub const fn backward_macs_as(&self, convention: Convention) -> u64 {
+        match convention {
+            Convention::TorchFlopCounter => self.training.torch_backward_macs,
+            _ => self.training.backward_macs(),
+        }
+    }
+
+    /// MACs of a training step per sample: forward + backward.
+    pub const fn train_macs(&self) -> u64 {
+        self.costs
+            .macs
+            .saturating_add(self.training.backward_macs())
+    }
+
+    /// FLOPs of a training step per sample: forward (`FLOPS`) + backward.
+    pub const fn train_flops(&self) -> u64 {
+        self.costs
+            .flops
+            .saturating_add(self.training.backward_flops())
+    }
+
+    /// Bytes autograd keeps for backward at `batch` samples, in f32.
+    pub const fn saved_bytes(&self, batch: u64) -> u64 {
+        self.training.saved_bytes(batch)
+    }
+
+    /// The memory of a training step at `batch` samples with `optimizer`
+    /// ([`crate::training::train_memory`]).
+    pub const fn train_memory(
+        &self,
+        batch: u64,
+        optimizer: Optimizer,
+        precision: Precision,
+    ) -> u64 {
+        train_memory(
+            self.costs.params,
+            &self.training,
+            batch,
+            optimizer,
+            precision,
+        )
     }
 }
 

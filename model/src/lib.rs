@@ -16,6 +16,7 @@ pub mod presets;
 pub mod report;
 pub mod roofline;
 pub mod shape;
+pub mod training;
 
 pub use convention::{count, Convention, Counts};
 pub use cost::Costs;
@@ -23,3 +24,4 @@ pub use info::{Graph, LayerInfo, Node, Scope, Totals};
 pub use metric::{Metric, Unit};
 pub use op::{Activation, BatchNorm2d, Conv2d, Linear, Op, Pool2d, StoredTensor, TensorRole};
 pub use shape::{Blame, ShapeError};
+pub use training::{Optimizer, Precision, Training};

@@ -74,15 +74,27 @@ pub enum Metric {
     WeightBytes,
     /// `PEAK_ACTIVATION_BYTES`.
     PeakActivation,
+    /// Backward MACs of a training step (`BACKWARD_MACS`).
+    BackwardMacs,
+    /// Forward + backward MACs (`TRAIN_MACS`).
+    TrainMacs,
+    /// Forward + backward FLOPs (`TRAIN_FLOPS`).
+    TrainFlops,
 }
 
 /// Metrics that take arguments, as `#[budget]` lists them after the others
 /// (the compiler's budget parser reads them).
-pub const WITH_ARGUMENTS: &[&str] = &["latency(<device>)"];
+pub const WITH_ARGUMENTS: &[&str] = &[
+    "latency(<device>)",
+    "train_memory(batch = <n>, optimizer = <optimizer>)",
+];
+
+/// The metrics with arguments `assert_budget!` reads.
+pub const ASSERT_WITH_ARGUMENTS: &[&str] = &["train_memory(batch = <n>, optimizer = <optimizer>)"];
 
 impl Metric {
     /// Every metric, in the order error messages list them.
-    pub const ALL: [Metric; 8] = [
+    pub const ALL: [Metric; 11] = [
         Metric::Params,
         Metric::Macs,
         Metric::Flops,
@@ -91,6 +103,9 @@ impl Metric {
         Metric::MemoryAccess,
         Metric::WeightBytes,
         Metric::PeakActivation,
+        Metric::BackwardMacs,
+        Metric::TrainMacs,
+        Metric::TrainFlops,
     ];
 
     /// The metrics in the order of the report's totals.
@@ -116,6 +131,9 @@ impl Metric {
             Metric::MemoryAccess => "memory access",
             Metric::WeightBytes => "weights (f32)",
             Metric::PeakActivation => "peak activations",
+            Metric::BackwardMacs => "backward MACs",
+            Metric::TrainMacs => "train MACs",
+            Metric::TrainFlops => "train FLOPs",
         }
     }
 
@@ -130,6 +148,9 @@ impl Metric {
             Metric::MemoryAccess => "memory_access",
             Metric::WeightBytes => "weight_bytes",
             Metric::PeakActivation => "peak_activation",
+            Metric::BackwardMacs => "backward_macs",
+            Metric::TrainMacs => "train_macs",
+            Metric::TrainFlops => "train_flops",
         }
     }
 
@@ -144,6 +165,9 @@ impl Metric {
             Metric::MemoryAccess => "memory access bytes",
             Metric::WeightBytes => "weight bytes",
             Metric::PeakActivation => "peak activation bytes",
+            Metric::BackwardMacs => "backward MACs",
+            Metric::TrainMacs => "training-step MACs",
+            Metric::TrainFlops => "training-step FLOPs",
         }
     }
 
@@ -166,6 +190,9 @@ impl Metric {
             Metric::MemoryAccess => totals.costs.memory_access_bytes,
             Metric::WeightBytes => totals.weight_bytes,
             Metric::PeakActivation => totals.peak_activation_bytes,
+            Metric::BackwardMacs => totals.backward_macs(),
+            Metric::TrainMacs => totals.train_macs(),
+            Metric::TrainFlops => totals.train_flops(),
         }
     }
 
@@ -173,7 +200,7 @@ impl Metric {
     pub const fn from_name(name: &str) -> Option<Metric> {
         let mut i = 0;
         while i < Metric::ALL.len() {
-            if eq(Metric::ALL[i].name(), name) {
+            if str_eq(Metric::ALL[i].name(), name) {
                 return Some(Metric::ALL[i]);
             }
             i += 1;
@@ -182,7 +209,8 @@ impl Metric {
     }
 }
 
-const fn eq(a: &str, b: &str) -> bool {
+/// Whether two strings are equal (usable in const context).
+pub const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
@@ -316,11 +344,13 @@ mod tests {
             weight_bytes: 7,
             buffer_bytes: 8,
             peak_activation_bytes: 9,
+            training: crate::training::Training::new(10, 20, 30, 40, 0, 0, 0, 0),
             ..Totals::ZERO
         };
         let values: Vec<u64> = Metric::ALL.iter().map(|m| m.get(&totals)).collect();
-        // params, macs, flops, activations, buffers, memory access, weights, peak
-        assert_eq!(values, [1, 3, 4, 6, 2, 5, 7, 9]);
+        // params, macs, flops, activations, buffers, memory access, weights,
+        // peak, backward MACs 10 + 20, train MACs 3 + 30, train FLOPs 4 + 70
+        assert_eq!(values, [1, 3, 4, 6, 2, 5, 7, 9, 30, 33, 74]);
         for m in Metric::ALL {
             assert_eq!(Metric::from_name(m.name()), Some(m));
         }
@@ -343,7 +373,7 @@ mod tests {
         );
         assert_eq!(
             unknown_metric("weights", "", WITH_ARGUMENTS).as_str(),
-            "unknown budget metric `weights`; expected one of: params, macs, flops, activations, buffers, memory_access, weight_bytes, peak_activation, latency(<device>)"
+            "unknown budget metric `weights`; expected one of: params, macs, flops, activations, buffers, memory_access, weight_bytes, peak_activation, backward_macs, train_macs, train_flops, latency(<device>), train_memory(batch = <n>, optimizer = <optimizer>)"
         );
     }
 }

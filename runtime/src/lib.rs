@@ -40,8 +40,9 @@ extern crate self as netspec;
 pub use netspec_macros::network;
 pub use netspec_model::{convention, Convention, Counts};
 pub use netspec_model::{
-    cost, format, metric, op, report, shape, Activation, BatchNorm2d, Conv2d, Costs, Graph,
-    LayerInfo, Linear, Metric, Node, Op, Pool2d, Scope, Totals,
+    cost, format, metric, op, report, shape, training, Activation, BatchNorm2d, Conv2d, Costs,
+    Graph, LayerInfo, Linear, Metric, Node, Op, Optimizer, Pool2d, Precision, Scope, Totals,
+    Training,
 };
 
 pub mod budget;
@@ -74,8 +75,8 @@ pub mod __private {
     pub use crate::network::Network;
     pub use crate::tensor::Tensor;
     pub use netspec_model::{
-        Activation, BatchNorm2d, Conv2d, Costs, Graph, LayerInfo, Linear, Node, Op, Pool2d, Scope,
-        Totals,
+        Activation, BatchNorm2d, Conv2d, Costs, Graph, LayerInfo, Linear, Node, Op, Optimizer,
+        Pool2d, Precision, Scope, Totals, Training,
     };
     pub use netspec_model::{Convention, Counts};
 }

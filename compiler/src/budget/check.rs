@@ -72,7 +72,7 @@ mod tests {
     use super::super::parse;
     use super::*;
     use crate::count::LayerCounts;
-    use netspec_model::{Costs, Counts, Totals};
+    use netspec_model::{Costs, Counts, Totals, Training};
     use syn::parse_quote;
 
     /// One conv layer: 1,792 params, 1,555,200 MACs, 3,110,400 + 57,600 FLOPs
@@ -83,6 +83,7 @@ mod tests {
             layers: vec![LayerCounts {
                 costs,
                 counts: Counts::ZERO,
+                training: Training::ZERO,
             }],
             totals: Totals {
                 costs,
