@@ -58,7 +58,7 @@ fn main() -> Result<(), netspec::Error> {
         let mut n = 0;
         let mut i = 0;
         while i < TinyNet::LAYERS.len() {
-            if TinyNet::LAYERS[i].flops > 500_000 {
+            if TinyNet::LAYERS[i].costs.flops > 500_000 {
                 n += 1;
             }
             i += 1;

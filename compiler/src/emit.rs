@@ -4,10 +4,10 @@
 //! generated code works whatever the caller imported.
 
 use crate::ast::NetworkDef;
-use crate::count::layer_counts;
+use crate::count::Counted;
 use crate::eval::Instance;
 use netspec_model::report::render_text;
-use netspec_model::{Counts, Graph, LayerInfo, Node, Op, Scope, Totals};
+use netspec_model::{Costs, Counts, Graph, LayerInfo, Node, Op, Scope, Totals, Training};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
@@ -20,7 +20,8 @@ fn dims(shape: &[usize]) -> TokenStream {
 /// text and parsed once: hundreds of layers of `quote!` cost milliseconds,
 /// one parse of the same text a fraction of that (see the `expand` bench).
 /// The blocks holding the data start with `use ::netspec::__private as p;`
-/// and `use p::LayerInfo as L;`.
+/// and import `p::LayerInfo as L`, `p::Costs as C`, `p::Counts as K` and
+/// `p::Training as T` ([`IMPORTS`]).
 const P: &str = "p";
 
 fn dims_src(shape: &[usize]) -> String {
@@ -117,40 +118,66 @@ fn parse_src(src: &str) -> TokenStream {
     })
 }
 
-fn counts_tokens(c: &Counts) -> TokenStream {
-    let Counts {
-        torchvision,
-        fvcore,
-        thop,
-        ptflops,
-        flops,
-    } = *c;
-    quote!(::netspec::__private::Counts {
-        torchvision: #torchvision, fvcore: #fvcore, thop: #thop, ptflops: #ptflops, flops: #flops,
-    })
-}
-
-fn totals_tokens(t: &Totals) -> TokenStream {
-    let Totals {
+/// `Costs::new(...)`, in field order.
+fn costs_src(c: &Costs) -> String {
+    let Costs {
         params,
         buffers,
         macs,
         flops,
         memory_access_bytes,
         activations,
-        weight_bytes,
-        buffer_bytes,
-        peak_activation_bytes,
-        counts,
-    } = *t;
-    let counts = counts_tokens(&counts);
-    quote!(::netspec::__private::Totals {
-        params: #params, buffers: #buffers, macs: #macs, flops: #flops,
-        memory_access_bytes: #memory_access_bytes, activations: #activations,
-        weight_bytes: #weight_bytes, buffer_bytes: #buffer_bytes,
-        peak_activation_bytes: #peak_activation_bytes, counts: #counts,
-    })
+    } = c;
+    format!("C::new({params}, {buffers}, {macs}, {flops}, {memory_access_bytes}, {activations})")
 }
+
+/// `Counts::new(...)`, in [`netspec_model::Convention::ALL`] order.
+fn counts_src(c: &Counts) -> String {
+    let Counts {
+        torchvision,
+        fvcore,
+        thop,
+        ptflops,
+        flops,
+    } = c;
+    format!("K::new({torchvision}, {fvcore}, {thop}, {ptflops}, {flops})")
+}
+
+/// `Training::new(...)`, in field order.
+fn training_src(t: &Training) -> String {
+    let Training {
+        grad_input_macs,
+        grad_weight_macs,
+        grad_input_flops,
+        grad_weight_flops,
+        torch_backward_macs,
+        saved_floats,
+        saved_indices,
+        saved_stats,
+    } = t;
+    format!(
+        "T::new({grad_input_macs}, {grad_weight_macs}, {grad_input_flops}, {grad_weight_flops}, \
+         {torch_backward_macs}, {saved_floats}, {saved_indices}, {saved_stats})"
+    )
+}
+
+/// The totals as an expression (inside a block that imports `p`, `C`, `K` and `T`).
+fn totals_src(t: &Totals) -> String {
+    format!(
+        "{P}::Totals {{ costs: {}, weight_bytes: {}, buffer_bytes: {}, peak_activation_bytes: {}, counts: {}, training: {} }}",
+        costs_src(&t.costs),
+        t.weight_bytes,
+        t.buffer_bytes,
+        t.peak_activation_bytes,
+        counts_src(&t.counts),
+        training_src(&t.training)
+    )
+}
+
+/// `use` lines of the blocks holding emitted data.
+const IMPORTS: &str = "#[allow(unused_imports)] use ::netspec::__private as p; \
+    #[allow(unused_imports)] use p::LayerInfo as L; #[allow(unused_imports)] use p::Costs as C; \
+    #[allow(unused_imports)] use p::Counts as K; #[allow(unused_imports)] use p::Training as T;";
 
 /// What a successfully compiled network carries.
 pub struct Compiled<'a> {
@@ -158,11 +185,16 @@ pub struct Compiled<'a> {
     pub def: &'a NetworkDef,
     /// The instantiated graph.
     pub instance: Instance,
-    /// Totals.
-    pub totals: Totals,
+    /// Every layer's counts and the totals.
+    pub counted: Counted,
 }
 
 impl Compiled<'_> {
+    /// The totals.
+    pub fn totals(&self) -> &Totals {
+        &self.counted.totals
+    }
+
     /// Renders the text report (what `REPORT` holds).
     pub fn report(&self) -> String {
         let name = self.def.name.to_string();
@@ -177,19 +209,18 @@ impl Compiled<'_> {
             .nodes
             .iter()
             .zip(&inputs)
-            .map(|(n, ins)| LayerInfo {
-                name: &n.name,
-                kind: n.op.kind(),
-                module: n.module,
-                inputs: ins,
-                output: &n.output,
-                params: n.costs.params,
-                buffers: n.costs.buffers,
-                macs: n.costs.macs,
-                flops: n.costs.flops,
-                memory_access_bytes: n.costs.memory_access_bytes,
-                activations: n.costs.activations,
-                counts: layer_counts(n).unwrap_or_default(),
+            .zip(&self.counted.layers)
+            .map(|((n, ins), c)| {
+                LayerInfo::new(
+                    &n.name,
+                    n.op.kind(),
+                    n.module,
+                    ins,
+                    &n.output,
+                    c.costs,
+                    c.counts,
+                    c.training,
+                )
             })
             .collect();
         let scopes: Vec<Scope<'_>> = self
@@ -214,7 +245,7 @@ impl Compiled<'_> {
             layers: &layers,
             output: self.instance.output,
             scopes: &scopes,
-            totals: self.totals,
+            totals: self.counted.totals,
         })
     }
 
@@ -248,31 +279,20 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
     use std::fmt::Write;
     let mut layers = String::new();
     let mut nodes = String::new();
-    for n in &c.instance.nodes {
+    // Writing to a String cannot fail.
+    for (n, k) in c.instance.nodes.iter().zip(&c.counted.layers) {
         let ins: Vec<String> = n.input_shapes.iter().map(|s| dims_src(s)).collect();
-        let k = n.costs;
-        // `count::totals` already checked that no count overflows.
-        // Writing to a String cannot fail.
-        let c = layer_counts(n).unwrap_or_default();
         let _ = write!(
             layers,
-            "L::from_parts({:?}, {:?}, {}, &[{}], {}, [{}, {}, {}, {}, {}, {}], [{}, {}, {}, {}, {}]),",
+            "L::new({:?}, {:?}, {}, &[{}], {}, {}, {}, {}),",
             n.name,
             n.op.kind(),
             n.module,
             ins.join(", "),
             dims_src(&n.output),
-            k.params,
-            k.buffers,
-            k.macs,
-            k.flops,
-            k.memory_access_bytes,
-            k.activations,
-            c.torchvision,
-            c.fvcore,
-            c.thop,
-            c.ptflops,
-            c.flops,
+            costs_src(&k.costs),
+            counts_src(&k.counts),
+            training_src(&k.training),
         );
         let inputs: Vec<String> = n.inputs.iter().map(usize::to_string).collect();
         let _ = write!(
@@ -291,7 +311,7 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
         Parts {
             input: dims(&c.instance.input),
             output: dims(c.output_shape()),
-            totals: c.totals,
+            totals: c.counted.totals,
             layers: parse_src(&layers),
             nodes: parse_src(&nodes),
             scopes: parse_src(&scopes),
@@ -337,19 +357,29 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
     } = parts;
     let t = totals;
     let (params, buffers, macs, flops, mem, act, wb, bb, peak) = (
-        t.params,
-        t.buffers,
-        t.macs,
-        t.flops,
-        t.memory_access_bytes,
-        t.activations,
+        t.costs.params,
+        t.costs.buffers,
+        t.costs.macs,
+        t.costs.flops,
+        t.costs.memory_access_bytes,
+        t.costs.activations,
         t.weight_bytes,
         t.buffer_bytes,
         t.peak_activation_bytes,
     );
-    let counts = counts_tokens(&totals.counts);
-    let totals = totals_tokens(&totals);
+    let counts = parse_src(&format!(
+        "{{ #[allow(unused_imports)] use ::netspec::__private::Counts as K; {} }}",
+        counts_src(&t.counts)
+    ));
+    let totals = parse_src(&format!("{{ {IMPORTS} {} }}", totals_src(&t)));
+    let (backward_macs, backward_flops, train_macs, train_flops) = (
+        t.backward_macs(),
+        t.training.backward_flops(),
+        t.train_macs(),
+        t.train_flops(),
+    );
     let out_id = Literal::usize_unsuffixed(out_id);
+    let imports = parse_src(IMPORTS);
     quote! {
         #(#attrs)*
         #vis struct #name {
@@ -383,7 +413,7 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             /// Most f32 activation bytes alive at once per sample.
             pub const PEAK_ACTIVATION_BYTES: u64 = #peak;
             /// One record per layer, in execution order.
-            pub const LAYERS: &'static [#p::LayerInfo<'static>] = { #[allow(unused_imports)] use ::netspec::__private as p; #[allow(unused_imports)] use p::LayerInfo as L; &[#layers] };
+            pub const LAYERS: &'static [#p::LayerInfo<'static>] = { #imports &[#layers] };
             /// The graph: operations, wiring, records, scopes and totals.
             pub const GRAPH: &'static #p::Graph<'static> = &#p::Graph {
                 name: #name_str,
@@ -394,6 +424,15 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
                 scopes: { #[allow(unused_imports)] use ::netspec::__private as p; &[#scopes] },
                 totals: #totals,
             };
+            /// Backward MACs of a training step per sample (grad-input +
+            /// grad-weight; no grad-input for layers whose input needs none).
+            pub const BACKWARD_MACS: u64 = #backward_macs;
+            /// Backward FLOPs of a training step per sample.
+            pub const BACKWARD_FLOPS: u64 = #backward_flops;
+            /// MACs of a training step per sample: `MACS + BACKWARD_MACS`.
+            pub const TRAIN_MACS: u64 = #train_macs;
+            /// FLOPs of a training step per sample: `FLOPS + BACKWARD_FLOPS`.
+            pub const TRAIN_FLOPS: u64 = #train_flops;
             /// The text report.
             pub const REPORT: &'static str = #report;
             /// The network's count under every counting convention
@@ -405,6 +444,32 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             /// FLOPs. Usable in `const` context.
             pub const fn count_as(convention: #p::Convention) -> u64 {
                 Self::COUNTS.get(convention)
+            }
+
+            /// Backward MACs per sample as `convention` counts them
+            /// (`Convention::TorchFlopCounter`: PyTorch's `FlopCounterMode`).
+            pub const fn backward_macs_as(convention: #p::Convention) -> u64 {
+                Self::GRAPH.totals.backward_macs_as(convention)
+            }
+
+            /// Bytes autograd keeps for the backward pass of a batch, in f32.
+            pub const fn saved_bytes(batch: u64) -> u64 {
+                Self::GRAPH.totals.saved_bytes(batch)
+            }
+
+            /// The memory of a training step in f32: weights, gradients,
+            /// optimizer state and what autograd keeps for backward.
+            pub const fn train_memory(batch: u64, optimizer: #p::Optimizer) -> u64 {
+                Self::GRAPH.totals.train_memory(batch, optimizer, #p::Precision::F32)
+            }
+
+            /// [`Self::train_memory`] in a given precision (`Precision::Mixed`).
+            pub const fn train_memory_in(
+                batch: u64,
+                optimizer: #p::Optimizer,
+                precision: #p::Precision,
+            ) -> u64 {
+                Self::GRAPH.totals.train_memory(batch, optimizer, precision)
             }
 
             /// A network with PyTorch's default initialisation, deterministic in `seed`.
@@ -476,6 +541,9 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             const ACTIVATIONS: u64 = #name::ACTIVATIONS;
             const WEIGHT_BYTES: u64 = #name::WEIGHT_BYTES;
             const PEAK_ACTIVATION_BYTES: u64 = #name::PEAK_ACTIVATION_BYTES;
+            const BACKWARD_MACS: u64 = #name::BACKWARD_MACS;
+            const TRAIN_MACS: u64 = #name::TRAIN_MACS;
+            const TRAIN_FLOPS: u64 = #name::TRAIN_FLOPS;
             const LAYERS: &'static [#p::LayerInfo<'static>] = #name::LAYERS;
             const GRAPH: &'static #p::Graph<'static> = #name::GRAPH;
             const REPORT: &'static str = #name::REPORT;

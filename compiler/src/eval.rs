@@ -27,6 +27,8 @@ pub struct NodeRec {
     pub name: String,
     /// Named by the user (stage name or list index) rather than automatically.
     pub module: bool,
+    /// Declared `inplace = true`: the output reuses the input's storage.
+    pub inplace: bool,
     /// Input shapes.
     pub input_shapes: Vec<Vec<usize>>,
     /// Output shape.
@@ -753,7 +755,11 @@ impl<'a> Ctx<'a> {
                     Blame::Arg(a) => bound.span_of(a),
                     Blame::Input(_) | Blame::Layer => *span,
                 };
-                self.node_named(op, vec![t], path, module, *span, &|b| blame_span(b))
+                let value = self.node_named(op, vec![t], path, module, *span, &|b| blame_span(b));
+                if let (Value::Tensor(_), Some(node)) = (&value, self.nodes.last_mut()) {
+                    node.inplace = bound.inplace();
+                }
+                value
             }
             Spec::List { items, span } => {
                 let base = self.open_scope(env, path, "Sequential");
@@ -1046,6 +1052,7 @@ impl<'a> Ctx<'a> {
             inputs: inputs.iter().map(|t| t.id).collect(),
             name: path,
             module,
+            inplace: false,
             input_shapes: shapes.iter().map(|s| s.to_vec()).collect(),
             output: output.clone(),
             costs,

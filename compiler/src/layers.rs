@@ -279,6 +279,11 @@ impl Bound {
         self.args.get(name)
     }
 
+    /// Whether `inplace = true` was given (`build` checked it is a boolean).
+    pub fn inplace(&self) -> bool {
+        matches!(self.get("inplace"), Some((Value::Bool(true), _)))
+    }
+
     /// A non-negative (`min` 0) or positive (`min` 1) integer.
     fn int(&self, name: &str, default: usize, min: i64, errors: &mut Errors) -> Option<usize> {
         match self.get(name) {

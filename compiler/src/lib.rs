@@ -2,7 +2,7 @@
 //! can be unit-tested, property-tested and benchmarked outside a compiler:
 //!
 //! parse ([`ast`]) -> instantiate and infer shapes ([`eval`], [`layers`]) ->
-//! count ([`count`]) -> check budgets ([`budget`]) -> emit ([`emit`]).
+//! count ([`count`]) -> parse and check budgets ([`budget`]) -> emit ([`emit`]).
 //!
 //! Nothing here panics on user input: every failure is a spanned
 //! [`syn::Error`], and all errors of one invocation are reported together.
@@ -88,34 +88,28 @@ pub fn analyze<'a>(
     for item in &ast.items {
         let Item::Network(def) = item else { continue };
         let before = errors.len();
-        let compiled = eval::instantiate(def, &blocks, errors).and_then(|instance| {
-            let totals = count::totals(&instance);
-            if totals.is_none() {
+        let instance = eval::instantiate(def, &blocks, errors);
+        let counted = instance.as_ref().and_then(|instance| {
+            let counted = count::count(instance);
+            if counted.is_none() {
                 errors.push(
                     def.name.span(),
                     format!("a total of `{}` overflows u64", def.name),
                 );
             }
-            let layers: Vec<(u64, u64)> = instance
-                .nodes
-                .iter()
-                .map(|n| (n.costs.flops, n.costs.memory_access_bytes))
-                .collect();
-            let measured = totals.as_ref().map(|t| budget::Measured {
-                totals: t,
-                layers: &layers,
-            });
-            budget::check(&def.budgets, measured, errors);
-            Some(emit::Compiled {
+            counted
+        });
+        let budget = budget::parse(&def.budgets, errors);
+        if let Some(counted) = &counted {
+            budget::check(&budget, counted, errors);
+        }
+        let compiled = instance
+            .zip(counted)
+            .map(|(instance, counted)| emit::Compiled {
                 def,
                 instance,
-                totals: totals?,
-            })
-        });
-        if compiled.is_none() {
-            // Still check the budget clauses' syntax.
-            budget::check(&def.budgets, None, errors);
-        }
+                counted,
+            });
         match compiled {
             Some(c) if errors.len() == before => out.push(Ok(c)),
             _ => out.push(Err(def)),

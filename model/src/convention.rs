@@ -125,6 +125,21 @@ pub enum Convention {
     /// netspec's own FLOP count (`FLOPS`): two per multiply-accumulate and
     /// every layer's arithmetic, by the table in `netspec::cost`.
     Flops,
+    /// PyTorch's `torch.utils.flop_counter.FlopCounterMode` (PyTorch 2.15):
+    /// it counts only convolutions (`aten.convolution`) and matrix products
+    /// (`aten.mm`, `aten.addmm`, ...), 2 FLOPs per multiply-accumulate, bias
+    /// excluded: forward, `2 · MACS`.
+    ///
+    /// Its interest is the backward pass, which it counts too
+    /// (`conv_backward_flop` in `torch/utils/flop_counter.py`): for a
+    /// grouped convolution it computes the grad-weight as a convolution of
+    /// the input with the output gradient over all `C_in` input channels
+    /// instead of `C_in / groups`, so the grad-weight of a convolution with
+    /// `g` groups counts `g` times the multiply-accumulates done (grad-input
+    /// is right). `backward_macs_as(Convention::TorchFlopCounter)` gives its
+    /// backward count in MACs (its FLOPs / 2, as the reference data keeps
+    /// them). Not in [`Convention::ALL`]: the forward report does not list it.
+    TorchFlopCounter,
 }
 
 impl Convention {
@@ -145,6 +160,7 @@ impl Convention {
             Convention::Thop => "thop",
             Convention::Ptflops => "ptflops",
             Convention::Flops => "flops",
+            Convention::TorchFlopCounter => "torch_flop_counter",
         }
     }
 
@@ -160,6 +176,9 @@ impl Convention {
                 "ptflops 0.7.5 pytorch backend: MACs + bias, norms, activations, pooling"
             }
             Convention::Flops => "netspec FLOPS: 2 per MAC, every layer",
+            Convention::TorchFlopCounter => {
+                "PyTorch 2.15 FlopCounterMode: 2 per MAC of convolutions and matrix products"
+            }
         }
     }
 
@@ -169,6 +188,10 @@ impl Convention {
         match self {
             Convention::Torchvision => match op {
                 Op::Conv2d(_) | Op::Linear(_) => "MACs",
+                _ => "0",
+            },
+            Convention::TorchFlopCounter => match op {
+                Op::Conv2d(_) | Op::Linear(_) => "2/MAC",
                 _ => "0",
             },
             Convention::Fvcore => match op {
@@ -287,6 +310,18 @@ impl Counts {
         flops: 0,
     };
 
+    /// The counts in [`Convention::ALL`] order. The `network!` macro emits
+    /// one such call per layer (`K::new(...)`).
+    pub const fn new(torchvision: u64, fvcore: u64, thop: u64, ptflops: u64, flops: u64) -> Counts {
+        Counts {
+            torchvision,
+            fvcore,
+            thop,
+            ptflops,
+            flops,
+        }
+    }
+
     /// The count under `convention`.
     pub const fn get(&self, convention: Convention) -> u64 {
         match convention {
@@ -295,6 +330,7 @@ impl Counts {
             Convention::Thop => self.thop,
             Convention::Ptflops => self.ptflops,
             Convention::Flops => self.flops,
+            Convention::TorchFlopCounter => self.torchvision.saturating_mul(2),
         }
     }
 
@@ -376,6 +412,7 @@ pub fn count(
     };
     match convention {
         Convention::Torchvision => Some(own.macs),
+        Convention::TorchFlopCounter => own.macs.checked_mul(2),
         Convention::Flops => Some(own.flops),
         Convention::Fvcore => match op {
             Op::Conv2d(_) | Op::Linear(_) => Some(own.macs),

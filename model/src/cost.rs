@@ -50,6 +50,30 @@ pub struct Costs {
 }
 
 impl Costs {
+    /// All zero (usable in const context, unlike `Default`).
+    pub const ZERO: Costs = Costs::new(0, 0, 0, 0, 0, 0);
+
+    /// The costs from their values in field order. The `network!` macro
+    /// emits one such call per layer (`C::new(...)`), which keeps the
+    /// generated code short.
+    pub const fn new(
+        params: u64,
+        buffers: u64,
+        macs: u64,
+        flops: u64,
+        memory_access_bytes: u64,
+        activations: u64,
+    ) -> Costs {
+        Costs {
+            params,
+            buffers,
+            macs,
+            flops,
+            memory_access_bytes,
+            activations,
+        }
+    }
+
     /// Field-wise checked sum; `None` on overflow.
     pub fn checked_add(&self, other: &Costs) -> Option<Costs> {
         Some(Costs {
@@ -62,6 +86,44 @@ impl Costs {
                 .checked_add(other.memory_access_bytes)?,
             activations: self.activations.checked_add(other.activations)?,
         })
+    }
+
+    /// Field-wise sum that stops at `u64::MAX` (for report sums, whose
+    /// totals were checked when counting).
+    pub const fn saturating_add(&self, other: &Costs) -> Costs {
+        Costs {
+            params: self.params.saturating_add(other.params),
+            buffers: self.buffers.saturating_add(other.buffers),
+            macs: self.macs.saturating_add(other.macs),
+            flops: self.flops.saturating_add(other.flops),
+            memory_access_bytes: self
+                .memory_access_bytes
+                .saturating_add(other.memory_access_bytes),
+            activations: self.activations.saturating_add(other.activations),
+        }
+    }
+
+    /// FLOPs per byte moved (0 for a layer that moves nothing).
+    pub const fn arithmetic_intensity(&self) -> f64 {
+        if self.memory_access_bytes == 0 {
+            0.0
+        } else {
+            self.flops as f64 / self.memory_access_bytes as f64
+        }
+    }
+
+    /// Bytes moved for a batch of `batch` samples: activations scale with the
+    /// batch, parameters are read once: `N · (bytes − 4 · params) + 4 · params`.
+    pub const fn batch_bytes(&self, batch: u64) -> u64 {
+        let weights = self.params.saturating_mul(4);
+        let weights = if weights < self.memory_access_bytes {
+            weights
+        } else {
+            self.memory_access_bytes
+        };
+        (self.memory_access_bytes - weights)
+            .saturating_mul(batch)
+            .saturating_add(weights)
     }
 }
 

@@ -1,9 +1,15 @@
 //! What a compiled network carries: per-layer records, scopes, totals and the graph.
 
 use crate::convention::{Convention, Counts};
+use crate::cost::Costs;
 use crate::op::Op;
+use crate::training::{train_memory, Optimizer, Precision, Training};
+use core::ops::Deref;
 
 /// One layer as the compiler saw it: name, shapes and costs (per sample).
+///
+/// The costs are one [`Costs`]; the record dereferences to it, so
+/// `layer.flops` reads `layer.costs.flops`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayerInfo<'a> {
     /// Dotted path, as in a PyTorch state dict (`layer1.0.conv1`).
@@ -19,28 +25,45 @@ pub struct LayerInfo<'a> {
     pub inputs: &'a [&'a [usize]],
     /// Shape of the output, per sample.
     pub output: &'a [usize],
-    /// Learnable parameters.
-    pub params: u64,
-    /// Buffer elements (batch-norm running statistics).
-    pub buffers: u64,
-    /// Conv and linear multiply-accumulates, bias excluded.
-    pub macs: u64,
-    /// Floating-point operations.
-    pub flops: u64,
-    /// Bytes of inputs, output and parameters, as f32.
-    pub memory_access_bytes: u64,
-    /// Output elements.
-    pub activations: u64,
+    /// Params, buffers, MACs, FLOPs, bytes moved and output elements.
+    pub costs: Costs,
     /// The layer's count under every [`Convention`] (torchvision, fvcore,
     /// thop, ptflops, netspec FLOPs), by `netspec::convention::count`.
     pub counts: Counts,
+    /// What the layer costs in a training step: backward MACs and FLOPs,
+    /// what it keeps for backward ([`crate::training`]).
+    pub training: Training,
 }
 
 impl<'a> LayerInfo<'a> {
-    /// A record from its parts, positionally: `costs` is `[params, buffers,
-    /// macs, flops, memory_access_bytes, activations]` and `counts` is
-    /// `[torchvision, fvcore, thop, ptflops, flops]`. This is what the
-    /// `network!` macro emits, one short call per layer.
+    /// A record from its parts. This is what the `network!` macro emits, one
+    /// short call per layer.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        name: &'a str,
+        kind: &'a str,
+        module: bool,
+        inputs: &'a [&'a [usize]],
+        output: &'a [usize],
+        costs: Costs,
+        counts: Counts,
+        training: Training,
+    ) -> Self {
+        LayerInfo {
+            name,
+            kind,
+            module,
+            inputs,
+            output,
+            costs,
+            counts,
+            training,
+        }
+    }
+
+    /// A record from positional arrays: `costs` in [`Costs::new`] order and
+    /// `counts` in [`Convention::ALL`] order, without training costs. Kept
+    /// for tests that build records by hand; prefer [`LayerInfo::new`].
     #[allow(clippy::too_many_arguments)]
     pub const fn from_parts(
         name: &'a str,
@@ -51,28 +74,24 @@ impl<'a> LayerInfo<'a> {
         costs: [u64; 6],
         counts: [u64; 5],
     ) -> Self {
-        let [params, buffers, macs, flops, memory_access_bytes, activations] = costs;
+        let [params, buffers, macs, flops, bytes, activations] = costs;
         let [torchvision, fvcore, thop, ptflops, flops_count] = counts;
-        LayerInfo {
+        Self::new(
             name,
             kind,
             module,
             inputs,
             output,
-            params,
-            buffers,
-            macs,
-            flops,
-            memory_access_bytes,
-            activations,
-            counts: Counts {
+            Costs::new(params, buffers, macs, flops, bytes, activations),
+            Counts {
                 torchvision,
                 fvcore,
                 thop,
                 ptflops,
                 flops: flops_count,
             },
-        }
+            Training::ZERO,
+        )
     }
 
     /// The layer's count under `convention`.
@@ -82,11 +101,15 @@ impl<'a> LayerInfo<'a> {
 
     /// FLOPs per byte moved (0 for a layer that moves nothing).
     pub const fn arithmetic_intensity(&self) -> f64 {
-        if self.memory_access_bytes == 0 {
-            0.0
-        } else {
-            self.flops as f64 / self.memory_access_bytes as f64
-        }
+        self.costs.arithmetic_intensity()
+    }
+}
+
+impl Deref for LayerInfo<'_> {
+    type Target = Costs;
+
+    fn deref(&self) -> &Costs {
+        &self.costs
     }
 }
 
@@ -99,21 +122,11 @@ pub struct Scope<'a> {
     pub kind: &'a str,
 }
 
-/// Whole-network totals, per sample.
+/// Whole-network totals, per sample. Dereferences to the summed [`Costs`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
-    /// Learnable parameters.
-    pub params: u64,
-    /// Buffer elements.
-    pub buffers: u64,
-    /// Conv and linear MACs.
-    pub macs: u64,
-    /// FLOPs.
-    pub flops: u64,
-    /// Bytes moved.
-    pub memory_access_bytes: u64,
-    /// Elements of all layer outputs.
-    pub activations: u64,
+    /// The sums of the layers' costs.
+    pub costs: Costs,
     /// `4 · params`.
     pub weight_bytes: u64,
     /// `4 · buffers`.
@@ -122,26 +135,84 @@ pub struct Totals {
     pub peak_activation_bytes: u64,
     /// The sums of the layers' counts under every [`Convention`].
     pub counts: Counts,
+    /// The sums of the layers' training costs (each saved storage once).
+    pub training: Training,
 }
 
 impl Totals {
     /// All zero (usable in const context, unlike `Default`).
     pub const ZERO: Totals = Totals {
-        params: 0,
-        buffers: 0,
-        macs: 0,
-        flops: 0,
-        memory_access_bytes: 0,
-        activations: 0,
+        costs: Costs::ZERO,
         weight_bytes: 0,
         buffer_bytes: 0,
         peak_activation_bytes: 0,
         counts: Counts::ZERO,
+        training: Training::ZERO,
     };
 
     /// The network's count under `convention`.
     pub const fn count_as(&self, convention: Convention) -> u64 {
         self.counts.get(convention)
+    }
+
+    /// Backward MACs per sample (grad-input + grad-weight).
+    pub const fn backward_macs(&self) -> u64 {
+        self.training.backward_macs()
+    }
+
+    /// Backward MACs per sample as `convention` counts them:
+    /// [`Convention::TorchFlopCounter`] gives PyTorch's `FlopCounterMode`
+    /// count (grouped convolutions' grad-weight `groups` times over), every
+    /// other convention the multiply-accumulates done.
+    pub const fn backward_macs_as(&self, convention: Convention) -> u64 {
+        match convention {
+            Convention::TorchFlopCounter => self.training.torch_backward_macs,
+            _ => self.training.backward_macs(),
+        }
+    }
+
+    /// MACs of a training step per sample: forward + backward.
+    pub const fn train_macs(&self) -> u64 {
+        self.costs
+            .macs
+            .saturating_add(self.training.backward_macs())
+    }
+
+    /// FLOPs of a training step per sample: forward (`FLOPS`) + backward.
+    pub const fn train_flops(&self) -> u64 {
+        self.costs
+            .flops
+            .saturating_add(self.training.backward_flops())
+    }
+
+    /// Bytes autograd keeps for backward at `batch` samples, in f32.
+    pub const fn saved_bytes(&self, batch: u64) -> u64 {
+        self.training.saved_bytes(batch)
+    }
+
+    /// The memory of a training step at `batch` samples with `optimizer`
+    /// ([`crate::training::train_memory`]).
+    pub const fn train_memory(
+        &self,
+        batch: u64,
+        optimizer: Optimizer,
+        precision: Precision,
+    ) -> u64 {
+        train_memory(
+            self.costs.params,
+            &self.training,
+            batch,
+            optimizer,
+            precision,
+        )
+    }
+}
+
+impl Deref for Totals {
+    type Target = Costs;
+
+    fn deref(&self) -> &Costs {
+        &self.costs
     }
 }
 

@@ -10,13 +10,18 @@ pub mod convention;
 pub mod cost;
 pub mod format;
 pub mod info;
+pub mod metric;
 pub mod op;
 pub mod presets;
 pub mod report;
+pub mod roofline;
 pub mod shape;
+pub mod training;
 
 pub use convention::{count, Convention, Counts};
 pub use cost::Costs;
 pub use info::{Graph, LayerInfo, Node, Scope, Totals};
+pub use metric::{Metric, Unit};
 pub use op::{Activation, BatchNorm2d, Conv2d, Linear, Op, Pool2d, StoredTensor, TensorRole};
 pub use shape::{Blame, ShapeError};
+pub use training::{Optimizer, Precision, Training};

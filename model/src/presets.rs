@@ -31,12 +31,7 @@ impl Preset {
     /// one after another, each `(flops, bytes)`: the sum over layers of
     /// `max(flops / peak, bytes / bandwidth)` at this device's f32 peak.
     pub fn roofline_seconds(&self, layers: impl IntoIterator<Item = (u64, u64)>) -> f64 {
-        layers
-            .into_iter()
-            .map(|(flops, bytes)| {
-                (flops as f64 / self.f32_flops).max(bytes as f64 / self.bandwidth)
-            })
-            .sum()
+        crate::roofline::seconds_layer_by_layer(layers, self.f32_flops, self.bandwidth)
     }
 }
 

@@ -4,8 +4,10 @@
 //! renders the same rows as Markdown, JSON and CSV.
 
 use crate::convention::{Convention, Counts};
-use crate::format::{bytes, shape, si, thousands};
+use crate::cost::Costs;
+use crate::format::{bytes, shape, si, thousands, Text};
 use crate::info::{Graph, LayerInfo};
+use crate::metric::{push_value, Metric, Unit};
 use crate::op::Op;
 use std::collections::HashMap;
 
@@ -22,14 +24,8 @@ pub struct Row {
     pub kind: String,
     /// Output shape (layers only).
     pub output: Option<Vec<usize>>,
-    /// Params, MACs, FLOPs and bytes moved (summed over a scope's layers).
-    pub params: u64,
-    /// MACs.
-    pub macs: u64,
-    /// FLOPs.
-    pub flops: u64,
-    /// Bytes moved.
-    pub memory_access_bytes: u64,
+    /// The layer's costs, or the sums over a scope's layers (saturating).
+    pub costs: Costs,
 }
 
 fn in_scope(name: &str, scope: &str) -> bool {
@@ -53,14 +49,10 @@ pub fn rows(graph: &Graph<'_>) -> Vec<Row> {
         index.entry(scope.path).or_insert(i);
     }
     let chains: Vec<Vec<usize>> = graph.layers.iter().map(|l| chain(l.name, &index)).collect();
-    // Sums per scope: params, MACs, FLOPs, bytes.
-    let mut sums = vec![[0u64; 4]; graph.scopes.len()];
+    let mut sums = vec![Costs::ZERO; graph.scopes.len()];
     for (info, chain) in graph.layers.iter().zip(&chains) {
         for &s in chain {
-            let add = [info.params, info.macs, info.flops, info.memory_access_bytes];
-            for (total, v) in sums[s].iter_mut().zip(add) {
-                *total = total.saturating_add(v);
-            }
+            sums[s] = sums[s].saturating_add(&info.costs);
         }
     }
     let mut out = Vec::new();
@@ -73,17 +65,13 @@ pub fn rows(graph: &Graph<'_>) -> Vec<Row> {
             opened[s] = true;
             let scope = &graph.scopes[s];
             let parent = depth.checked_sub(1).map(|d| graph.scopes[chain[d]].path);
-            let [params, macs, flops, memory_access_bytes] = sums[s];
             out.push(Row {
                 depth,
                 label: relative(scope.path, parent).to_string(),
                 path: scope.path.to_string(),
                 kind: scope.kind.to_string(),
                 output: None,
-                params,
-                macs,
-                flops,
-                memory_access_bytes,
+                costs: sums[s],
             });
         }
         let parent = chain.last().map(|&s| graph.scopes[s].path);
@@ -106,10 +94,7 @@ fn layer_row(info: &LayerInfo<'_>, depth: usize, label: &str) -> Row {
         path: info.name.to_string(),
         kind: info.kind.to_string(),
         output: Some(info.output.to_vec()),
-        params: info.params,
-        macs: info.macs,
-        flops: info.flops,
-        memory_access_bytes: info.memory_access_bytes,
+        costs: info.costs,
     }
 }
 
@@ -133,29 +118,31 @@ pub fn output_shape<'a>(graph: &Graph<'a>) -> &'a [usize] {
     }
 }
 
-/// The totals as labelled lines, shared by every rendering of the report.
+/// The totals as labelled lines, shared by every rendering of the report:
+/// the layer count, then every [`Metric`] in [`Metric::REPORT`] order,
+/// each as its unit prints it (buffers with their element count).
 pub fn total_lines(graph: &Graph<'_>) -> Vec<(&'static str, String)> {
     let t = &graph.totals;
-    let count = |n: u64| format!("{} ({})", thousands(n), si(n));
-    let size = |n: u64| format!("{} B ({})", thousands(n), bytes(n));
-    vec![
-        ("layers", thousands(graph.layers.len() as u64)),
-        ("params", count(t.params)),
-        ("MACs", count(t.macs)),
-        ("FLOPs", count(t.flops)),
-        ("memory access", size(t.memory_access_bytes)),
-        ("activations", count(t.activations)),
-        ("weights (f32)", size(t.weight_bytes)),
-        (
-            "buffers (f32)",
-            format!(
-                "{}, {} elements",
-                size(t.buffer_bytes),
-                thousands(t.buffers)
-            ),
-        ),
-        ("peak activations", size(t.peak_activation_bytes)),
-    ]
+    let mut lines = vec![("layers", thousands(graph.layers.len() as u64))];
+    for metric in Metric::REPORT {
+        let value = match metric {
+            Metric::Buffers => {
+                let mut v = Text::<96>::new();
+                push_value(&mut v, Unit::Bytes, t.buffer_bytes);
+                v.push_str(", ");
+                v.push_thousands(t.buffers);
+                v.push_str(" elements");
+                v.as_str().to_string()
+            }
+            _ => {
+                let mut v = Text::<96>::new();
+                push_value(&mut v, metric.unit(), metric.get(t));
+                v.as_str().to_string()
+            }
+        };
+        lines.push((metric.report_label(), value));
+    }
+    lines
 }
 
 /// Renders the text report of `graph`. Deterministic: the same graph always
@@ -175,17 +162,17 @@ pub fn render_text(graph: &Graph<'_>) -> String {
         table.push([
             format!("{}{} ({})", "  ".repeat(r.depth), r.label, r.kind),
             r.output.as_deref().map(shape).unwrap_or_default(),
-            if r.params == 0 {
+            if r.costs.params == 0 {
                 "-".to_string()
             } else {
-                thousands(r.params)
+                thousands(r.costs.params)
             },
-            count(r.macs),
-            count(r.flops),
-            if r.memory_access_bytes == 0 {
+            count(r.costs.macs),
+            count(r.costs.flops),
+            if r.costs.memory_access_bytes == 0 {
                 "-".to_string()
             } else {
-                bytes(r.memory_access_bytes)
+                bytes(r.costs.memory_access_bytes)
             },
         ]);
     }

@@ -1,7 +1,7 @@
 //! The `Network` trait every generated type implements.
 
 use crate::model::Model;
-use netspec_model::{Convention, Graph, LayerInfo};
+use netspec_model::{Convention, Graph, LayerInfo, Optimizer, Precision};
 
 /// A network declared with `network!`. Every const is also available as an
 /// inherent const (`ResNet18::PARAMS`) with no import. Counts are per sample:
@@ -30,6 +30,12 @@ pub trait Network {
     const WEIGHT_BYTES: u64;
     /// Most f32 activation bytes alive at once in one forward pass.
     const PEAK_ACTIVATION_BYTES: u64;
+    /// Backward MACs of a training step (grad-input + grad-weight).
+    const BACKWARD_MACS: u64;
+    /// `MACS + BACKWARD_MACS`.
+    const TRAIN_MACS: u64;
+    /// `FLOPS` + backward FLOPs.
+    const TRAIN_FLOPS: u64;
     /// One record per layer, in execution order.
     const LAYERS: &'static [LayerInfo<'static>];
     /// The whole graph: operations, wiring, records, scopes and totals.
@@ -46,6 +52,18 @@ pub trait Network {
     /// `const fn`, usable in `const` context.
     fn count_as(convention: Convention) -> u64 {
         Self::GRAPH.totals.count_as(convention)
+    }
+
+    /// Bytes autograd keeps for the backward pass of a batch of `batch`, in
+    /// f32 (`netspec::training`).
+    fn saved_bytes(batch: u64) -> u64 {
+        Self::GRAPH.totals.saved_bytes(batch)
+    }
+
+    /// The memory of a training step at `batch` with `optimizer` in
+    /// `precision`: weights + gradients + optimizer state + saved activations.
+    fn train_memory(batch: u64, optimizer: Optimizer, precision: Precision) -> u64 {
+        Self::GRAPH.totals.train_memory(batch, optimizer, precision)
     }
 
     /// Each layer's and the network's roofline lower-bound latency on

@@ -23,10 +23,10 @@ pub fn markdown(graph: &Graph<'_>) -> String {
             r.label,
             r.kind,
             r.output.as_deref().map(shape).unwrap_or_default(),
-            dash(r.params, thousands),
-            dash(r.macs, si),
-            dash(r.flops, si),
-            dash(r.memory_access_bytes, bytes),
+            dash(r.costs.params, thousands),
+            dash(r.costs.macs, si),
+            dash(r.costs.flops, si),
+            dash(r.costs.memory_access_bytes, bytes),
         ));
     }
     out.push_str("\n| Total | Value |\n|---|---:|\n");

@@ -1,5 +1,6 @@
 //! The roofline model, without running anything: what a network costs at
-//! best on a [`HardwareProfile`].
+//! best on a [`HardwareProfile`]. The formula itself is
+//! `netspec_model::roofline`'s, shared with the `latency(<device>)` budget.
 //!
 //! A layer that does `F` FLOPs and moves `B` bytes takes at least
 //! `max(F / peak, B / bandwidth)`: it cannot compute faster than the peak
@@ -25,6 +26,7 @@
 //! ```
 
 use crate::hardware::HardwareProfile;
+use netspec_model::roofline::layer_times;
 use netspec_model::{Graph, LayerInfo};
 use serde::Serialize;
 use std::fmt;
@@ -48,19 +50,7 @@ impl fmt::Display for Bound {
     }
 }
 
-/// `peak / bandwidth`, FLOP per byte (0 when the bandwidth is not positive).
-pub fn ridge_point(peak: f64, bandwidth: f64) -> f64 {
-    if bandwidth > 0.0 {
-        peak / bandwidth
-    } else {
-        0.0
-    }
-}
-
-/// `min(peak, intensity x bandwidth)`, FLOP/s.
-pub fn attainable(intensity: f64, peak: f64, bandwidth: f64) -> f64 {
-    peak.min(intensity * bandwidth)
-}
+pub use netspec_model::roofline::{attainable, ridge_point};
 
 /// Compute-bound at or above the ridge point, memory-bound below it.
 pub fn bound(intensity: f64, peak: f64, bandwidth: f64) -> Bound {
@@ -72,15 +62,10 @@ pub fn bound(intensity: f64, peak: f64, bandwidth: f64) -> Bound {
 }
 
 /// Bytes a layer moves for a batch of `batch`: activations scale with the
-/// batch, parameters are read once: `N x (bytes - 4 x params) + 4 x params`.
+/// batch, parameters are read once: `N x (bytes - 4 x params) + 4 x params`
+/// ([`netspec_model::Costs::batch_bytes`]).
 pub fn batch_bytes(layer: &LayerInfo<'_>, batch: u64) -> u64 {
-    let weights = layer
-        .params
-        .saturating_mul(4)
-        .min(layer.memory_access_bytes);
-    (layer.memory_access_bytes - weights)
-        .saturating_mul(batch)
-        .saturating_add(weights)
+    layer.costs.batch_bytes(batch)
 }
 
 /// One layer's roofline bound.
@@ -140,41 +125,27 @@ pub fn estimate(graph: &Graph<'_>, profile: &HardwareProfile) -> Estimate {
 /// [`estimate`] for a batch of `batch` samples.
 pub fn estimate_batch(graph: &Graph<'_>, batch: u64, profile: &HardwareProfile) -> Estimate {
     let (peak, bw) = (profile.peak_flops, profile.bandwidth);
-    let seconds = |amount: u64, rate: f64| {
-        if rate > 0.0 {
-            amount as f64 / rate
-        } else {
-            f64::INFINITY
-        }
-    };
     let layers: Vec<LayerEstimate> = graph
         .layers
         .iter()
         .map(|l| {
             let flops = l.flops.saturating_mul(batch);
             let bytes = batch_bytes(l, batch);
-            let intensity = if bytes == 0 {
-                0.0
-            } else {
-                flops as f64 / bytes as f64
-            };
-            let compute_time = if flops == 0 {
-                0.0
-            } else {
-                seconds(flops, peak)
-            };
-            let memory_time = if bytes == 0 { 0.0 } else { seconds(bytes, bw) };
+            let times = layer_times(flops, bytes, peak, bw);
             LayerEstimate {
                 name: l.name.to_string(),
                 kind: l.kind.to_string(),
                 flops,
                 bytes,
-                intensity,
-                compute_time,
-                memory_time,
-                latency: compute_time.max(memory_time),
-                // At the ridge point both terms are equal: compute-bound, as in [`bound`].
-                bound: if flops > 0 && compute_time >= memory_time {
+                intensity: if bytes == 0 {
+                    0.0
+                } else {
+                    flops as f64 / bytes as f64
+                },
+                compute_time: times.compute,
+                memory_time: times.memory,
+                latency: times.latency(),
+                bound: if times.compute_bound(flops) {
                     Bound::Compute
                 } else {
                     Bound::Memory
@@ -191,7 +162,7 @@ pub fn estimate_batch(graph: &Graph<'_>, batch: u64, profile: &HardwareProfile) 
         bandwidth: bw,
         batch,
         latency: layers.iter().map(|l| l.latency).sum(),
-        fused_latency: seconds(flops, peak).max(seconds(bytes, bw)),
+        fused_latency: layer_times(flops, bytes, peak, bw).latency(),
         flops,
         bytes,
         layers,

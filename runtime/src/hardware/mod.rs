@@ -280,7 +280,7 @@ impl HardwareProfile {
     /// Ridge point of the roofline, FLOP per byte: `peak_flops / bandwidth`.
     /// Layers of lower arithmetic intensity are memory-bound.
     pub fn ridge_point(&self) -> f64 {
-        crate::roofline::ridge_point(self.peak_flops, self.bandwidth)
+        netspec_model::roofline::ridge_point(self.peak_flops, self.bandwidth)
     }
 }
 
