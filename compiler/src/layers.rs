@@ -191,19 +191,32 @@ pub struct Bound {
     span: Range,
 }
 
-/// Binds `args` to the parameters of `def`, reporting unknown, duplicate,
-/// surplus and missing arguments. `None` when any of these failed.
+/// What is being called, for the wording of binding errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Callee {
+    /// A layer of the catalogue.
+    Layer,
+    /// A user-defined block (its parameters follow its input tensor).
+    Block,
+}
+
+/// The one binder of call arguments, for layers and blocks alike: binds
+/// `args` by position and keyword to `params` (named `kind`), reporting
+/// positional-after-keyword, surplus, unknown, duplicate and missing
+/// arguments (`required(i)`: parameter `i` has no default). Each slot holds
+/// the value given for that parameter, if any; `None` when anything failed.
 pub fn bind(
-    kind: &'static str,
-    params: &'static [&'static str],
-    required: usize,
+    callee: Callee,
+    kind: &str,
+    params: &[&str],
+    required: impl Fn(usize) -> bool,
     args: Vec<ArgVal>,
     span: Range,
     errors: &mut Errors,
-    what: &str,
-) -> Option<HashMap<&'static str, (Value, Range)>> {
+) -> Option<Vec<Option<(Value, Range)>>> {
     let before = errors.len();
-    let mut bound: HashMap<&'static str, (Value, Range)> = HashMap::new();
+    let plural = if params.len() == 1 { "" } else { "s" };
+    let mut bound: Vec<Option<(Value, Range)>> = vec![None; params.len()];
     let mut positional = 0usize;
     let mut seen_keyword = false;
     for arg in args {
@@ -213,53 +226,76 @@ pub fn bind(
                     errors.push(arg.span, "positional argument after a keyword argument");
                     continue;
                 }
-                let Some(p) = params.get(positional) else {
-                    errors.push(
-                        arg.span,
-                        format!(
-                            "{what} `{kind}` takes at most {} argument{}, found a surplus one",
-                            params.len(),
-                            if params.len() == 1 { "" } else { "s" }
+                let slot = positional;
+                positional = positional.saturating_add(1);
+                if slot >= params.len() {
+                    let message = match callee {
+                        Callee::Layer => format!(
+                            "layer `{kind}` takes at most {} argument{plural}, found a surplus one",
+                            params.len()
                         ),
-                    );
-                    positional += 1;
+                        Callee::Block => format!(
+                            "block `{kind}` takes {} argument{plural} after its input, found more",
+                            params.len()
+                        ),
+                    };
+                    errors.push(arg.span, message);
                     continue;
-                };
-                positional += 1;
-                *p
+                }
+                slot
             }
             Some(name) => {
                 seen_keyword = true;
                 let key = name.to_string();
-                match params.iter().find(|p| **p == key) {
-                    Some(p) => *p,
+                match params.iter().position(|p| *p == key) {
+                    Some(i) => i,
                     None => {
-                        let expected = if params.is_empty() {
-                            "it takes no arguments".to_string()
-                        } else {
-                            format!("expected one of: {}", params.join(", "))
+                        let hint = did_you_mean(&key, params.iter().copied());
+                        let message = match callee {
+                            Callee::Layer => {
+                                let expected = if params.is_empty() {
+                                    "it takes no arguments".to_string()
+                                } else {
+                                    format!("expected one of: {}", params.join(", "))
+                                };
+                                format!(
+                                    "unknown argument `{key}` of layer `{kind}`{hint}; {expected}"
+                                )
+                            }
+                            Callee::Block => {
+                                format!("block `{kind}` has no parameter `{key}`{hint}")
+                            }
                         };
-                        errors.push(
-                            name.span(),
-                            format!(
-                                "unknown argument `{key}` of {what} `{kind}`{}; {expected}",
-                                did_you_mean(&key, params.iter().copied())
-                            ),
-                        );
+                        errors.push(name.span(), message);
                         continue;
                     }
                 }
             }
         };
-        if bound.contains_key(slot) {
-            let at = arg.name.as_ref().map_or(arg.span, |n| n.span().into());
-            errors.push(at, format!("argument `{slot}` of `{kind}` is given twice"));
+        let (Some(entry), Some(param)) = (bound.get_mut(slot), params.get(slot)) else {
+            continue;
+        };
+        if entry.is_some() {
+            match callee {
+                Callee::Layer => {
+                    let at = arg.name.as_ref().map_or(arg.span, |n| n.span().into());
+                    errors.push(at, format!("argument `{param}` of `{kind}` is given twice"));
+                }
+                Callee::Block => errors.push(
+                    arg.span,
+                    format!("argument `{param}` of block `{kind}` is given twice"),
+                ),
+            }
             continue;
         }
-        bound.insert(slot, (arg.value, arg.span));
+        *entry = Some((arg.value, arg.span));
     }
-    for p in params.iter().take(required) {
-        if !bound.contains_key(p) {
+    for (i, (p, slot)) in params.iter().zip(&bound).enumerate() {
+        if slot.is_none() && required(i) {
+            let what = match callee {
+                Callee::Layer => "layer",
+                Callee::Block => "block",
+            };
             errors.push(
                 span,
                 format!("{what} `{kind}` is missing its argument `{p}`"),
@@ -408,15 +444,21 @@ pub fn build(
 ) -> Option<(Op, Bound)> {
     let key = name.to_string();
     let def = lookup(&key)?;
-    let args = bind(
+    let slots = bind(
+        Callee::Layer,
         def.name,
         def.params,
-        def.required,
+        |i| i < def.required,
         args,
         span,
         errors,
-        "layer",
     )?;
+    let args = def
+        .params
+        .iter()
+        .zip(slots)
+        .filter_map(|(p, slot)| Some((*p, slot?)))
+        .collect();
     let b = Bound {
         layer: def.name,
         args,
@@ -446,8 +488,18 @@ pub fn build(
                             errors.push(*sp, "padding = \"same\" needs stride 1, as in PyTorch");
                             None
                         } else {
-                            let total = |a: usize| d[a] * (k[a] - 1);
-                            Some([0, 1].map(|a| [total(a) / 2, total(a) - total(a) / 2]))
+                            // dilation * (kernel - 1) padding in all, split as evenly as
+                            // PyTorch does (the extra one on the right).
+                            let total = |a: usize| d[a].checked_mul(k[a].saturating_sub(1));
+                            match (total(0), total(1)) {
+                                (Some(h), Some(w)) => {
+                                    Some([[h / 2, h - h / 2], [w / 2, w - w / 2]])
+                                }
+                                _ => {
+                                    errors.push(*sp, format!("padding = \"same\" overflows: dilation {d:?} times kernel {k:?} minus 1 does not fit"));
+                                    None
+                                }
+                            }
                         }
                     }
                     ("same", ..) => None,

@@ -1,19 +1,29 @@
 //! The stages of netspec's `network!` macro, as a plain library so that they
 //! can be unit-tested, property-tested and benchmarked outside a compiler:
 //!
-//! parse ([`ast`]) -> instantiate and infer shapes ([`eval`], [`layers`]) ->
-//! count ([`count`]) -> check budgets ([`budget`]) -> emit ([`emit`]).
+//! parse ([`parse`] into the types of [`ast`]) -> instantiate and infer
+//! shapes ([`eval`], with the layer catalogue and the argument binder in
+//! [`layers`]) -> count ([`count`]) -> check budgets ([`budget`]) -> emit
+//! ([`emit`]). Values live in [`value`], spans in [`span`], the error
+//! collector in [`errors`], "did you mean" in [`suggest`].
 //!
-//! Nothing here panics on user input: every failure is a spanned
-//! [`syn::Error`], and all errors of one invocation are reported together.
+//! Nothing here panics on user input, and time, memory and stack stay
+//! bounded on any input (see [`parse::MAX_NESTING`] and [`eval::limits`]):
+//! every failure is a spanned [`syn::Error`], and all errors of one
+//! invocation are reported together. A syntax error inside one body still
+//! leaves that network's struct and consts, as a stub.
 #![warn(missing_docs)]
 
 pub mod ast;
 pub mod budget;
 pub mod count;
 pub mod emit;
+pub mod errors;
 pub mod eval;
 pub mod layers;
+pub mod parse;
+pub mod span;
+pub mod suggest;
 pub mod value;
 
 use ast::{BlockDef, Input, Item};
@@ -34,9 +44,13 @@ pub fn expand(input: TokenStream) -> TokenStream {
 }
 
 /// Compiles every network of `ast`: the generated code (a stub for each
-/// network that failed) and the combined errors, if any.
+/// network that failed) and the combined errors, if any: the syntax errors
+/// inside bodies first.
 pub fn compile(ast: &Input) -> (TokenStream, Option<syn::Error>) {
     let mut errors = Errors::default();
+    for e in &ast.errors {
+        errors.push_error(e.clone());
+    }
     let mut code = TokenStream::new();
     for network in analyze(ast, &mut errors) {
         match network {
