@@ -668,3 +668,155 @@ pub fn build(
     };
     (errors.len() == before).then_some((op, b))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proc_macro2::Span;
+
+    fn arg(name: Option<&str>, value: i64) -> ArgVal {
+        ArgVal {
+            name: name.map(|n| Ident::new(n, Span::call_site())),
+            value: Value::Int(value),
+            span: Span::call_site().into(),
+        }
+    }
+
+    fn messages(errors: Errors) -> Vec<String> {
+        errors
+            .combined()
+            .map_or(vec![], |e| e.into_iter().map(|e| e.to_string()).collect())
+    }
+
+    fn bind_layer(args: Vec<ArgVal>) -> (Option<Vec<Option<i64>>>, Vec<String>) {
+        let mut errors = Errors::default();
+        let params = ["out_channels", "kernel_size", "stride"];
+        let bound = bind(
+            Callee::Layer,
+            "Conv2d",
+            &params,
+            |i| i < 2,
+            args,
+            Span::call_site().into(),
+            &mut errors,
+        );
+        let ints = bound.map(|slots| {
+            slots
+                .into_iter()
+                .map(|s| match s {
+                    Some((Value::Int(i), _)) => Some(i),
+                    _ => None,
+                })
+                .collect()
+        });
+        (ints, messages(errors))
+    }
+
+    #[test]
+    fn arguments_bind_by_position_then_keyword() {
+        let (bound, errors) = bind_layer(vec![
+            arg(None, 8),
+            arg(Some("stride"), 2),
+            arg(Some("kernel_size"), 3),
+        ]);
+        assert_eq!(bound, Some(vec![Some(8), Some(3), Some(2)]));
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn every_binding_error_is_reported() {
+        let (bound, errors) = bind_layer(vec![
+            arg(None, 8),
+            arg(Some("strde"), 2),
+            arg(Some("out_channels"), 4),
+            arg(None, 3),
+        ]);
+        assert_eq!(bound, None);
+        assert_eq!(
+            errors,
+            [
+                "unknown argument `strde` of layer `Conv2d`, did you mean `stride`?; expected one of: out_channels, kernel_size, stride",
+                "argument `out_channels` of `Conv2d` is given twice",
+                "positional argument after a keyword argument",
+                "layer `Conv2d` is missing its argument `kernel_size`",
+            ]
+        );
+    }
+
+    #[test]
+    fn blocks_are_bound_by_the_same_binder_in_their_own_words() {
+        let mut errors = Errors::default();
+        let params = ["planes", "stride"];
+        let bound = bind(
+            Callee::Block,
+            "Unit",
+            &params,
+            |i| i == 0,
+            vec![
+                arg(None, 8),
+                arg(None, 1),
+                arg(None, 2),
+                arg(Some("strides"), 2),
+            ],
+            Span::call_site().into(),
+            &mut errors,
+        );
+        assert!(bound.is_none());
+        assert_eq!(
+            messages(errors),
+            [
+                "block `Unit` takes 2 arguments after its input, found more",
+                "block `Unit` has no parameter `strides`, did you mean `stride`?",
+            ]
+        );
+    }
+
+    #[test]
+    fn layers_resolve_with_inferred_input_channels() {
+        let mut errors = Errors::default();
+        let name = Ident::new("Conv2d", Span::call_site());
+        let (op, _) = build(
+            &name,
+            vec![arg(None, 16), arg(None, 3), arg(Some("dilation"), 2)],
+            Span::call_site().into(),
+            &[8, 32, 32],
+            &mut errors,
+        )
+        .expect("a valid convolution");
+        let Op::Conv2d(c) = op else {
+            panic!("a convolution")
+        };
+        assert_eq!(
+            (c.in_channels, c.out_channels, c.kernel, c.dilation),
+            (8, 16, [3, 3], [2, 2])
+        );
+    }
+
+    #[test]
+    fn same_padding_that_overflows_is_an_error() {
+        let mut errors = Errors::default();
+        let name = Ident::new("Conv2d", Span::call_site());
+        let padding = ArgVal {
+            name: Some(Ident::new("padding", Span::call_site())),
+            value: Value::Str("same".into()),
+            span: Span::call_site().into(),
+        };
+        let built = build(
+            &name,
+            vec![
+                arg(None, 8),
+                arg(None, 4),
+                arg(Some("dilation"), i64::MAX),
+                padding,
+            ],
+            Span::call_site().into(),
+            &[3, 8, 8],
+            &mut errors,
+        );
+        assert!(built.is_none());
+        assert_eq!(
+            messages(errors),
+            ["padding = \"same\" overflows: dilation [9223372036854775807, 9223372036854775807] times kernel [4, 4] minus 1 does not fit"]
+        );
+    }
+}

@@ -697,3 +697,156 @@ fn parse_optional_stage(input: ParseStream) -> syn::Result<Option<Box<Stage>>> {
     }
     Ok(Some(Box::new(stage)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn parse(src: &str) -> syn::Result<Input> {
+        syn::parse2(TokenStream::from_str(src).expect("the source lexes"))
+    }
+
+    fn body_of(src: &str) -> Body {
+        let input = parse(&format!("pub struct N(x: [3]) {{ {src} }}")).expect("it parses");
+        assert!(input.errors.is_empty(), "{:?}", input.errors);
+        match input.items.into_iter().next() {
+            Some(Item::Network(n)) => n.body.expect("a body"),
+            _ => panic!("no network"),
+        }
+    }
+
+    fn body_error(src: &str) -> String {
+        let input = parse(&format!("pub struct N(x: [3]) {{ {src} }}")).expect("the header parses");
+        let mut errors = input.errors.into_iter();
+        let first = errors.next().expect("a body error").to_string();
+        assert!(errors.next().is_none());
+        first
+    }
+
+    #[test]
+    fn operators_follow_precedence() {
+        let body = body_of("1 + 2 * 3 == 7 && true");
+        let ExprKind::Binary(lhs, BinOp::And, _) = &body.result.kind else {
+            panic!("`&&` binds loosest: {:?}", body.result.kind);
+        };
+        let ExprKind::Binary(sum, BinOp::Eq, _) = &lhs.kind else {
+            panic!("then `==`");
+        };
+        let ExprKind::Binary(_, BinOp::Add, product) = &sum.kind else {
+            panic!("then `+`");
+        };
+        assert!(matches!(product.kind, ExprKind::Binary(_, BinOp::Mul, _)));
+    }
+
+    #[test]
+    fn a_list_whose_first_stage_is_followed_by_a_semicolon_is_a_repetition() {
+        let body =
+            body_of("x -> [Conv2d(8, 3); 4] -> [ReLU, for i in 0..2 => ReLU, if true { ReLU }]");
+        let ExprKind::Chain(_, stages) = &body.result.kind else {
+            panic!("a chain");
+        };
+        assert!(matches!(stages[0].spec, Spec::Repeat { .. }));
+        let Spec::List { items, .. } = &stages[1].spec else {
+            panic!("a list");
+        };
+        assert!(matches!(
+            items.as_slice(),
+            [
+                ListItem::Stage(_),
+                ListItem::For { .. },
+                ListItem::If { .. }
+            ]
+        ));
+    }
+
+    #[test]
+    fn tuples_need_a_comma_and_parentheses_group() {
+        let body = body_of("let (a, b) = (1, 2); ((a),)");
+        assert_eq!(body.lets.len(), 1);
+        assert!(body.lets[0].tuple);
+        assert!(matches!(&body.result.kind, ExprKind::Tuple(items) if items.len() == 1));
+    }
+
+    #[test]
+    fn wrong_tokens_name_what_was_expected() {
+        assert_eq!(
+            body_error("x -> 3"),
+            "expected square brackets or identifier"
+        );
+        assert_eq!(
+            body_error("x -> ReLU;"),
+            "expected `}` after the result expression (only `let` statements end with `;`)"
+        );
+        assert_eq!(
+            body_error("if true { x }"),
+            "expected `else`: an `if` expression needs both branches"
+        );
+    }
+
+    #[test]
+    fn a_body_error_keeps_the_header_and_the_next_items() {
+        let input = parse(
+            "pub struct A(x: [3]) { x -> -> ReLU }
+             pub struct B(x: [3]) { x -> ReLU }",
+        )
+        .expect("the headers parse");
+        assert_eq!(input.errors.len(), 1);
+        let [Item::Network(a), Item::Network(b)] = input.items.as_slice() else {
+            panic!("two networks");
+        };
+        assert_eq!(
+            (a.name.to_string(), a.body.is_none()),
+            ("A".to_string(), true)
+        );
+        assert_eq!(
+            (b.name.to_string(), b.body.is_some()),
+            ("B".to_string(), true)
+        );
+    }
+
+    #[test]
+    fn a_header_error_fails_the_parse() {
+        let e = parse("pub struct A(x: [3], y: [3]) { x }").unwrap_err();
+        assert_eq!(e.to_string(), "a network takes one input: expected `)`");
+    }
+
+    #[test]
+    fn nesting_is_limited() {
+        let at_limit = format!("x -> Conv2d({}1{}, 1)", "(".repeat(63), ")".repeat(63));
+        body_of(&at_limit);
+        let message =
+            "this nests deeper than 64 levels: move the inner part into a `let` or a block";
+        for deep in [
+            format!(
+                "x -> Conv2d({}1{}, 1)",
+                "(".repeat(10_000),
+                ")".repeat(10_000)
+            ),
+            format!("x -> Conv2d({}1, 1)", "-".repeat(10_000)),
+            format!(
+                "x -> Conv2d({}1{}, 1)",
+                "if true { ".repeat(6_000),
+                " } else { 2 }".repeat(6_000)
+            ),
+            format!("x -> {}ReLU{}", "[".repeat(10_000), "]".repeat(10_000)),
+            format!("x -> Conv2d(1{}, 1)", " + 1".repeat(10_000)),
+        ] {
+            assert_eq!(body_error(&deep), message);
+        }
+        // The counter unwinds with the error: the next parse starts at zero.
+        body_of(&at_limit);
+    }
+
+    #[test]
+    fn nested_lists_parse_in_linear_time() {
+        // Each level read once: 60 levels of `[[...]]` (once exponential).
+        let src = format!("x -> {}ReLU{}", "[".repeat(60), "]".repeat(60));
+        body_of(&src);
+        let mut repeated = "ReLU".to_string();
+        for _ in 0..30 {
+            repeated = format!("[{repeated}; 2]");
+        }
+        body_of(&format!("x -> {repeated}"));
+    }
+}

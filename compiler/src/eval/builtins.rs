@@ -272,3 +272,69 @@ impl Ctx<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::eval::tests::{errors_of, run};
+
+    #[test]
+    fn chunk_and_cat_make_slices_and_a_concat() {
+        let i =
+            run("pub struct N(x: [6, 2, 2]) { let (a, b, c) = chunk(x, 3); cat(c, a) }").unwrap();
+        let ops: Vec<String> = i
+            .nodes
+            .iter()
+            .map(|n| format!("{}{:?}", n.name, n.output))
+            .collect();
+        assert_eq!(
+            ops,
+            [
+                "chunk[2, 2, 2]",
+                "chunk[2, 2, 2]",
+                "chunk[2, 2, 2]",
+                "cat[4, 2, 2]"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_huge_chunk_count_is_refused_before_any_allocation() {
+        let e =
+            errors_of("pub struct N(x: [2147483647, 1, 1]) { let t = chunk(x, 2147483647); x }");
+        assert_eq!(
+            e,
+            ["2147483647 chunks would expand the network to more than 100000 layers"]
+        );
+    }
+
+    #[test]
+    fn make_divisible_follows_torchvision_and_checks_overflow() {
+        // _make_divisible(37, 8): int(37 + 4) // 8 * 8 = 40 (>= 0.9 * 37)
+        // _make_divisible(10, 8): 8 < 9 -> 16
+        let i = run(
+            "pub struct N(x: [3]) { x -> a: Linear(make_divisible(37, 8)) -> b: Linear(make_divisible(10, 8)) }",
+        )
+        .unwrap();
+        let widths: Vec<usize> = i.nodes.iter().map(|n| n.output[0]).collect();
+        assert_eq!(widths, [40, 16]);
+        let e = errors_of(
+            "pub struct N(x: [3]) { x -> Linear(make_divisible(10, 9223372036854775807, 1)) }",
+        );
+        assert_eq!(e, ["integer overflow"]);
+    }
+
+    #[test]
+    fn numeric_functions() {
+        let i = run(
+            "pub struct N(x: [3]) { x -> a: Linear(min(4, 9)) -> b: Linear(max(2, int(5.9))) }",
+        )
+        .unwrap();
+        let widths: Vec<usize> = i.nodes.iter().map(|n| n.output[0]).collect();
+        assert_eq!(widths, [4, 5]);
+        let e = errors_of("pub struct N(x: [3]) { x -> Linear(mystery(4)) }");
+        assert_eq!(
+            e,
+            ["unknown function `mystery`; expected one of: cat, chunk, narrow, mean, min, max, make_divisible, int"]
+        );
+    }
+}

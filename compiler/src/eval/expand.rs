@@ -307,3 +307,82 @@ impl<'a> Ctx<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::eval::tests::{errors_of, run};
+
+    fn names(src: &str) -> Vec<String> {
+        run(src)
+            .unwrap()
+            .nodes
+            .into_iter()
+            .map(|n| n.name)
+            .collect()
+    }
+
+    #[test]
+    fn lists_for_and_if_items_are_numbered_in_order() {
+        let n = names(
+            "pub struct N(x: [3, 8, 8]) {
+                x -> f: [ReLU, for i in 0..2 => Conv2d(4 * (i + 1), 1), if false { ReLU } else { Sigmoid }]
+            }",
+        );
+        assert_eq!(n, ["f.0", "f.1", "f.2", "f.3"]);
+    }
+
+    #[test]
+    fn list_items_are_numbered_under_the_current_prefix() {
+        let n = names("pub struct N(x: [3, 8, 8]) { x -> [ReLU, ReLU] -> r: [ReLU; 2] -> ReLU }");
+        assert_eq!(n, ["0", "1", "r.0", "r.1", "relu"]);
+    }
+
+    #[test]
+    fn block_arguments_bind_with_defaults_in_the_block_scope() {
+        let i = run(
+            "block Unit(x, planes, twice = planes * 2) { x -> c: Conv2d(twice, 1) }
+             pub struct N(x: [3, 8, 8]) { x -> u: Unit(4) -> v: Unit(planes = 1, twice = 5) }",
+        )
+        .unwrap();
+        let out: Vec<(String, usize)> = i
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.output[0]))
+            .collect();
+        assert_eq!(out, [("u.c".to_string(), 8), ("v.c".to_string(), 5)]);
+        assert_eq!(
+            i.scopes,
+            [
+                ("u".to_string(), "Unit".to_string()),
+                ("v".to_string(), "Unit".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn block_binding_errors_use_the_block_wording() {
+        let e = errors_of(
+            "block Unit(x, planes) { x -> Conv2d(planes, 1) }
+             pub struct N(x: [3, 8, 8]) { let a = x -> Unit(1, 2); let b = x -> Unit(plane = 1); a + b }",
+        );
+        assert_eq!(
+            e,
+            [
+                "block `Unit` takes 1 argument after its input, found more",
+                "block `Unit` has no parameter `plane`, did you mean `planes`?",
+                "block `Unit` is missing its argument `planes`",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_negative_or_non_integer_count_is_an_error() {
+        let e = errors_of("pub struct N(x: [3]) { x -> [ReLU; -1] -> [for i in 0..true => ReLU] }");
+        assert_eq!(e, ["a repeat count must be non-negative, found -1",]);
+        let e = errors_of("pub struct N(x: [3]) { x -> [for i in 0..true => ReLU] }");
+        assert_eq!(
+            e,
+            ["a range bound must be an integer, found the boolean true"]
+        );
+    }
+}

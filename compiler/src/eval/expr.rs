@@ -300,3 +300,71 @@ impl Ctx<'_> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::eval::tests::{errors_of, run};
+
+    fn width(expr: &str) -> usize {
+        let i = run(&format!(
+            "pub struct N(x: [3, 4, 4]) {{ x -> Flatten -> Linear({expr}) }}"
+        ))
+        .unwrap();
+        i.nodes[1].output[0]
+    }
+
+    #[test]
+    fn integer_arithmetic_floors_like_python() {
+        assert_eq!(width("7 / 2 + 7 % 4"), 6);
+        assert_eq!(width("-7 / 2 + 10"), 6);
+        assert_eq!(width("-7 % 4 + 1"), 2);
+        assert_eq!(width("if x.channels == 3 && !false { 2 } else { 1 }"), 2);
+    }
+
+    #[test]
+    fn overflow_and_division_by_zero_are_errors() {
+        let e = errors_of(
+            "pub struct N(x: [3]) { x -> Linear(9223372036854775807 + 1) -> Linear(1 / 0) }",
+        );
+        assert_eq!(e, ["integer overflow"]);
+        let e = errors_of("pub struct N(x: [3]) { x -> Linear(1 / 0) }");
+        assert_eq!(e, ["division by zero"]);
+    }
+
+    #[test]
+    fn names_and_fields_are_checked() {
+        let e = errors_of("pub struct N(x: [3]) { let width = 3; x -> Linear(widt) }");
+        assert_eq!(e, ["undefined name `widt`, did you mean `width`?"]);
+        let e = errors_of("pub struct N(x: [3]) { x -> Linear(x.height) }");
+        assert_eq!(e, ["a tensor of shape [3] has no `height`"]);
+    }
+
+    #[test]
+    fn tensors_add_and_multiply_only() {
+        let i = run("pub struct N(x: [3, 4, 4]) { x + x * x }").unwrap();
+        let names: Vec<&str> = i.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["mul", "add"]);
+        let e = errors_of("pub struct N(x: [3]) { x - x }");
+        assert_eq!(
+            e,
+            ["tensors combine only with `+` (add) and `*` (multiply)"]
+        );
+    }
+
+    #[test]
+    fn deep_evaluation_is_an_error_not_a_stack_overflow() {
+        // 64 nested blocks, each nesting its call 15 lists deep: within the
+        // parser's limit per body, beyond the evaluator's in all.
+        let lists = |inner: &str| format!("{}{inner}{}", "[".repeat(15), "]".repeat(15));
+        let src = format!(
+            "block R(x, n) {{ if n == 0 {{ x }} else {{ x -> {} }} }}
+             pub struct N(x: [3]) {{ x -> R(63) }}",
+            lists("R(n - 1)")
+        );
+        let e = errors_of(&src);
+        assert_eq!(
+            e,
+            ["the expansion nests deeper than 512 levels (blocks within lists within blocks)"]
+        );
+    }
+}
