@@ -2,8 +2,8 @@
 //! can be unit-tested, property-tested and benchmarked outside a compiler:
 //!
 //! parse ([`parse`] into the types of [`ast`]) -> instantiate and infer
-//! shapes ([`eval`], with the layer catalogue and the argument binder in
-//! [`layers`]) -> count ([`count`]) -> check budgets ([`budget`]) -> emit
+//! shapes ([`eval`], with the layer catalogue in [`layers`] and the one
+//! argument binder of layers and blocks in [`bind`]) -> count ([`count`]) -> check budgets ([`budget`]) -> emit
 //! ([`emit`]). Values live in [`value`], spans in [`span`], the error
 //! collector in [`errors`], "did you mean" in [`suggest`].
 //!
@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+pub mod bind;
 pub mod budget;
 pub mod count;
 pub mod emit;
