@@ -162,3 +162,29 @@ fn check_block_params(b: &BlockDef, errors: &mut Errors) {
         seen.push(name);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+    use std::str::FromStr;
+
+    #[test]
+    fn a_body_syntax_error_leaves_a_stub_and_the_other_networks() {
+        let input = TokenStream::from_str(
+            "pub struct A(x: [3, 8, 8]) { x -> Conv2d(8 3) }
+             pub struct B(x: [3, 8, 8]) { x -> Conv2d(8, 3) }",
+        )
+        .unwrap();
+        let ast: crate::ast::Input = syn::parse2(input).unwrap();
+        let (code, errors) = crate::compile(&ast);
+        let messages: Vec<String> = errors
+            .into_iter()
+            .flatten()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(messages, ["expected `,`"]);
+        let code = code.to_string();
+        assert!(code.contains("pub struct A"), "the stub of A");
+        assert!(code.contains("pub struct B"), "B compiles");
+    }
+}

@@ -237,11 +237,7 @@ fn stage(rng: &mut Rng, names: &[&str], blocks: &[String], depth: usize) -> Stri
                 .collect();
             format!("[{}]", items.join(", "))
         }
-        4 => format!(
-            "[{}; {}]",
-            stage(rng, names, blocks, depth - 1),
-            count(rng)
-        ),
+        4 => format!("[{}; {}]", stage(rng, names, blocks, depth - 1), count(rng)),
         _ => "[]".to_string(),
     };
     named + &spec
