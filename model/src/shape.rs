@@ -462,6 +462,38 @@ mod tests {
     }
 
     #[test]
+    fn huge_arguments_are_errors_or_exact_never_wrapped() {
+        let x: &[usize] = &[1, 8, 8];
+        let dilated = Op::MaxPool2d(Pool2d {
+            kernel: [4, 4],
+            stride: [4, 4],
+            padding: [0, 0],
+            dilation: [usize::MAX / 2, 1],
+            ceil_mode: false,
+            count_include_pad: true,
+        });
+        let e = output_shape(&dilated, &[x]).unwrap_err();
+        assert_eq!(e.blame, Blame::Arg("dilation"));
+        // len 2^63 - 1, kernel 1, stride 2^62 + 1, ceil mode: ceil((len - 1) /
+        // stride) + 1 = 3 windows, but the third would start at 2^63 + 2, past
+        // the input (a product that overflows u64 in other cases), so 2.
+        let huge: &[usize] = &[1, (1 << 63) - 1, 1];
+        let strided = Op::MaxPool2d(Pool2d {
+            kernel: [1, 1],
+            stride: [(1 << 62) + 1, 1],
+            padding: [0, 0],
+            dilation: [1, 1],
+            ceil_mode: true,
+            count_include_pad: true,
+        });
+        assert_eq!(output_shape(&strided, &[huge]).unwrap(), [1, 2, 1]);
+        // Padding that takes the axis past usize::MAX is an error.
+        let longest: &[usize] = &[1, usize::MAX, 1];
+        let e = output_shape(&pool(3, 1, 1, false), &[longest]).unwrap_err();
+        assert_eq!(e.message, "height size overflows");
+    }
+
+    #[test]
     fn mul_broadcasts_size_one() {
         let a: &[usize] = &[64, 7, 7];
         let b: &[usize] = &[64, 1, 1];
