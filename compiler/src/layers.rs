@@ -2,7 +2,8 @@
 //! defaults, and the construction of a resolved [`Op`] with input channels
 //! inferred from the incoming tensor.
 
-use crate::value::{did_you_mean, Errors, Range, Value};
+pub use crate::bind::{bind, ArgVal, Callee};
+use crate::value::{Errors, Range, Value};
 use netspec_model::{Activation, BatchNorm2d, Conv2d, Linear, Op, Pool2d};
 use std::collections::HashMap;
 use syn::Ident;
@@ -174,99 +175,11 @@ pub fn is_layer(name: &str) -> bool {
     lookup(name).is_some()
 }
 
-/// An evaluated call argument.
-pub struct ArgVal {
-    /// Keyword, if given as `name = value`.
-    pub name: Option<Ident>,
-    /// Value.
-    pub value: Value,
-    /// Range of the value expression.
-    pub span: Range,
-}
-
 /// Arguments bound to parameter names.
 pub struct Bound {
     layer: &'static str,
     args: HashMap<&'static str, (Value, Range)>,
     span: Range,
-}
-
-/// Binds `args` to the parameters of `def`, reporting unknown, duplicate,
-/// surplus and missing arguments. `None` when any of these failed.
-pub fn bind(
-    kind: &'static str,
-    params: &'static [&'static str],
-    required: usize,
-    args: Vec<ArgVal>,
-    span: Range,
-    errors: &mut Errors,
-    what: &str,
-) -> Option<HashMap<&'static str, (Value, Range)>> {
-    let before = errors.len();
-    let mut bound: HashMap<&'static str, (Value, Range)> = HashMap::new();
-    let mut positional = 0usize;
-    let mut seen_keyword = false;
-    for arg in args {
-        let slot = match &arg.name {
-            None => {
-                if seen_keyword {
-                    errors.push(arg.span, "positional argument after a keyword argument");
-                    continue;
-                }
-                let Some(p) = params.get(positional) else {
-                    errors.push(
-                        arg.span,
-                        format!(
-                            "{what} `{kind}` takes at most {} argument{}, found a surplus one",
-                            params.len(),
-                            if params.len() == 1 { "" } else { "s" }
-                        ),
-                    );
-                    positional += 1;
-                    continue;
-                };
-                positional += 1;
-                *p
-            }
-            Some(name) => {
-                seen_keyword = true;
-                let key = name.to_string();
-                match params.iter().find(|p| **p == key) {
-                    Some(p) => *p,
-                    None => {
-                        let expected = if params.is_empty() {
-                            "it takes no arguments".to_string()
-                        } else {
-                            format!("expected one of: {}", params.join(", "))
-                        };
-                        errors.push(
-                            name.span(),
-                            format!(
-                                "unknown argument `{key}` of {what} `{kind}`{}; {expected}",
-                                did_you_mean(&key, params.iter().copied())
-                            ),
-                        );
-                        continue;
-                    }
-                }
-            }
-        };
-        if bound.contains_key(slot) {
-            let at = arg.name.as_ref().map_or(arg.span, |n| n.span().into());
-            errors.push(at, format!("argument `{slot}` of `{kind}` is given twice"));
-            continue;
-        }
-        bound.insert(slot, (arg.value, arg.span));
-    }
-    for p in params.iter().take(required) {
-        if !bound.contains_key(p) {
-            errors.push(
-                span,
-                format!("{what} `{kind}` is missing its argument `{p}`"),
-            );
-        }
-    }
-    (errors.len() == before).then_some(bound)
 }
 
 impl Bound {
@@ -413,15 +326,21 @@ pub fn build(
 ) -> Option<(Op, Bound)> {
     let key = name.to_string();
     let def = lookup(&key)?;
-    let args = bind(
+    let slots = bind(
+        Callee::Layer,
         def.name,
         def.params,
-        def.required,
+        |i| i < def.required,
         args,
         span,
         errors,
-        "layer",
     )?;
+    let args = def
+        .params
+        .iter()
+        .zip(slots)
+        .filter_map(|(p, slot)| Some((*p, slot?)))
+        .collect();
     let b = Bound {
         layer: def.name,
         args,
@@ -451,8 +370,18 @@ pub fn build(
                             errors.push(*sp, "padding = \"same\" needs stride 1, as in PyTorch");
                             None
                         } else {
-                            let total = |a: usize| d[a] * (k[a] - 1);
-                            Some([0, 1].map(|a| [total(a) / 2, total(a) - total(a) / 2]))
+                            // dilation * (kernel - 1) padding in all, split as evenly as
+                            // PyTorch does (the extra one on the right).
+                            let total = |a: usize| d[a].checked_mul(k[a].saturating_sub(1));
+                            match (total(0), total(1)) {
+                                (Some(h), Some(w)) => {
+                                    Some([[h / 2, h - h / 2], [w / 2, w - w / 2]])
+                                }
+                                _ => {
+                                    errors.push(*sp, format!("padding = \"same\" overflows: dilation {d:?} times kernel {k:?} minus 1 does not fit"));
+                                    None
+                                }
+                            }
                         }
                     }
                     ("same", ..) => None,
@@ -620,4 +549,73 @@ pub fn build(
         _ => return None,
     };
     (errors.len() == before).then_some((op, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proc_macro2::Span;
+
+    fn arg(name: Option<&str>, value: i64) -> ArgVal {
+        ArgVal {
+            name: name.map(|n| Ident::new(n, Span::call_site())),
+            value: Value::Int(value),
+            span: Span::call_site().into(),
+        }
+    }
+
+    fn messages(errors: Errors) -> Vec<String> {
+        errors
+            .combined()
+            .map_or(vec![], |e| e.into_iter().map(|e| e.to_string()).collect())
+    }
+
+    #[test]
+    fn layers_resolve_with_inferred_input_channels() {
+        let mut errors = Errors::default();
+        let name = Ident::new("Conv2d", Span::call_site());
+        let (op, _) = build(
+            &name,
+            vec![arg(None, 16), arg(None, 3), arg(Some("dilation"), 2)],
+            Span::call_site().into(),
+            &[8, 32, 32],
+            &mut errors,
+        )
+        .expect("a valid convolution");
+        let Op::Conv2d(c) = op else {
+            panic!("a convolution")
+        };
+        assert_eq!(
+            (c.in_channels, c.out_channels, c.kernel, c.dilation),
+            (8, 16, [3, 3], [2, 2])
+        );
+    }
+
+    #[test]
+    fn same_padding_that_overflows_is_an_error() {
+        let mut errors = Errors::default();
+        let name = Ident::new("Conv2d", Span::call_site());
+        let padding = ArgVal {
+            name: Some(Ident::new("padding", Span::call_site())),
+            value: Value::Str("same".into()),
+            span: Span::call_site().into(),
+        };
+        let built = build(
+            &name,
+            vec![
+                arg(None, 8),
+                arg(None, 4),
+                arg(Some("dilation"), i64::MAX),
+                padding,
+            ],
+            Span::call_site().into(),
+            &[3, 8, 8],
+            &mut errors,
+        );
+        assert!(built.is_none());
+        assert_eq!(
+            messages(errors),
+            ["padding = \"same\" overflows: dilation [9223372036854775807, 9223372036854775807] times kernel [4, 4] minus 1 does not fit"]
+        );
+    }
 }

@@ -1,19 +1,30 @@
 //! The stages of netspec's `network!` macro, as a plain library so that they
 //! can be unit-tested, property-tested and benchmarked outside a compiler:
 //!
-//! parse ([`ast`]) -> instantiate and infer shapes ([`eval`], [`layers`]) ->
-//! count ([`count`]) -> parse and check budgets ([`budget`]) -> emit ([`emit`]).
+//! parse ([`parse`] into the types of [`ast`]) -> instantiate and infer
+//! shapes ([`eval`], with the layer catalogue in [`layers`] and the one
+//! argument binder of layers and blocks in [`bind`]) -> count ([`count`]) -> parse and check budgets ([`budget`]) -> emit
+//! ([`emit`]). Values live in [`value`], spans in [`span`], the error
+//! collector in [`errors`], "did you mean" in [`suggest`].
 //!
-//! Nothing here panics on user input: every failure is a spanned
-//! [`syn::Error`], and all errors of one invocation are reported together.
+//! Nothing here panics on user input, and time, memory and stack stay
+//! bounded on any input (see [`parse::MAX_NESTING`] and [`eval::limits`]):
+//! every failure is a spanned [`syn::Error`], and all errors of one
+//! invocation are reported together. A syntax error inside one body still
+//! leaves that network's struct and consts, as a stub.
 #![warn(missing_docs)]
 
 pub mod ast;
+pub mod bind;
 pub mod budget;
 pub mod count;
 pub mod emit;
+pub mod errors;
 pub mod eval;
 pub mod layers;
+pub mod parse;
+pub mod span;
+pub mod suggest;
 pub mod value;
 
 use ast::{BlockDef, Input, Item};
@@ -34,9 +45,13 @@ pub fn expand(input: TokenStream) -> TokenStream {
 }
 
 /// Compiles every network of `ast`: the generated code (a stub for each
-/// network that failed) and the combined errors, if any.
+/// network that failed) and the combined errors, if any: the syntax errors
+/// inside bodies first.
 pub fn compile(ast: &Input) -> (TokenStream, Option<syn::Error>) {
     let mut errors = Errors::default();
+    for e in &ast.errors {
+        errors.push_error(e.clone());
+    }
     let mut code = TokenStream::new();
     for network in analyze(ast, &mut errors) {
         match network {
@@ -139,5 +154,31 @@ fn check_block_params(b: &BlockDef, errors: &mut Errors) {
             );
         }
         seen.push(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+    use std::str::FromStr;
+
+    #[test]
+    fn a_body_syntax_error_leaves_a_stub_and_the_other_networks() {
+        let input = TokenStream::from_str(
+            "pub struct A(x: [3, 8, 8]) { x -> Conv2d(8 3) }
+             pub struct B(x: [3, 8, 8]) { x -> Conv2d(8, 3) }",
+        )
+        .unwrap();
+        let ast: crate::ast::Input = syn::parse2(input).unwrap();
+        let (code, errors) = crate::compile(&ast);
+        let messages: Vec<String> = errors
+            .into_iter()
+            .flatten()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(messages, ["expected `,`"]);
+        let code = code.to_string();
+        assert!(code.contains("pub struct A"), "the stub of A");
+        assert!(code.contains("pub struct B"), "B compiles");
     }
 }

@@ -147,9 +147,26 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_numbers_do_not_panic(c in any::<i64>(), k in any::<i64>(), s in any::<i64>(), h in any::<u64>()) {
+    fn arbitrary_numbers_do_not_panic(
+        c in any::<i64>(),
+        k in any::<i64>(),
+        s in any::<i64>(),
+        h in any::<u64>(),
+        d in any::<i64>(),
+        p in any::<i64>(),
+        same in any::<bool>(),
+        ceil in any::<bool>(),
+    ) {
         expand(&format!(
             "pub struct Net(x: [3, {h}, 8]) {{ x -> Conv2d({c}, {k}, stride = {s}, padding = {k} / 2) -> MaxPool2d({k}, ceil_mode = true) -> Flatten -> Linear({c}) }}"
+        ));
+        // Dilation and padding, integer or "same", on convolutions and pools.
+        let padding = if same { "\"same\"".to_string() } else { p.to_string() };
+        expand(&format!(
+            "pub struct Net(x: [3, {h}, {h}]) {{ x -> Conv2d({c}, {k}, dilation = {d}, padding = {padding}) -> MaxPool2d({k}, stride = {s}, padding = {p}, dilation = {d}, ceil_mode = {ceil}) -> AvgPool2d({k}, padding = {p}, ceil_mode = {ceil}) }}"
+        ));
+        expand(&format!(
+            "pub struct Net(x: [{c}, 9, 9]) {{ x -> Conv2d(8, ({k}, 3), dilation = ({d}, {s}), padding = ({p}, {k})) -> MaxPool2d(({k}, 2), dilation = ({d}, 1), padding = ({p}, 0)) }}"
         ));
         expand(&format!(
             "block B(x, n) {{ x -> [Conv2d(n, 1); n] }} pub struct Net(x: [{h}, 4, 4]) {{ x -> b: B({c} % 7) -> AdaptiveAvgPool2d(({k}, {s})) }}"

@@ -148,15 +148,26 @@ fn mul(values: &[u64]) -> Option<u64> {
 }
 
 /// Sum over the adaptive pooling bins of one axis of the bin lengths
-/// (PyTorch's edges: `floor(i·L/out)` to `ceil((i+1)·L/out)`).
+/// (PyTorch's edges: `floor(i·L/out)` to `ceil((i+1)·L/out)`), in closed form:
+/// `L + out − gcd(L, out)`.
+///
+/// The sum telescopes: `Σ ceil((i+1)·L/out) − floor(i·L/out)` over `i < out`
+/// is `floor(out·L/out) − floor(0) = L` plus one for each `j` in `1..=out`
+/// where `out` does not divide `j·L`; `out` divides `j·L` exactly when
+/// `out / gcd(L, out)` divides `j`, which holds for `gcd(L, out)` of them.
 pub fn adaptive_bin_total(len: usize, out: usize) -> Option<u64> {
-    let mut total = 0u64;
-    for i in 0..out {
-        let start = i.checked_mul(len)? / out;
-        let end = (i + 1).checked_mul(len)?.div_ceil(out);
-        total = total.checked_add(u(end - start)?)?;
+    if out == 0 {
+        return Some(0);
     }
-    Some(total)
+    let g = gcd(len, out);
+    u(len)?.checked_add(u(out)?)?.checked_sub(u(g)?)
+}
+
+fn gcd(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// The costs of `op` mapping `inputs` to `output`, or `None` if a count overflows `u64`.
@@ -192,7 +203,7 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
         Op::Softmax => (0, out_elems.checked_mul(5)?),
         Op::MaxPool2d(p) => (
             0,
-            out_elems.checked_mul(mul(&[u(p.kernel[0])?, u(p.kernel[1])?])? - 1)?,
+            out_elems.checked_mul(mul(&[u(p.kernel[0])?, u(p.kernel[1])?])?.checked_sub(1)?)?,
         ),
         Op::AvgPool2d(p) => (
             0,
@@ -277,5 +288,24 @@ mod tests {
         assert_eq!(adaptive_bin_total(8, 1), Some(8));
         // 5 -> 5: identity bins
         assert_eq!(adaptive_bin_total(5, 5), Some(5));
+        // 10 -> 4 bins: [0,3) [2,5) [5,8) [7,10): 3+3+3+3 = 12 = 10 + 4 - gcd 2
+        assert_eq!(adaptive_bin_total(10, 4), Some(12));
+        // 3 -> 7 bins (more bins than elements), edges floor(3i/7)..ceil(3(i+1)/7): [0,1) [0,1) [0,2) [1,2) [1,3) [2,3) [2,3):
+        // 1+1+2+1+2+1+1 = 9 = 3 + 7 - 1
+        assert_eq!(adaptive_bin_total(3, 7), Some(9));
+        // a billion bins: instant, and equal to the sum computed bin by bin
+        assert_eq!(adaptive_bin_total(7, 1_000_000_000), Some(1_000_000_006));
+        for len in 1..40usize {
+            for out in 1..40 {
+                let by_bins: u64 = (0..out)
+                    .map(|i| ((i + 1) * len).div_ceil(out) as u64 - (i * len / out) as u64)
+                    .sum();
+                assert_eq!(
+                    adaptive_bin_total(len, out),
+                    Some(by_bins),
+                    "{len} -> {out}"
+                );
+            }
+        }
     }
 }

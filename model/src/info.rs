@@ -264,20 +264,24 @@ pub fn peak_live_elements(values: &[u64], reads: &[Vec<usize>], output: usize) -
     if let Some(slot) = last_use.get_mut(output) {
         *slot = usize::MAX;
     }
+    // What dies after each step: the values whose last read it is (summed
+    // once up front, so the walk is linear in the nodes).
+    let mut dies = vec![0u64; values.len()];
+    for (v, &last) in last_use.iter().enumerate() {
+        if let Some(slot) = dies.get_mut(last) {
+            *slot = slot.checked_add(values[v])?;
+        }
+    }
     // Step s (1-based) runs node s - 1 and creates value s.
     let mut live = *values.first()?;
     let mut peak = live;
     for step in 1..values.len() {
         live = live.checked_add(values[step])?;
         peak = peak.max(live);
-        for (v, &last) in last_use.iter().enumerate().take(step + 1) {
-            if last == step {
-                live -= values[v];
-            }
-        }
+        live = live.checked_sub(dies[step])?;
         // A value never read (and not the output) dies as soon as it is made.
         if last_use[step] == 0 {
-            live -= values[step];
+            live = live.checked_sub(values[step])?;
         }
     }
     Some(peak)

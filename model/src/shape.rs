@@ -84,9 +84,7 @@ fn window_out(
     dilation: usize,
     ceil: bool,
 ) -> Result<usize, ShapeError> {
-    let extent = dilation
-        .checked_mul(kernel.saturating_sub(1))
-        .and_then(|e| e.checked_add(1));
+    let extent = kernel_extent(kernel, dilation);
     let padded = len.checked_add(pad[0]).and_then(|l| l.checked_add(pad[1]));
     let (Some(extent), Some(padded)) = (extent, padded) else {
         return err(Blame::Layer, format!("{axis} size overflows"));
@@ -101,20 +99,37 @@ fn window_out(
             Blame::Arg("kernel_size"),
             format!(
                 "{what} along the {axis}, larger than the padded input ({len} + {} padding = {padded})",
-                pad[0] + pad[1]
+                padded - len
             ),
         );
     }
     let num = padded - extent;
-    let mut out = if ceil {
-        num.div_ceil(stride) + 1
+    let steps = if ceil {
+        num.div_ceil(stride)
     } else {
-        num / stride + 1
+        num / stride
     };
-    if ceil && (out - 1) * stride >= len + pad[0] {
+    let Some(mut out) = steps.checked_add(1) else {
+        return err(Blame::Layer, format!("{axis} size overflows"));
+    };
+    // `out - 1` windows fit before the last one; its start, `(out - 1) * stride`,
+    // must lie inside the input or the left padding (`len + pad[0]` cannot
+    // overflow: it is at most `padded`). A product that overflows lies beyond.
+    if ceil
+        && (out - 1)
+            .checked_mul(stride)
+            .is_none_or(|start| start >= len + pad[0])
+    {
         out -= 1;
     }
     Ok(out)
+}
+
+/// `dilation * (kernel - 1) + 1`, the span of a dilated kernel; `None` on overflow.
+fn kernel_extent(kernel: usize, dilation: usize) -> Option<usize> {
+    dilation
+        .checked_mul(kernel.saturating_sub(1))
+        .and_then(|e| e.checked_add(1))
 }
 
 fn conv_shape(c: &Conv2d, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
@@ -178,8 +193,15 @@ fn pool_shape(kind: &str, p: &Pool2d, input: &[usize]) -> Result<Vec<usize>, Sha
     positive(p.stride[0].min(p.stride[1]), "stride")?;
     positive(p.dilation[0].min(p.dilation[1]), "dilation")?;
     for axis in 0..2 {
-        let extent = p.dilation[axis] * (p.kernel[axis] - 1) + 1;
-        if p.padding[axis] * 2 > extent {
+        let Some(extent) = kernel_extent(p.kernel[axis], p.dilation[axis]) else {
+            let d = p.dilation[axis];
+            return err(
+                Blame::Arg("dilation"),
+                format!("kernel {} with dilation {d} overflows", p.kernel[axis]),
+            );
+        };
+        // `padding * 2 > extent`, without overflow.
+        if p.padding[axis] > extent / 2 {
             return err(
                 Blame::Arg("padding"),
                 format!(
@@ -378,7 +400,7 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
                     Blame::Layer,
                     format!(
                         "channels {start}..{} are outside the {c} channels",
-                        start + len
+                        *start as u128 + *len as u128
                     ),
                 );
             }
@@ -437,6 +459,38 @@ mod tests {
         // len 5, k 2, s 2, p 1, ceil: (5+2-2)/2 ceil = 3, +1 = 4; (4-1)*2 = 6 >= 5+1 -> 3.
         let z: &[usize] = &[1, 5, 5];
         assert_eq!(output_shape(&pool(2, 2, 1, true), &[z]).unwrap(), [1, 3, 3]);
+    }
+
+    #[test]
+    fn huge_arguments_are_errors_or_exact_never_wrapped() {
+        let x: &[usize] = &[1, 8, 8];
+        let dilated = Op::MaxPool2d(Pool2d {
+            kernel: [4, 4],
+            stride: [4, 4],
+            padding: [0, 0],
+            dilation: [usize::MAX / 2, 1],
+            ceil_mode: false,
+            count_include_pad: true,
+        });
+        let e = output_shape(&dilated, &[x]).unwrap_err();
+        assert_eq!(e.blame, Blame::Arg("dilation"));
+        // len 2^63 - 1, kernel 1, stride 2^62 + 1, ceil mode: ceil((len - 1) /
+        // stride) + 1 = 3 windows, but the third would start at 2^63 + 2, past
+        // the input (a product that overflows u64 in other cases), so 2.
+        let huge: &[usize] = &[1, (1 << 63) - 1, 1];
+        let strided = Op::MaxPool2d(Pool2d {
+            kernel: [1, 1],
+            stride: [(1 << 62) + 1, 1],
+            padding: [0, 0],
+            dilation: [1, 1],
+            ceil_mode: true,
+            count_include_pad: true,
+        });
+        assert_eq!(output_shape(&strided, &[huge]).unwrap(), [1, 2, 1]);
+        // Padding that takes the axis past usize::MAX is an error.
+        let longest: &[usize] = &[1, usize::MAX, 1];
+        let e = output_shape(&pool(3, 1, 1, false), &[longest]).unwrap_err();
+        assert_eq!(e.message, "height size overflows");
     }
 
     #[test]

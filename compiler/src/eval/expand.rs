@@ -1,0 +1,392 @@
+//! `->` stages: applying a layer or a block to a tensor, and expanding
+//! lists, `for` and `if` items and repetitions. Block arguments are bound by
+//! the same binder as layer arguments ([`layers::bind`]).
+
+use super::limits::MAX_BLOCK_DEPTH;
+use super::{join, Ctx, Env};
+use crate::ast::{Arg, BlockDef, ListItem, Spec, Stage};
+use crate::layers::{self, Callee};
+use crate::value::{did_you_mean, Range, TensorVal, Value};
+use netspec_model::Blame;
+use std::collections::HashMap;
+
+impl<'a> Ctx<'a> {
+    /// Applies `spec` to `input`. `path` is the explicit path (from a stage
+    /// name or a list index); without one, layers get automatic names under
+    /// the current prefix and lists and blocks add no path segment.
+    /// One level of evaluation depth.
+    pub(super) fn apply(
+        &mut self,
+        env: &mut Env,
+        input: Value,
+        spec: &Spec,
+        path: Option<String>,
+        input_span: Range,
+    ) -> Value {
+        if !self.enter(spec.span()) {
+            return Value::Poison;
+        }
+        let v = self.apply_inner(env, input, spec, path, input_span);
+        self.leave();
+        v
+    }
+
+    fn apply_inner(
+        &mut self,
+        env: &mut Env,
+        input: Value,
+        spec: &Spec,
+        path: Option<String>,
+        input_span: Range,
+    ) -> Value {
+        let t = match input {
+            Value::Tensor(t) => t,
+            Value::Poison => return Value::Poison,
+            other => {
+                return self.fail(
+                    input_span,
+                    format!(
+                        "`->` applies a layer to a tensor, found {}",
+                        other.describe()
+                    ),
+                )
+            }
+        };
+        if self.limits.exhausted {
+            return Value::Poison;
+        }
+        match spec {
+            Spec::Call { name, args, span } => {
+                let key = name.to_string();
+                if let Some(block) = self.blocks.get(&key).copied() {
+                    return self.block(env, t, block, args, path, *span);
+                }
+                if !layers::is_layer(&key) {
+                    let names: Vec<&str> = layers::layer_names()
+                        .map(|n| -> &str { n })
+                        .chain(self.blocks.keys().map(String::as_str))
+                        .collect();
+                    let hint = did_you_mean(&key, names);
+                    return self.fail(name.span(), format!("unknown layer `{key}`{hint}"));
+                }
+                let argv = self.args(env, args);
+                if argv.iter().any(|a| a.value == Value::Poison) {
+                    return Value::Poison;
+                }
+                let Some((op, bound)) = layers::build(name, argv, *span, &t.shape, self.errors)
+                else {
+                    return Value::Poison;
+                };
+                let auto = op.kind().to_lowercase();
+                let module = path.is_some();
+                let path = path.unwrap_or_else(|| env.join(&auto));
+                let blame_span = |blame: Blame| match blame {
+                    Blame::Arg(a) => bound.span_of(a),
+                    Blame::Input(_) | Blame::Layer => *span,
+                };
+                let value = self.node_named(op, vec![t], path, module, *span, &|b| blame_span(b));
+                if let (Value::Tensor(_), Some(node)) = (&value, self.nodes.last_mut()) {
+                    node.inplace = bound.inplace();
+                }
+                value
+            }
+            Spec::List { items, span } => {
+                let Some(base) = self.open_scope(env, path, "Sequential", *span) else {
+                    return Value::Poison;
+                };
+                let mut v = Value::Tensor(t);
+                let mut index = 0usize;
+                for item in items {
+                    match item {
+                        ListItem::Stage(stage) => {
+                            v = self.list_stage(env, v, stage, &base, &mut index, *span);
+                        }
+                        ListItem::For {
+                            var,
+                            start,
+                            end,
+                            body,
+                        } => {
+                            let s = self.expr(env, start);
+                            let e = self.expr(env, end);
+                            let (Some(s), Some(e)) = (
+                                self.int_of(s, start.span, "a range bound"),
+                                self.int_of(e, end.span, "a range bound"),
+                            ) else {
+                                return Value::Poison;
+                            };
+                            let key = var.to_string();
+                            let saved = env.vars.get(&key).cloned();
+                            let range = start.span.to(end.span);
+                            for i in s..e {
+                                // Each iteration draws a step, even one that adds nothing.
+                                if !self.step(range) {
+                                    v = Value::Poison;
+                                    break;
+                                }
+                                env.vars.insert(key.clone(), Value::Int(i));
+                                v = self.list_stage(env, v, body, &base, &mut index, *span);
+                                if v == Value::Poison {
+                                    break;
+                                }
+                            }
+                            match saved {
+                                Some(old) => env.vars.insert(key, old),
+                                None => env.vars.remove(&key),
+                            };
+                        }
+                        ListItem::If {
+                            cond,
+                            then,
+                            otherwise,
+                        } => {
+                            let branch = match self.expr(env, cond) {
+                                Value::Bool(true) => then,
+                                Value::Bool(false) => otherwise,
+                                Value::Poison => return Value::Poison,
+                                other => {
+                                    return self.fail(
+                                        cond.span,
+                                        format!(
+                                            "a condition must be a boolean, found {}",
+                                            other.describe()
+                                        ),
+                                    )
+                                }
+                            };
+                            if let Some(stage) = branch {
+                                v = self.list_stage(env, v, stage, &base, &mut index, *span);
+                            }
+                        }
+                    }
+                }
+                v
+            }
+            Spec::Repeat { item, count, span } => {
+                let c = self.expr(env, count);
+                let Some(n) = self.int_of(c, count.span, "a repeat count") else {
+                    return Value::Poison;
+                };
+                if n < 0 {
+                    return self.fail(
+                        count.span,
+                        format!("a repeat count must be non-negative, found {n}"),
+                    );
+                }
+                let Some(base) = self.open_scope(env, path, "Sequential", *span) else {
+                    return Value::Poison;
+                };
+                let mut v = Value::Tensor(t);
+                let mut index = 0usize;
+                for _ in 0..n {
+                    // Each repetition draws a step: the count is what to change.
+                    if !self.step(count.span) {
+                        return Value::Poison;
+                    }
+                    v = self.list_stage(env, v, item, &base, &mut index, *span);
+                    if v == Value::Poison {
+                        break;
+                    }
+                }
+                v
+            }
+        }
+    }
+
+    /// The path prefix for a list's items: a new scope (one step) at `path`,
+    /// or the current prefix. `None` when the budget is spent.
+    fn open_scope(
+        &mut self,
+        env: &Env,
+        path: Option<String>,
+        kind: &str,
+        span: Range,
+    ) -> Option<String> {
+        match path {
+            Some(p) => {
+                if !self.step(span) {
+                    return None;
+                }
+                self.scopes.push((p.clone(), kind.to_string()));
+                Some(p)
+            }
+            None => Some(env.prefix.clone()),
+        }
+    }
+
+    fn list_stage(
+        &mut self,
+        env: &mut Env,
+        v: Value,
+        stage: &Stage,
+        base: &str,
+        index: &mut usize,
+        span: Range,
+    ) -> Value {
+        let segment = match &stage.name {
+            Some(n) => n.to_string(),
+            None => index.to_string(),
+        };
+        *index += 1;
+        self.apply(env, v, &stage.spec, Some(join(base, &segment)), span)
+    }
+
+    /// Expands a call of `block` on `input`: binds its arguments (defaults
+    /// evaluated in the block's own scope), then evaluates its body under
+    /// `path`. One step, and one level of block depth.
+    fn block(
+        &mut self,
+        env: &mut Env,
+        input: TensorVal,
+        block: &'a BlockDef,
+        args: &[Arg],
+        path: Option<String>,
+        span: Range,
+    ) -> Value {
+        let kind = block.name.to_string();
+        if self.limits.block_depth >= MAX_BLOCK_DEPTH {
+            return self.fail(
+                span,
+                format!(
+                    "blocks nest deeper than {MAX_BLOCK_DEPTH} levels (is `{kind}` recursive?)"
+                ),
+            );
+        }
+        if !self.step(span) {
+            return Value::Poison;
+        }
+        let argv = self.args(env, args);
+        let names: Vec<String> = block.params.iter().map(|p| p.name.to_string()).collect();
+        let params: Vec<&str> = names.iter().map(String::as_str).collect();
+        let required = |i: usize| block.params.get(i).is_some_and(|p| p.default.is_none());
+        let Some(slots) = layers::bind(
+            Callee::Block,
+            &kind,
+            &params,
+            required,
+            argv,
+            span,
+            self.errors,
+        ) else {
+            return Value::Poison;
+        };
+        // A body with a syntax error was reported by the parser.
+        let Some(body) = &block.body else {
+            return Value::Poison;
+        };
+        let mut inner = Env {
+            vars: HashMap::new(),
+            prefix: match &path {
+                Some(p) => p.clone(),
+                None => env.prefix.clone(),
+            },
+        };
+        inner
+            .vars
+            .insert(block.input.to_string(), Value::Tensor(input));
+        self.limits.block_depth += 1;
+        for (param, slot) in block.params.iter().zip(slots) {
+            let v = match (slot, &param.default) {
+                (Some((v, _)), _) => v,
+                (None, Some(default)) => self.expr(&mut inner, default),
+                // Reported by the binder.
+                (None, None) => Value::Poison,
+            };
+            inner.vars.insert(param.name.to_string(), v);
+        }
+        if let Some(p) = &path {
+            self.scopes.push((p.clone(), kind.clone()));
+        }
+        let out = self.body(&mut inner, body);
+        self.limits.block_depth -= 1;
+        match out {
+            Value::Tensor(_) | Value::Poison => out,
+            other => self.fail(
+                body.result.span,
+                format!(
+                    "block `{kind}` must return a tensor, found {}",
+                    other.describe()
+                ),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::eval::tests::{errors_of, run};
+
+    fn names(src: &str) -> Vec<String> {
+        run(src)
+            .unwrap()
+            .nodes
+            .into_iter()
+            .map(|n| n.name)
+            .collect()
+    }
+
+    #[test]
+    fn lists_for_and_if_items_are_numbered_in_order() {
+        let n = names(
+            "pub struct N(x: [3, 8, 8]) {
+                x -> f: [ReLU, for i in 0..2 => Conv2d(4 * (i + 1), 1), if false { ReLU } else { Sigmoid }]
+            }",
+        );
+        assert_eq!(n, ["f.0", "f.1", "f.2", "f.3"]);
+    }
+
+    #[test]
+    fn list_items_are_numbered_under_the_current_prefix() {
+        let n = names("pub struct N(x: [3, 8, 8]) { x -> [ReLU, ReLU] -> r: [ReLU; 2] -> ReLU }");
+        assert_eq!(n, ["0", "1", "r.0", "r.1", "relu"]);
+    }
+
+    #[test]
+    fn block_arguments_bind_with_defaults_in_the_block_scope() {
+        let i = run(
+            "block Unit(x, planes, twice = planes * 2) { x -> c: Conv2d(twice, 1) }
+             pub struct N(x: [3, 8, 8]) { x -> u: Unit(4) -> v: Unit(planes = 1, twice = 5) }",
+        )
+        .unwrap();
+        let out: Vec<(String, usize)> = i
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.output[0]))
+            .collect();
+        assert_eq!(out, [("u.c".to_string(), 8), ("v.c".to_string(), 5)]);
+        assert_eq!(
+            i.scopes,
+            [
+                ("u".to_string(), "Unit".to_string()),
+                ("v".to_string(), "Unit".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn block_binding_errors_use_the_block_wording() {
+        let e = errors_of(
+            "block Unit(x, planes) { x -> Conv2d(planes, 1) }
+             pub struct N(x: [3, 8, 8]) { let a = x -> Unit(1, 2); let b = x -> Unit(plane = 1); a + b }",
+        );
+        assert_eq!(
+            e,
+            [
+                "block `Unit` takes 1 argument after its input, found more",
+                "block `Unit` has no parameter `plane`, did you mean `planes`?",
+                "block `Unit` is missing its argument `planes`",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_negative_or_non_integer_count_is_an_error() {
+        let e = errors_of("pub struct N(x: [3]) { x -> [ReLU; -1] -> [for i in 0..true => ReLU] }");
+        assert_eq!(e, ["a repeat count must be non-negative, found -1",]);
+        let e = errors_of("pub struct N(x: [3]) { x -> [for i in 0..true => ReLU] }");
+        assert_eq!(
+            e,
+            ["a range bound must be an integer, found the boolean true"]
+        );
+    }
+}

@@ -1,0 +1,370 @@
+//! Expressions: literals, variables, tensor fields, operators, `if`, and
+//! `let` bindings. Tensor `+` and `*` and `->` chains hand over to the graph
+//! and expansion stages.
+
+use super::{Ctx, Env};
+use crate::ast::{Arg, BinOp, Body, Expr, ExprKind, UnOp};
+use crate::layers::{self, ArgVal};
+use crate::value::{did_you_mean, Range, Value};
+use netspec_model::{shape, Op};
+use syn::Ident;
+
+/// Fields of a tensor.
+const FIELDS: &[&str] = &["channels", "height", "width", "features"];
+
+impl Ctx<'_> {
+    /// Binds the `let`s of `body` in order and evaluates its result.
+    pub(super) fn body(&mut self, env: &mut Env, body: &Body) -> Value {
+        for stmt in &body.lets {
+            let value = self.expr(env, &stmt.value);
+            if stmt.tuple {
+                match value {
+                    Value::Tuple(items) if items.len() == stmt.names.len() => {
+                        for (name, v) in stmt.names.iter().zip(items) {
+                            env.vars.insert(name.to_string(), v);
+                        }
+                    }
+                    Value::Poison => {
+                        for name in &stmt.names {
+                            env.vars.insert(name.to_string(), Value::Poison);
+                        }
+                    }
+                    other => {
+                        self.errors.push(
+                            stmt.value.span,
+                            format!(
+                                "cannot bind {} names to {}",
+                                stmt.names.len(),
+                                other.describe()
+                            ),
+                        );
+                        for name in &stmt.names {
+                            env.vars.insert(name.to_string(), Value::Poison);
+                        }
+                    }
+                }
+            } else if let Some(name) = stmt.names.first() {
+                env.vars.insert(name.to_string(), value);
+            }
+        }
+        self.expr(env, &body.result)
+    }
+
+    /// Evaluates `e`: one level of evaluation depth.
+    pub(super) fn expr(&mut self, env: &mut Env, e: &Expr) -> Value {
+        if !self.enter(e.span) {
+            return Value::Poison;
+        }
+        let v = self.expr_inner(env, e);
+        self.leave();
+        v
+    }
+
+    fn expr_inner(&mut self, env: &mut Env, e: &Expr) -> Value {
+        match &e.kind {
+            ExprKind::Int(lit) => {
+                if !lit.suffix().is_empty() {
+                    self.errors.push(
+                        lit.span(),
+                        format!("unexpected suffix `{}` on an integer", lit.suffix()),
+                    );
+                    return Value::Poison;
+                }
+                match lit.base10_parse::<i64>() {
+                    Ok(v) => Value::Int(v),
+                    Err(err) => {
+                        self.errors
+                            .push(lit.span(), format!("invalid integer: {err}"));
+                        Value::Poison
+                    }
+                }
+            }
+            ExprKind::Float(lit) => match lit.base10_parse::<f64>() {
+                Ok(v) if lit.suffix().is_empty() => Value::Float(v),
+                Ok(_) => {
+                    self.errors.push(
+                        lit.span(),
+                        format!("unexpected suffix `{}` on a float", lit.suffix()),
+                    );
+                    Value::Poison
+                }
+                Err(err) => {
+                    self.errors
+                        .push(lit.span(), format!("invalid float: {err}"));
+                    Value::Poison
+                }
+            },
+            ExprKind::Bool(b) => Value::Bool(*b),
+            ExprKind::Str(s) => Value::Str(s.value()),
+            ExprKind::Var(name) => self.var(env, name),
+            ExprKind::Field(inner, field) => {
+                let v = self.expr(env, inner);
+                self.field(v, field)
+            }
+            ExprKind::Tuple(items) => {
+                Value::Tuple(items.iter().map(|x| self.expr(env, x)).collect())
+            }
+            ExprKind::Unary(op, inner) => {
+                let v = self.expr(env, inner);
+                match (op, v) {
+                    (_, Value::Poison) => Value::Poison,
+                    (UnOp::Neg, Value::Int(i)) => match i.checked_neg() {
+                        Some(n) => Value::Int(n),
+                        None => self.fail(e.span, "integer overflow"),
+                    },
+                    (UnOp::Neg, Value::Float(f)) => Value::Float(-f),
+                    (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
+                    (op, other) => {
+                        let sym = if *op == UnOp::Neg { "-" } else { "!" };
+                        self.fail(
+                            e.span,
+                            format!("cannot apply `{sym}` to {}", other.describe()),
+                        )
+                    }
+                }
+            }
+            ExprKind::Binary(lhs, op, rhs) => {
+                let a = self.expr(env, lhs);
+                // `&&` and `||` short-circuit, so `x.channels` guards work.
+                match (op, &a) {
+                    (BinOp::And, Value::Bool(false)) => return Value::Bool(false),
+                    (BinOp::Or, Value::Bool(true)) => return Value::Bool(true),
+                    _ => {}
+                }
+                let b = self.expr(env, rhs);
+                self.binary(env, e.span, a, *op, b, [lhs.span, rhs.span])
+            }
+            ExprKind::If(cond, then, otherwise) => match self.expr(env, cond) {
+                Value::Bool(true) => self.expr(env, then),
+                Value::Bool(false) => self.expr(env, otherwise),
+                Value::Poison => Value::Poison,
+                other => self.fail(
+                    cond.span,
+                    format!("a condition must be a boolean, found {}", other.describe()),
+                ),
+            },
+            ExprKind::Call(name, args) => self.call(env, name, args, e.span),
+            ExprKind::Chain(head, stages) => {
+                let mut v = self.expr(env, head);
+                for stage in stages {
+                    let path = stage.name.as_ref().map(|n| env.join(&n.to_string()));
+                    v = self.apply(env, v, &stage.spec, path, head.span);
+                }
+                v
+            }
+        }
+    }
+
+    fn var(&mut self, env: &Env, name: &Ident) -> Value {
+        let key = name.to_string();
+        if let Some(v) = env.vars.get(&key) {
+            return v.clone();
+        }
+        if layers::is_layer(&key) || self.blocks.contains_key(&key) {
+            return self.fail(
+                name.span(),
+                format!("`{key}` is a layer, not a value: apply it with `->`, as in `x -> {key}`"),
+            );
+        }
+        let hint = did_you_mean(&key, env.vars.keys().map(String::as_str));
+        self.fail(name.span(), format!("undefined name `{key}`{hint}"))
+    }
+
+    fn field(&mut self, v: Value, field: &Ident) -> Value {
+        let key = field.to_string();
+        let t = match v {
+            Value::Tensor(t) => t,
+            Value::Poison => return Value::Poison,
+            other => {
+                return self.fail(
+                    field.span(),
+                    format!("`.{key}` needs a tensor, found {}", other.describe()),
+                )
+            }
+        };
+        let dim = match key.as_str() {
+            "channels" | "features" => t.shape.first().copied(),
+            "height" => t.shape.get(1).copied().filter(|_| t.shape.len() == 3),
+            "width" => t.shape.get(2).copied().filter(|_| t.shape.len() == 3),
+            _ => {
+                let hint = did_you_mean(&key, FIELDS.iter().copied());
+                return self.fail(
+                    field.span(),
+                    format!(
+                        "unknown tensor field `{key}`{hint}; expected one of: {}",
+                        FIELDS.join(", ")
+                    ),
+                );
+            }
+        };
+        match dim.map(i64::try_from) {
+            Some(Ok(d)) => Value::Int(d),
+            _ => self.fail(
+                field.span(),
+                format!(
+                    "a tensor of shape {} has no `{key}`",
+                    shape::shape_str(&t.shape)
+                ),
+            ),
+        }
+    }
+
+    fn binary(
+        &mut self,
+        env: &Env,
+        span: Range,
+        a: Value,
+        op: BinOp,
+        b: Value,
+        spans: [Range; 2],
+    ) -> Value {
+        use Value::{Bool, Float, Int, Poison, Tensor};
+        match (a, b) {
+            (Poison, _) | (_, Poison) => Poison,
+            (Tensor(x), Tensor(y)) => match op {
+                BinOp::Add => self.node(env, Op::Add, vec![x, y], None, span, &spans, "add"),
+                BinOp::Mul => self.node(env, Op::Mul, vec![x, y], None, span, &spans, "mul"),
+                _ => self.fail(
+                    span,
+                    "tensors combine only with `+` (add) and `*` (multiply)",
+                ),
+            },
+            (Int(x), Int(y)) => {
+                let r = match op {
+                    BinOp::Add => x.checked_add(y).map(Int),
+                    BinOp::Sub => x.checked_sub(y).map(Int),
+                    BinOp::Mul => x.checked_mul(y).map(Int),
+                    BinOp::Div | BinOp::Rem if y == 0 => {
+                        return self.fail(spans[1], "division by zero")
+                    }
+                    BinOp::Div => x.checked_div_euclid(y).map(Int),
+                    BinOp::Rem => x.checked_rem_euclid(y).map(Int),
+                    BinOp::Eq => Some(Bool(x == y)),
+                    BinOp::Ne => Some(Bool(x != y)),
+                    BinOp::Lt => Some(Bool(x < y)),
+                    BinOp::Le => Some(Bool(x <= y)),
+                    BinOp::Gt => Some(Bool(x > y)),
+                    BinOp::Ge => Some(Bool(x >= y)),
+                    BinOp::And | BinOp::Or => {
+                        return self.fail(span, "`&&` and `||` need booleans, found integers")
+                    }
+                };
+                r.unwrap_or_else(|| self.fail(span, "integer overflow"))
+            }
+            (x @ (Int(_) | Float(_)), y @ (Int(_) | Float(_))) => {
+                let f = |v: &Value| match v {
+                    Int(i) => *i as f64,
+                    Float(f) => *f,
+                    _ => 0.0,
+                };
+                let (x, y) = (f(&x), f(&y));
+                match op {
+                    BinOp::Add => Float(x + y),
+                    BinOp::Sub => Float(x - y),
+                    BinOp::Mul => Float(x * y),
+                    BinOp::Div if y == 0.0 => self.fail(spans[1], "division by zero"),
+                    BinOp::Div => Float(x / y),
+                    BinOp::Eq => Bool(x == y),
+                    BinOp::Ne => Bool(x != y),
+                    BinOp::Lt => Bool(x < y),
+                    BinOp::Le => Bool(x <= y),
+                    BinOp::Gt => Bool(x > y),
+                    BinOp::Ge => Bool(x >= y),
+                    BinOp::Rem | BinOp::And | BinOp::Or => {
+                        self.fail(span, "this operator needs integers or booleans")
+                    }
+                }
+            }
+            (Bool(x), Bool(y)) => match op {
+                BinOp::And => Bool(x && y),
+                BinOp::Or => Bool(x || y),
+                BinOp::Eq => Bool(x == y),
+                BinOp::Ne => Bool(x != y),
+                _ => self.fail(span, "booleans combine only with `&&`, `||`, `==` and `!=`"),
+            },
+            (x, y) => self.fail(
+                span,
+                format!("cannot combine {} with {}", x.describe(), y.describe()),
+            ),
+        }
+    }
+
+    /// Evaluates call arguments, keeping their names and spans.
+    pub(super) fn args(&mut self, env: &mut Env, args: &[Arg]) -> Vec<ArgVal> {
+        args.iter()
+            .map(|a| ArgVal {
+                name: a.name.clone(),
+                value: self.expr(env, &a.value),
+                span: a.value.span,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::eval::tests::{errors_of, run};
+
+    fn width(expr: &str) -> usize {
+        let i = run(&format!(
+            "pub struct N(x: [3, 4, 4]) {{ x -> Flatten -> Linear({expr}) }}"
+        ))
+        .unwrap();
+        i.nodes[1].output[0]
+    }
+
+    #[test]
+    fn integer_arithmetic_floors_like_python() {
+        assert_eq!(width("7 / 2 + 7 % 4"), 6);
+        assert_eq!(width("-7 / 2 + 10"), 6);
+        assert_eq!(width("-7 % 4 + 1"), 2);
+        assert_eq!(width("if x.channels == 3 && !false { 2 } else { 1 }"), 2);
+    }
+
+    #[test]
+    fn overflow_and_division_by_zero_are_errors() {
+        let e = errors_of(
+            "pub struct N(x: [3]) { x -> Linear(9223372036854775807 + 1) -> Linear(1 / 0) }",
+        );
+        assert_eq!(e, ["integer overflow"]);
+        let e = errors_of("pub struct N(x: [3]) { x -> Linear(1 / 0) }");
+        assert_eq!(e, ["division by zero"]);
+    }
+
+    #[test]
+    fn names_and_fields_are_checked() {
+        let e = errors_of("pub struct N(x: [3]) { let width = 3; x -> Linear(widt) }");
+        assert_eq!(e, ["undefined name `widt`, did you mean `width`?"]);
+        let e = errors_of("pub struct N(x: [3]) { x -> Linear(x.height) }");
+        assert_eq!(e, ["a tensor of shape [3] has no `height`"]);
+    }
+
+    #[test]
+    fn tensors_add_and_multiply_only() {
+        let i = run("pub struct N(x: [3, 4, 4]) { x + x * x }").unwrap();
+        let names: Vec<&str> = i.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["mul", "add"]);
+        let e = errors_of("pub struct N(x: [3]) { x - x }");
+        assert_eq!(
+            e,
+            ["tensors combine only with `+` (add) and `*` (multiply)"]
+        );
+    }
+
+    #[test]
+    fn deep_evaluation_is_an_error_not_a_stack_overflow() {
+        // 64 nested blocks, each nesting its call 15 lists deep: within the
+        // parser's limit per body, beyond the evaluator's in all.
+        let lists = |inner: &str| format!("{}{inner}{}", "[".repeat(15), "]".repeat(15));
+        let src = format!(
+            "block R(x, n) {{ if n == 0 {{ x }} else {{ x -> {} }} }}
+             pub struct N(x: [3]) {{ x -> R(63) }}",
+            lists("R(n - 1)")
+        );
+        let e = errors_of(&src);
+        assert_eq!(
+            e,
+            ["the expansion nests deeper than 512 levels (blocks within lists within blocks)"]
+        );
+    }
+}

@@ -1,0 +1,260 @@
+//! Instantiation: evaluates a network's body at expansion time, expanding
+//! blocks, lists and repetitions into a flat graph of nodes, inferring every
+//! shape on the way and naming every layer by its dotted path.
+//!
+//! One stage per file:
+//! - [`expr`]: expressions, `let` bindings, operators and tensor fields;
+//! - [`builtins`]: the built-in functions (`cat`, `chunk`, `make_divisible`, ...);
+//! - [`expand`]: `->` stages: block calls (argument binding), lists, `for`,
+//!   `if` and repetitions;
+//! - [`graph`]: node creation, shape inference and naming;
+//! - [`limits`]: the one expansion budget every step draws on, and the
+//!   nesting limits.
+
+mod builtins;
+mod expand;
+mod expr;
+mod graph;
+pub mod limits;
+
+use crate::ast::{BlockDef, NetworkDef};
+use crate::value::{Errors, Range, TensorVal, Value};
+use limits::Limits;
+use netspec_model::{Costs, Op};
+use std::collections::HashMap;
+
+/// One node of the instantiated graph.
+#[derive(Clone, Debug)]
+pub struct NodeRec {
+    /// What it computes.
+    pub op: Op,
+    /// Value ids it reads.
+    pub inputs: Vec<usize>,
+    /// Dotted path.
+    pub name: String,
+    /// Named by the user (stage name or list index) rather than automatically.
+    pub module: bool,
+    /// Declared `inplace = true`: the output reuses the input's storage.
+    pub inplace: bool,
+    /// Input shapes.
+    pub input_shapes: Vec<Vec<usize>>,
+    /// Output shape.
+    pub output: Vec<usize>,
+    /// Costs.
+    pub costs: Costs,
+    /// Range of the tokens that created it.
+    pub span: Range,
+}
+
+/// An instantiated network.
+#[derive(Debug)]
+pub struct Instance {
+    /// Nodes in execution order.
+    pub nodes: Vec<NodeRec>,
+    /// Scopes: block instances and named lists, `(path, kind)`.
+    pub scopes: Vec<(String, String)>,
+    /// Input shape.
+    pub input: Vec<usize>,
+    /// Value id of the output.
+    pub output: usize,
+}
+
+/// Variables in scope and the path prefix of the layers being created.
+struct Env {
+    vars: HashMap<String, Value>,
+    prefix: String,
+}
+
+impl Env {
+    fn join(&self, segment: &str) -> String {
+        join(&self.prefix, segment)
+    }
+}
+
+/// `prefix.segment`, or `segment` at the top.
+fn join(prefix: &str, segment: &str) -> String {
+    if prefix.is_empty() {
+        segment.to_string()
+    } else {
+        format!("{prefix}.{segment}")
+    }
+}
+
+/// The state of one network's instantiation.
+struct Ctx<'a> {
+    blocks: &'a HashMap<String, &'a BlockDef>,
+    errors: &'a mut Errors,
+    nodes: Vec<NodeRec>,
+    shapes: Vec<Vec<usize>>,
+    scopes: Vec<(String, String)>,
+    /// Paths of layers that hold tensors, to reject duplicates.
+    weighted: HashMap<String, Range>,
+    limits: Limits,
+}
+
+impl Ctx<'_> {
+    /// Reports an error and stands for its result.
+    fn fail(&mut self, span: impl Into<Range>, message: impl Into<String>) -> Value {
+        self.errors.push(span, message);
+        Value::Poison
+    }
+
+    /// An integer, or an error saying what `what` must be.
+    fn int_of(&mut self, v: Value, span: Range, what: &str) -> Option<i64> {
+        match v {
+            Value::Int(i) => Some(i),
+            Value::Poison => None,
+            other => {
+                self.errors.push(
+                    span,
+                    format!("{what} must be an integer, found {}", other.describe()),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Parses the input shape's literals: positive, unsuffixed integers.
+fn input_shape(net: &NetworkDef, errors: &mut Errors) -> Option<Vec<usize>> {
+    let before = errors.len();
+    let mut input = Vec::new();
+    for lit in &net.shape {
+        match lit.base10_parse::<usize>() {
+            Ok(0) => errors.push(lit.span(), "input dimensions must be positive, found 0"),
+            Ok(d) if lit.suffix().is_empty() => input.push(d),
+            Ok(_) => errors.push(lit.span(), "input dimensions take no suffix"),
+            Err(e) => errors.push(lit.span(), format!("invalid input dimension: {e}")),
+        }
+    }
+    if net.shape.is_empty() {
+        errors.push(
+            net.shape_span,
+            "the input shape needs at least one dimension, as in [3, 224, 224]",
+        );
+    }
+    (errors.len() == before).then_some(input)
+}
+
+/// Instantiates `net`, reporting every error into `errors`. `None` if any
+/// error was reported, or if the body did not parse (the parser reported it).
+pub fn instantiate(
+    net: &NetworkDef,
+    blocks: &HashMap<String, &BlockDef>,
+    errors: &mut Errors,
+) -> Option<Instance> {
+    let before = errors.len();
+    let input = input_shape(net, errors)?;
+    let body = net.body.as_ref()?;
+    let mut ctx = Ctx {
+        blocks,
+        errors,
+        nodes: Vec::new(),
+        shapes: vec![input.clone()],
+        scopes: Vec::new(),
+        weighted: HashMap::new(),
+        limits: Limits::default(),
+    };
+    let mut env = Env {
+        vars: HashMap::new(),
+        prefix: String::new(),
+    };
+    env.vars.insert(
+        net.input.to_string(),
+        Value::Tensor(TensorVal {
+            id: 0,
+            shape: input.clone(),
+        }),
+    );
+    let result = ctx.body(&mut env, body);
+    let output = match result {
+        Value::Tensor(t) => Some(t.id),
+        Value::Poison => None,
+        other => {
+            ctx.errors.push(
+                body.result.span,
+                format!("a network must return a tensor, found {}", other.describe()),
+            );
+            None
+        }
+    };
+    let Ctx {
+        nodes,
+        scopes,
+        errors,
+        ..
+    } = ctx;
+    if errors.len() > before {
+        return None;
+    }
+    Some(Instance {
+        nodes,
+        scopes,
+        input,
+        output: output?,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::ast::{Input, Item};
+    use proc_macro2::TokenStream;
+    use std::str::FromStr;
+
+    /// Instantiates the last network of `src`: the instance, or the error
+    /// messages.
+    pub(crate) fn run(src: &str) -> Result<Instance, Vec<String>> {
+        let tokens = TokenStream::from_str(src).map_err(|e| vec![e.to_string()])?;
+        let ast: Input = syn::parse2(tokens).map_err(|e| vec![e.to_string()])?;
+        let mut blocks = HashMap::new();
+        for item in &ast.items {
+            if let Item::Block(b) = item {
+                blocks.insert(b.name.to_string(), b);
+            }
+        }
+        let net = ast
+            .items
+            .iter()
+            .rev()
+            .find_map(|i| match i {
+                Item::Network(n) => Some(n),
+                Item::Block(_) => None,
+            })
+            .ok_or_else(|| vec!["no network".to_string()])?;
+        let mut errors = Errors::default();
+        let instance = instantiate(net, &blocks, &mut errors);
+        match (instance, errors.combined()) {
+            (Some(i), None) => Ok(i),
+            (_, Some(e)) => Err(e.into_iter().map(|e| e.to_string()).collect()),
+            (None, None) => Err(vec![]),
+        }
+    }
+
+    /// The error messages of `src`, which must fail.
+    pub(crate) fn errors_of(src: &str) -> Vec<String> {
+        match run(src) {
+            Ok(i) => panic!("expected errors, got {} nodes", i.nodes.len()),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn the_input_shape_must_be_positive() {
+        let e = errors_of("pub struct N(x: [3, 0]) { x }");
+        assert_eq!(e, ["input dimensions must be positive, found 0"]);
+    }
+
+    #[test]
+    fn a_network_returns_a_tensor() {
+        let e = errors_of("pub struct N(x: [3]) { 1 + 2 }");
+        assert_eq!(e, ["a network must return a tensor, found the integer 3"]);
+    }
+
+    #[test]
+    fn an_identity_network_has_no_nodes() {
+        let i = run("pub struct N(x: [3, 4, 4]) { x }").unwrap();
+        assert!(i.nodes.is_empty());
+        assert_eq!((i.input, i.output), (vec![3, 4, 4], 0));
+    }
+}
