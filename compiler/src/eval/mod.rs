@@ -3,11 +3,11 @@
 //! shape on the way and naming every layer by its dotted path.
 //!
 //! One stage per file:
-//! - [`expr`]: expressions, `let` bindings, operators and tensor fields;
-//! - [`builtins`]: the built-in functions (`cat`, `chunk`, `make_divisible`, ...);
-//! - [`expand`]: `->` stages: block calls (argument binding), lists, `for`,
+//! - `eval/expr.rs`: expressions, `let` bindings, operators and tensor fields;
+//! - `eval/builtins.rs`: the built-in functions (`cat`, `chunk`, `make_divisible`, ...);
+//! - `eval/expand.rs`: `->` stages: block calls (argument binding), lists, `for`,
 //!   `if` and repetitions;
-//! - [`graph`]: node creation, shape inference and naming;
+//! - `eval/graph.rs`: node creation, shape inference and naming;
 //! - [`limits`]: the one expansion budget every step draws on, and the
 //!   nesting limits.
 

@@ -218,18 +218,24 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
         let kw: Token![if] = input.parse()?;
         let _level = Level::enter(kw.span)?;
         let cond = parse_binary(input, 0)?;
-        let then;
-        braced!(then in input);
-        let then: Expr = then.parse()?;
+        let then_buf;
+        braced!(then_buf in input);
+        let then: Expr = then_buf.parse()?;
+        if !then_buf.is_empty() {
+            return Err(then_buf.error("unexpected token"));
+        }
         input.parse::<Token![else]>().map_err(|e| {
             syn::Error::new(
                 e.span(),
                 "expected `else`: an `if` expression needs both branches",
             )
         })?;
-        let otherwise;
-        let brace = braced!(otherwise in input);
-        let otherwise: Expr = otherwise.parse()?;
+        let otherwise_buf;
+        let brace = braced!(otherwise_buf in input);
+        let otherwise: Expr = otherwise_buf.parse()?;
+        if !otherwise_buf.is_empty() {
+            return Err(otherwise_buf.error("unexpected token"));
+        }
         let span = join(kw.span, delim(brace.span));
         Ok(Expr {
             kind: ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),

@@ -10,10 +10,9 @@
 //! - a syntax error inside one body costs only that block or network: its
 //!   header is kept (so a network's struct and consts still exist, as a stub)
 //!   and the next items are parsed as usual.
-
 //!
 //! One file per part of the grammar: items and bodies here, expressions in
-//! [`expr`], `->` stages and lists in [`stage`].
+//! `parse/expr.rs`, `->` stages and lists in `parse/stage.rs`.
 
 mod expr;
 mod stage;
@@ -22,9 +21,11 @@ use crate::ast::{BlockDef, Body, Input, Item, Let, NetworkDef, Param};
 use crate::value::Range;
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use std::cell::Cell;
+use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::{braced, bracketed, parenthesized, Attribute, Ident, LitInt, Token, Visibility};
 
+/// Keywords of the language that are not Rust keywords.
 #[allow(missing_docs)]
 pub mod kw {
     syn::custom_keyword!(block);
@@ -202,10 +203,21 @@ fn split(body: syn::Result<Body>) -> (Option<Body>, Option<syn::Error>) {
     }
 }
 
-/// Takes the `{ ... }` group of a body from `input` (an error without one)
-/// and parses it on its own: the outer result is the header's, the inner
-/// one the body's.
+/// Parses a body's `{ ... }` group from `input` (an error without one): the
+/// outer result is the header's, the inner one the body's.
+///
+/// The body is read on a fork, which `input` then skips to; after an error
+/// it is read again on its own, so that the error leaves `input` just past
+/// the group, ready for the next item. (Every group of the body's grammar is
+/// read to its end, so no leftover token can go unreported on the fork.)
 fn parse_body(input: ParseStream) -> syn::Result<syn::Result<Body>> {
+    if input.peek(syn::token::Brace) {
+        let fork = input.fork();
+        if let Ok(body) = fork.parse::<Body>() {
+            input.advance_to(&fork);
+            return Ok(Ok(body));
+        }
+    }
     let group = input.step(|cursor| match cursor.token_tree() {
         Some((tt @ TokenTree::Group(_), rest))
             if matches!(&tt, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace) =>
@@ -386,6 +398,12 @@ mod tests {
             (b.name.to_string(), b.body.is_some()),
             ("B".to_string(), true)
         );
+    }
+
+    #[test]
+    fn a_leftover_token_in_an_if_branch_is_reported() {
+        assert_eq!(body_error("if true { x y } else { x }"), "unexpected token");
+        assert_eq!(body_error("if true { x } else { x y }"), "unexpected token");
     }
 
     #[test]
