@@ -334,7 +334,10 @@ pub fn csv(graph: &Graph<'_>) -> String {
                 l.training.grad_weight_macs.to_string(),
                 l.training.grad_input_flops.to_string(),
                 l.training.grad_weight_flops.to_string(),
-                (l.training.saved_bytes(1) - l.training.saved_bytes(0)).to_string(),
+                l.training
+                    .saved_bytes(1)
+                    .saturating_sub(l.training.saved_bytes(0))
+                    .to_string(),
                 l.training.saved_bytes(0).to_string(),
             ])
             .is_ok();
