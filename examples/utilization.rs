@@ -3,12 +3,13 @@
 //! ```text
 //! cargo run --release --example utilization -- resnet18
 //! cargo run --release --example utilization -- mobilenet_v2 --batch 4 --all-cores
+//! cargo run --release --example utilization -- resnet18 --train --batch 64
 //! ```
 //!
 //! Measures the CPU (peak FLOP/s per SIMD width, triad bandwidth), prints the
 //! network's compile-time report and its utilization table, the roofline
-//! lower bound on each preset device, and writes the roofline plot to
-//! `target/netspec/<model>-roofline.svg`.
+//! lower bound on each preset device (with `--train`, of a training step
+//! too), and writes the roofline plot to `target/netspec/<model>-roofline.svg`.
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
@@ -75,6 +76,10 @@ struct Args {
     /// Measure against the all-cores roofline (the kernels run on one thread)
     #[arg(long)]
     all_cores: bool,
+    /// Also show a training step's roofline lower bound (forward + backward)
+    /// at --batch on each preset device, and its memory with Adam
+    #[arg(long)]
+    train: bool,
 }
 
 /// A model name, lowercased, that the zoo has.
@@ -141,6 +146,29 @@ fn run<N: Network>(net: &N, args: &Args, profile: &HardwareProfile) -> Result<()
             p.name,
             e.latency * 1e3,
             e.fused_latency * 1e3
+        );
+    }
+
+    if args.train {
+        let batch = args.batch as u64;
+        println!(
+            "\ntraining step of {} (batch {batch}: forward + backward, optimizer update excluded), without running:",
+            N::NAME
+        );
+        for p in PRESETS {
+            let e = netspec::roofline::estimate_training(N::GRAPH, batch, &p.profile());
+            println!(
+                "  {:<36} {:>10.3} ms ({:.3} ms if layers overlapped)",
+                p.name,
+                e.latency * 1e3,
+                e.fused_latency * 1e3
+            );
+        }
+        let adam = N::train_memory(batch, netspec::Optimizer::Adam, netspec::Precision::F32);
+        println!(
+            "  memory with Adam in f32: {} ({} kept for backward)",
+            netspec::format::bytes(adam),
+            netspec::format::bytes(N::saved_bytes(batch))
         );
     }
 

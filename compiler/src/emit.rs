@@ -42,8 +42,7 @@ fn op_src(op: &Op) -> String {
     use netspec_model::Activation as A;
     match op {
         Op::Conv2d(c) => format!(
-            "{P}::Op::Conv2d({P}::Conv2d {{ in_channels: {}, out_channels: {}, kernel: {}, stride: {}, \
-             padding: [{}, {}], dilation: {}, groups: {}, bias: {} }})",
+            "{P}::Op::Conv2d({P}::Conv2d::new({}, {}, {}, {}, [{}, {}], {}, {}, {}))",
             c.in_channels,
             c.out_channels,
             pair_src(c.kernel),
@@ -78,9 +77,12 @@ fn op_src(op: &Op) -> String {
             format!("{P}::Op::Activation({P}::Activation::{a})")
         }
         Op::MaxPool2d(q) | Op::AvgPool2d(q) => format!(
-            "{P}::Op::{}({P}::Pool2d {{ kernel: {}, stride: {}, padding: {}, dilation: {}, \
-             ceil_mode: {}, count_include_pad: {} }})",
-            if matches!(op, Op::MaxPool2d(_)) { "MaxPool2d" } else { "AvgPool2d" },
+            "{P}::Op::{}({P}::Pool2d::new({}, {}, {}, {}, {}, {}))",
+            if matches!(op, Op::MaxPool2d(_)) {
+                "MaxPool2d"
+            } else {
+                "AvgPool2d"
+            },
             pair_src(q.kernel),
             pair_src(q.stride),
             pair_src(q.padding),
@@ -89,7 +91,10 @@ fn op_src(op: &Op) -> String {
             q.count_include_pad
         ),
         Op::AdaptiveAvgPool2d { output } => {
-            format!("{P}::Op::AdaptiveAvgPool2d {{ output: {} }}", pair_src(*output))
+            format!(
+                "{P}::Op::AdaptiveAvgPool2d {{ output: {} }}",
+                pair_src(*output)
+            )
         }
         Op::Flatten => format!("{P}::Op::Flatten"),
         Op::Dropout { p } => format!("{P}::Op::Dropout {{ p: {} }}", float_src(*p)),

@@ -9,6 +9,7 @@
 
 use crate::format::Text;
 use crate::info::Totals;
+use crate::training::{Optimizer, Precision};
 
 /// What a metric measures, which decides its limit's units and how values print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -304,6 +305,45 @@ pub const fn exceeded(
     t.push_str(metric.label());
     t.push_str(" are ");
     push_value(&mut t, metric.unit(), value);
+    t.push_str(if strict {
+        ", the budget must stay below "
+    } else {
+        ", the budget is "
+    });
+    t.push_str(limit_text);
+    push_over(&mut t, value as f64, limit as f64);
+    t
+}
+
+/// The message of a `train_memory(...)` clause that a value breaks:
+/// "budget exceeded: `Net` training memory at batch 64 with Adam in f32 is
+/// 1,234 B (1.205 KiB), the budget is 1 KiB (20.5 % over)".
+#[allow(clippy::too_many_arguments)]
+pub const fn train_memory_exceeded(
+    network: &str,
+    batch: u64,
+    optimizer: Optimizer,
+    precision: Precision,
+    value: u64,
+    limit: u64,
+    limit_text: &str,
+    strict: bool,
+) -> Text<MESSAGE> {
+    let mut t = Text::new();
+    t.push_str("budget exceeded: ");
+    if !network.is_empty() {
+        t.push_str("`");
+        t.push_str(network);
+        t.push_str("` ");
+    }
+    t.push_str("training memory at batch ");
+    t.push_u64(batch);
+    t.push_str(" with ");
+    t.push_str(optimizer.label());
+    t.push_str(" in ");
+    t.push_str(precision.name());
+    t.push_str(" is ");
+    push_value(&mut t, Unit::Bytes, value);
     t.push_str(if strict {
         ", the budget must stay below "
     } else {

@@ -31,6 +31,33 @@ pub struct Conv2d {
     pub bias: bool,
 }
 
+impl Conv2d {
+    /// A convolution from its fields in declaration order (what the
+    /// `network!` macro emits: shorter to write and to parse than a literal).
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        in_channels: usize,
+        out_channels: usize,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [Pad; 2],
+        dilation: [usize; 2],
+        groups: usize,
+        bias: bool,
+    ) -> Conv2d {
+        Conv2d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+        }
+    }
+}
+
 /// A fully connected layer, PyTorch's `nn.Linear`: weight `[out, in]`, bias `[out]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Linear {
@@ -69,6 +96,28 @@ pub struct Pool2d {
     pub ceil_mode: bool,
     /// Average pooling: whether padded zeros count in the divisor.
     pub count_include_pad: bool,
+}
+
+impl Pool2d {
+    /// A pooling window from its fields in declaration order (what the
+    /// `network!` macro emits).
+    pub const fn new(
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+        ceil_mode: bool,
+        count_include_pad: bool,
+    ) -> Pool2d {
+        Pool2d {
+            kernel,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            count_include_pad,
+        }
+    }
 }
 
 /// Elementwise activation functions.

@@ -9,6 +9,7 @@ use crate::format::{bytes, shape, si, thousands, Text};
 use crate::info::{Graph, LayerInfo};
 use crate::metric::{push_value, Metric, Unit};
 use crate::op::Op;
+use crate::training::{Optimizer, Precision};
 use std::collections::HashMap;
 
 /// One row of the report: a scope header or a layer.
@@ -228,8 +229,95 @@ pub fn render_text(graph: &Graph<'_>) -> String {
     }
     out.push_str("MACs: conv and linear multiply-accumulates, bias excluded; FLOPs: every layer, 2 per MAC\n");
     out.push('\n');
+    out.push_str(TRAINING_TITLE);
+    out.push_str(":\n");
+    for (k, v) in training_lines(graph) {
+        out.push_str(&format!("  {k:<20} {v}\n"));
+    }
+    out.push('\n');
     out.push_str(&render_conventions(graph));
     out
+}
+
+/// The batch at which the reports show a training step's memory.
+pub const REPORT_BATCH: u64 = 64;
+
+/// The title of the training section.
+pub const TRAINING_TITLE: &str =
+    "Training step (per sample unless said; backward of a loss, input without grad)";
+
+/// The training section as labelled lines, shared by every rendering of
+/// the report: backward and training-step MACs and FLOPs, PyTorch's
+/// `FlopCounterMode` count, what autograd keeps, and the memory of a step
+/// at [`REPORT_BATCH`] with each optimizer.
+pub fn training_lines(graph: &Graph<'_>) -> Vec<(&'static str, String)> {
+    let t = &graph.totals;
+    let tr = &t.training;
+    let count = |n: u64| {
+        let mut v = Text::<96>::new();
+        push_value(&mut v, Unit::Count, n);
+        v.as_str().to_string()
+    };
+    let size = |n: u64| {
+        let mut v = Text::<96>::new();
+        push_value(&mut v, Unit::Bytes, n);
+        v.as_str().to_string()
+    };
+    let memory = |precision: Precision| {
+        let all: Vec<String> = Optimizer::ALL
+            .iter()
+            .map(|&o| {
+                let m = t.train_memory(REPORT_BATCH, o, precision);
+                format!("{} {}", o.label(), bytes(m))
+            })
+            .collect();
+        all.join(", ")
+    };
+    let torch = if tr.torch_backward_macs == tr.backward_macs() {
+        String::new()
+    } else {
+        " (grouped convolutions' grad-weight counted `groups` times)".to_string()
+    };
+    let stats = tr.saved_bytes(0);
+    let per_sample = tr.saved_bytes(1).saturating_sub(stats);
+    let saved = if stats == 0 {
+        format!("{} per sample", size(per_sample))
+    } else {
+        format!(
+            "{} per sample + {} of batch-norm statistics",
+            size(per_sample),
+            bytes(stats)
+        )
+    };
+    vec![
+        (
+            "backward MACs",
+            format!(
+                "{}: grad-input {} + grad-weight {}",
+                count(tr.backward_macs()),
+                si(tr.grad_input_macs),
+                si(tr.grad_weight_macs)
+            ),
+        ),
+        (
+            "backward FLOPs",
+            format!(
+                "{}: grad-input {} + grad-weight {}",
+                count(tr.backward_flops()),
+                si(tr.grad_input_flops),
+                si(tr.grad_weight_flops)
+            ),
+        ),
+        ("train MACs", count(t.train_macs())),
+        ("train FLOPs", count(t.train_flops())),
+        (
+            "FlopCounterMode",
+            format!("{} backward MACs{torch}", count(tr.torch_backward_macs)),
+        ),
+        ("saved for backward", saved),
+        ("memory, batch 64", memory(Precision::F32)),
+        ("mixed precision", memory(Precision::Mixed)),
+    ]
 }
 
 /// The layers of one kind in the conventions section: their number, the sums

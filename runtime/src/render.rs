@@ -2,8 +2,10 @@
 //! and rows as the text report (`netspec::report::render_text`).
 
 use netspec_model::format::{bytes, shape, si, thousands};
-use netspec_model::report::{kind_rows, output_shape, rows};
-use netspec_model::{Convention, Counts, Graph};
+use netspec_model::report::{
+    kind_rows, output_shape, rows, training_lines, REPORT_BATCH, TRAINING_TITLE,
+};
+use netspec_model::{Convention, Counts, Graph, Optimizer, Precision, Training};
 use serde::Serialize;
 
 /// A Markdown table: one row per layer and scope (hierarchy shown by
@@ -32,6 +34,12 @@ pub fn markdown(graph: &Graph<'_>) -> String {
     out.push_str("\n| Total | Value |\n|---|---:|\n");
     let totals = netspec_model::report::total_lines(graph);
     for (k, v) in totals {
+        out.push_str(&format!("| {k} | {v} |\n"));
+    }
+    out.push_str(&format!(
+        "\n#### {TRAINING_TITLE}\n\n| Training | Value |\n|---|---:|\n"
+    ));
+    for (k, v) in training_lines(graph) {
         out.push_str(&format!("| {k} | {v} |\n"));
     }
     out.push_str(&markdown_conventions(graph));
@@ -92,6 +100,49 @@ struct JsonLayer<'a> {
     activations: u64,
     arithmetic_intensity: f64,
     counts: JsonCounts,
+    training: JsonTraining,
+}
+
+/// A layer's or the network's training costs, per sample.
+#[derive(Serialize)]
+struct JsonTraining {
+    backward_macs: u64,
+    grad_input_macs: u64,
+    grad_weight_macs: u64,
+    backward_flops: u64,
+    grad_input_flops: u64,
+    grad_weight_flops: u64,
+    torch_flop_counter_backward_macs: u64,
+    saved_bytes_per_sample: u64,
+    saved_statistics_bytes: u64,
+}
+
+impl From<Training> for JsonTraining {
+    fn from(t: Training) -> Self {
+        let stats = t.saved_bytes(0);
+        JsonTraining {
+            backward_macs: t.backward_macs(),
+            grad_input_macs: t.grad_input_macs,
+            grad_weight_macs: t.grad_weight_macs,
+            backward_flops: t.backward_flops(),
+            grad_input_flops: t.grad_input_flops,
+            grad_weight_flops: t.grad_weight_flops,
+            torch_flop_counter_backward_macs: t.torch_backward_macs,
+            saved_bytes_per_sample: t.saved_bytes(1).saturating_sub(stats),
+            saved_statistics_bytes: stats,
+        }
+    }
+}
+
+/// The memory of a training step at one batch, by optimizer.
+#[derive(Serialize)]
+struct JsonTrainMemory {
+    batch: u64,
+    precision: &'static str,
+    sgd: u64,
+    sgd_momentum: u64,
+    adam: u64,
+    adamw: u64,
 }
 
 /// The counts under every convention, by convention name.
@@ -134,6 +185,10 @@ struct JsonTotals {
     buffer_bytes: u64,
     peak_activation_bytes: u64,
     counts: JsonCounts,
+    train_macs: u64,
+    train_flops: u64,
+    training: JsonTraining,
+    train_memory: Vec<JsonTrainMemory>,
 }
 
 #[derive(Serialize)]
@@ -165,6 +220,22 @@ pub fn json(graph: &Graph<'_>) -> String {
             buffer_bytes: t.buffer_bytes,
             peak_activation_bytes: t.peak_activation_bytes,
             counts: t.counts.into(),
+            train_macs: t.train_macs(),
+            train_flops: t.train_flops(),
+            training: t.training.into(),
+            train_memory: [Precision::F32, Precision::Mixed]
+                .map(|precision| {
+                    let m = |o: Optimizer| t.train_memory(REPORT_BATCH, o, precision);
+                    JsonTrainMemory {
+                        batch: REPORT_BATCH,
+                        precision: precision.name(),
+                        sgd: m(Optimizer::Sgd),
+                        sgd_momentum: m(Optimizer::SgdMomentum),
+                        adam: m(Optimizer::Adam),
+                        adamw: m(Optimizer::AdamW),
+                    }
+                })
+                .into(),
         },
         layers: graph
             .layers
@@ -182,6 +253,7 @@ pub fn json(graph: &Graph<'_>) -> String {
                 activations: l.activations,
                 arithmetic_intensity: l.arithmetic_intensity(),
                 counts: l.counts.into(),
+                training: l.training.into(),
             })
             .collect(),
         scopes: graph
@@ -206,8 +278,10 @@ fn dims(shape: &[usize]) -> String {
 }
 
 /// One CSV row per layer (shapes as `64x56x56`, several inputs joined by
-/// `;`), with the layer's fvcore, thop and ptflops counts last (torchvision's
-/// and netspec's are the `macs` and `flops` columns).
+/// `;`), with the layer's fvcore, thop and ptflops counts (torchvision's
+/// and netspec's are the `macs` and `flops` columns), then its training
+/// costs per sample: grad-input and grad-weight MACs and FLOPs, and the
+/// bytes it keeps for backward (per sample, and batch-norm statistics).
 pub fn csv(graph: &Graph<'_>) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -225,6 +299,12 @@ pub fn csv(graph: &Graph<'_>) -> String {
         "fvcore",
         "thop",
         "ptflops",
+        "grad_input_macs",
+        "grad_weight_macs",
+        "grad_input_flops",
+        "grad_weight_flops",
+        "saved_bytes_per_sample",
+        "saved_statistics_bytes",
     ];
     let mut ok = w.write_record(header).is_ok();
     for l in graph.layers {
@@ -250,6 +330,15 @@ pub fn csv(graph: &Graph<'_>) -> String {
                 l.counts.fvcore.to_string(),
                 l.counts.thop.to_string(),
                 l.counts.ptflops.to_string(),
+                l.training.grad_input_macs.to_string(),
+                l.training.grad_weight_macs.to_string(),
+                l.training.grad_input_flops.to_string(),
+                l.training.grad_weight_flops.to_string(),
+                l.training
+                    .saved_bytes(1)
+                    .saturating_sub(l.training.saved_bytes(0))
+                    .to_string(),
+                l.training.saved_bytes(0).to_string(),
             ])
             .is_ok();
     }

@@ -26,7 +26,7 @@
 //! ```
 
 use crate::hardware::HardwareProfile;
-use netspec_model::roofline::layer_times;
+use netspec_model::roofline::{backward_flops_and_bytes, layer_times};
 use netspec_model::{Graph, LayerInfo};
 use serde::Serialize;
 use std::fmt;
@@ -124,35 +124,103 @@ pub fn estimate(graph: &Graph<'_>, profile: &HardwareProfile) -> Estimate {
 
 /// [`estimate`] for a batch of `batch` samples.
 pub fn estimate_batch(graph: &Graph<'_>, batch: u64, profile: &HardwareProfile) -> Estimate {
-    let (peak, bw) = (profile.peak_flops, profile.bandwidth);
-    let layers: Vec<LayerEstimate> = graph
+    let layers = graph
         .layers
         .iter()
         .map(|l| {
             let flops = l.flops.saturating_mul(batch);
-            let bytes = batch_bytes(l, batch);
-            let times = layer_times(flops, bytes, peak, bw);
-            LayerEstimate {
-                name: l.name.to_string(),
-                kind: l.kind.to_string(),
+            layer_estimate(
+                l.name.to_string(),
+                l.kind,
                 flops,
-                bytes,
-                intensity: if bytes == 0 {
-                    0.0
-                } else {
-                    flops as f64 / bytes as f64
-                },
-                compute_time: times.compute,
-                memory_time: times.memory,
-                latency: times.latency(),
-                bound: if times.compute_bound(flops) {
-                    Bound::Compute
-                } else {
-                    Bound::Memory
-                },
-            }
+                batch_bytes(l, batch),
+                profile,
+            )
         })
         .collect();
+    summed(graph, batch, profile, layers)
+}
+
+/// The roofline lower bound of one training step at `batch` on `profile`,
+/// without running anything: every layer's forward pass in order, then
+/// every layer's backward pass in reverse order (named `<layer> (backward)`,
+/// FLOPs and bytes by `netspec_model::roofline::backward_flops_and_bytes`).
+/// The optimizer's update is not included. Layers without backward work
+/// are left out of the backward rows.
+///
+/// ```
+/// use netspec::hardware::{presets, PresetProfile};
+/// use netspec::zoo::ResNet18;
+/// use netspec::Network;
+///
+/// let p = presets::A100_SXM_80GB.profile();
+/// let step = netspec::roofline::estimate_training(ResNet18::GRAPH, 64, &p);
+/// let inference = netspec::roofline::estimate_batch(ResNet18::GRAPH, 64, &p);
+/// assert!(step.latency > 2.0 * inference.latency);
+/// ```
+pub fn estimate_training(graph: &Graph<'_>, batch: u64, profile: &HardwareProfile) -> Estimate {
+    let mut layers: Vec<LayerEstimate> = graph
+        .layers
+        .iter()
+        .map(|l| {
+            let flops = l.flops.saturating_mul(batch);
+            layer_estimate(
+                l.name.to_string(),
+                l.kind,
+                flops,
+                batch_bytes(l, batch),
+                profile,
+            )
+        })
+        .collect();
+    for l in graph.layers.iter().rev() {
+        let (flops, bytes) = backward_flops_and_bytes(l, batch);
+        if flops > 0 || bytes > 0 {
+            let name = format!("{} (backward)", l.name);
+            layers.push(layer_estimate(name, l.kind, flops, bytes, profile));
+        }
+    }
+    summed(graph, batch, profile, layers)
+}
+
+/// One row's bound: `flops` and `bytes` on `profile`.
+fn layer_estimate(
+    name: String,
+    kind: &str,
+    flops: u64,
+    bytes: u64,
+    profile: &HardwareProfile,
+) -> LayerEstimate {
+    let times = layer_times(flops, bytes, profile.peak_flops, profile.bandwidth);
+    LayerEstimate {
+        name,
+        kind: kind.to_string(),
+        flops,
+        bytes,
+        intensity: if bytes == 0 {
+            0.0
+        } else {
+            flops as f64 / bytes as f64
+        },
+        compute_time: times.compute,
+        memory_time: times.memory,
+        latency: times.latency(),
+        bound: if times.compute_bound(flops) {
+            Bound::Compute
+        } else {
+            Bound::Memory
+        },
+    }
+}
+
+/// The network's estimate from its rows.
+fn summed(
+    graph: &Graph<'_>,
+    batch: u64,
+    profile: &HardwareProfile,
+    layers: Vec<LayerEstimate>,
+) -> Estimate {
+    let (peak, bw) = (profile.peak_flops, profile.bandwidth);
     let flops = layers.iter().fold(0u64, |a, l| a.saturating_add(l.flops));
     let bytes = layers.iter().fold(0u64, |a, l| a.saturating_add(l.bytes));
     Estimate {

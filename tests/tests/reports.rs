@@ -29,6 +29,11 @@ fn json_round_trips_the_totals() {
     assert_eq!(v["totals"]["params"], ResNet18::PARAMS);
     assert_eq!(v["totals"]["macs"], ResNet18::MACS);
     assert_eq!(
+        v["totals"]["training"]["backward_macs"],
+        ResNet18::BACKWARD_MACS
+    );
+    assert_eq!(v["totals"]["train_flops"], ResNet18::TRAIN_FLOPS);
+    assert_eq!(
         v["layers"].as_array().unwrap().len(),
         ResNet18::LAYERS.len()
     );

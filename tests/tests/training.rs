@@ -134,3 +134,105 @@ fn every_model_matches_pytorch() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+// The README's examples hold, at compile time.
+netspec::assert_budget!(
+    ResNet18,
+    train_memory(batch = 64, optimizer = adam) <= 2 * netspec::budget::units::GIB,
+    train_flops <= 11_000_000_000
+);
+const _: () = assert!(MobileNetV2::BACKWARD_MACS == 590_710_528);
+const _: () = assert!(MobileNetV2::saved_bytes(8) == 625_908_224);
+const _: () = assert!(MobileNetV2::backward_macs_as(Convention::TorchFlopCounter) == 5_839_076_224);
+
+#[test]
+fn train_memory_adds_weights_gradients_state_and_saved_tensors() {
+    use netspec::{Optimizer, Precision};
+    let p = ResNet18::PARAMS;
+    let saved = ResNet18::saved_bytes(64);
+    // 4 bytes of weights and 4 of gradients per parameter, plus 0, 1 or 2 f32 of state.
+    assert_eq!(ResNet18::train_memory(64, Optimizer::Sgd), 8 * p + saved);
+    assert_eq!(
+        ResNet18::train_memory(64, Optimizer::SgdMomentum),
+        12 * p + saved
+    );
+    assert_eq!(ResNet18::train_memory(64, Optimizer::Adam), 16 * p + saved);
+    assert_eq!(ResNet18::train_memory(64, Optimizer::AdamW), 16 * p + saved);
+    // Mixed: 4 + 2 + 2 bytes per parameter, 8 of Adam state; the saved floats
+    // halve, the max-pool indices (one int64 per output of maxpool:
+    // 64·56·56) and the 4·C batch-norm statistics do not.
+    let indices = 64 * 56 * 56;
+    let stats = ResNet18::saved_bytes(0);
+    let floats = (saved - stats - 8 * indices * 64) / 4;
+    assert_eq!(
+        ResNet18::train_memory_in(64, Optimizer::Adam, Precision::Mixed),
+        16 * p + 2 * floats + 8 * indices * 64 + stats
+    );
+    // batch-norm statistics: 4 per channel over ResNet-18's 20 batch norms (4,800 channels)
+    assert_eq!(stats, 4 * 4 * 4_800);
+}
+
+#[test]
+fn the_first_layer_has_no_grad_input() {
+    let first = &ResNet18::LAYERS[0];
+    assert_eq!(first.training.grad_input_macs, 0);
+    assert_eq!(first.training.grad_weight_macs, first.macs);
+    // ResNet-18: every other conv and the fc layer do both.
+    assert_eq!(ResNet18::BACKWARD_MACS, 2 * ResNet18::MACS - first.macs);
+    assert_eq!(
+        ResNet18::TRAIN_MACS,
+        ResNet18::MACS + ResNet18::BACKWARD_MACS
+    );
+}
+
+#[test]
+fn per_layer_training_sums_to_the_totals() {
+    for (name, layers, totals) in [
+        (
+            "MobileNetV2",
+            MobileNetV2::LAYERS,
+            MobileNetV2::GRAPH.totals,
+        ),
+        (
+            "ShuffleNetV2X1_0",
+            ShuffleNetV2X1_0::LAYERS,
+            ShuffleNetV2X1_0::GRAPH.totals,
+        ),
+    ] {
+        let sum = layers
+            .iter()
+            .try_fold(netspec::Training::ZERO, |a, l| a.checked_add(&l.training))
+            .unwrap();
+        assert_eq!(sum, totals.training, "{name}");
+    }
+}
+
+netspec::network! {
+    /// An in-place ReLU on a view: `narrow` shares the convolution's output,
+    /// which `c3` keeps (as a view) anyway.
+    pub struct InPlace(x: [4, 8, 8]) {
+        let y = x -> conv: Conv2d(8, 1);
+        let a = narrow(y, 0, 4) -> ReLU(inplace = true) -> c2: Conv2d(4, 1);
+        let b = narrow(y, 4, 4) -> c3: Conv2d(4, 1);
+        a + b
+    }
+
+    /// The same with an out-of-place ReLU.
+    pub struct OutOfPlace(x: [4, 8, 8]) {
+        let y = x -> conv: Conv2d(8, 1);
+        let a = narrow(y, 0, 4) -> ReLU -> c2: Conv2d(4, 1);
+        let b = narrow(y, 4, 4) -> c3: Conv2d(4, 1);
+        a + b
+    }
+}
+
+#[test]
+fn in_place_relu_changes_what_is_kept() {
+    // PyTorch 2.15, batch 2, the same graph (`y.narrow(1, 0, 4)`, `torch.relu_`
+    // or `torch.relu`), saved_tensors_hooks by storage: 6,144 and 8,192 bytes.
+    // In place: the input x (2·4·64 floats) and y (2·8·64), which the ReLU
+    // and c2 (its output is y's storage) and c3 (a view of y) all keep.
+    // Out of place, the ReLU's own output (2·4·64) comes on top.
+    assert_eq!(InPlace::saved_bytes(2), 6_144);
+    assert_eq!(OutOfPlace::saved_bytes(2), 8_192);
+}

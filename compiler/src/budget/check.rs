@@ -6,7 +6,7 @@ use super::{Budget, Clause, Target};
 use crate::count::Counted;
 use crate::value::Errors;
 use netspec_model::format::{seconds, si, Text};
-use netspec_model::metric::{exceeded, push_over};
+use netspec_model::metric::{exceeded, push_over, train_memory_exceeded};
 use netspec_model::presets::Preset;
 use netspec_model::Metric;
 
@@ -16,6 +16,27 @@ pub fn check(budget: &Budget, counted: &Counted, errors: &mut Errors) {
         let message = match clause.target {
             Target::Metric(metric) => check_metric(clause, metric, counted),
             Target::Latency(preset) => check_latency(clause, preset, counted),
+            Target::TrainMemory {
+                batch,
+                optimizer,
+                precision,
+            } => {
+                let value = counted.totals.train_memory(batch, optimizer, precision);
+                let limit = clause.limit.value as u64;
+                netspec_model::metric::over(value, limit, clause.strict).then(|| {
+                    let m = train_memory_exceeded(
+                        "",
+                        batch,
+                        optimizer,
+                        precision,
+                        value,
+                        limit,
+                        &clause.limit.text,
+                        clause.strict,
+                    );
+                    m.as_str().to_string()
+                })
+            }
         };
         if let Some(message) = message {
             errors.push_error(syn::Error::new_spanned(&clause.tokens, message));
@@ -126,6 +147,37 @@ mod tests {
             ]
         );
         assert!(checked(parse_quote!(#[budget(params <= 1792)])).is_empty());
+    }
+
+    #[test]
+    fn train_memory_and_train_flops() {
+        let mut c = counted();
+        // 1,000 floats and 10 indices per sample, 64 statistics
+        c.totals.training = Training::new(100, 200, 300, 400, 0, 1_000, 10, 64);
+        // f32 Adam at batch 4: 16·1,792 + 4·(4·1,000 + 8·10) + 4·64 = 45,248
+        let mut errors = Errors::default();
+        let budget = parse(
+            &[parse_quote!(#[budget(
+                train_memory(batch = 4, optimizer = adam) <= 44KiB,
+                train_memory(batch = 4, optimizer = adam) <= 45248,
+                train_flops < 3_168_700
+            )])],
+            &mut errors,
+        );
+        check(&budget, &c, &mut errors);
+        let messages: Vec<String> = errors
+            .combined()
+            .map(|e| e.into_iter().map(|e| e.to_string()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            messages,
+            [
+                // 45,248 B = 44.19 KiB; (45,248 − 45,056) / 45,056 = 0.43 %
+                "budget exceeded: training memory at batch 4 with Adam in f32 is 45,248 B (44.19 KiB), the budget is 44 KiB (0.4 % over)",
+                // 3,168,000 + 700 = 3,168,700
+                "budget exceeded: training-step FLOPs are 3,168,700 (3.169 M), the budget must stay below 3,168,700 (0.0 % over)",
+            ]
+        );
     }
 
     #[test]

@@ -10,11 +10,15 @@
 //! $CLAUSE := $METRIC ("<=" | "<") $LIMIT
 //! $METRIC := params | macs | flops | memory_access | activations
 //!          | weight_bytes | peak_activation | buffers
+//!          | backward_macs | train_macs | train_flops
 //!          | latency "(" $DEVICE ")"
+//!          | train_memory "(" "batch" "=" $INT "," "optimizer" "=" $OPTIMIZER
+//!                           ("," "precision" "=" ("f32" | "mixed"))? ")"
 //! $DEVICE := a preset id as an identifier or a string: raspberry_pi_5, "h100-sxm", ...
+//! $OPTIMIZER := sgd | sgd_momentum | adam | adamw
 //! $LIMIT  := an integer or float literal with an optional unit suffix:
 //!            counts K M G T (decimal); bytes B KB MB GB TB (decimal) or KiB MiB GiB TiB (binary);
-//!            latency s ms us ns
+//!            latency s ms us ns; train_memory takes bytes
 //! ```
 //!
 //! The metrics, their units and labels are `netspec_model::metric`'s, shared
@@ -29,7 +33,7 @@ pub use check::check;
 pub use parse::parse;
 
 use netspec_model::presets::Preset;
-use netspec_model::Metric;
+use netspec_model::{Metric, Optimizer, Precision};
 use proc_macro2::{Span, TokenStream};
 
 /// Every clause of a network's `#[budget]` attributes that parsed, in order.
@@ -59,6 +63,15 @@ pub enum Target {
     Metric(Metric),
     /// The roofline latency of one sample on a preset device, in seconds.
     Latency(&'static Preset),
+    /// The memory of a training step, in bytes.
+    TrainMemory {
+        /// Samples per step.
+        batch: u64,
+        /// What the optimizer keeps.
+        optimizer: Optimizer,
+        /// f32 or mixed precision.
+        precision: Precision,
+    },
 }
 
 /// A clause's limit.

@@ -6,7 +6,7 @@ use super::{Budget, Clause, Limit, Target};
 use crate::value::{did_you_mean, Errors};
 use netspec_model::format::{seconds, Text};
 use netspec_model::metric::{push_limit, Unit, WITH_ARGUMENTS};
-use netspec_model::{presets, Metric};
+use netspec_model::{presets, Metric, Optimizer, Precision};
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
@@ -174,10 +174,10 @@ fn attr_span(attr: &Attribute) -> Span {
 /// A clause's meaning, or `None` after reporting why it has none.
 fn lower(raw: &RawClause, errors: &mut Errors) -> Option<Clause> {
     let name = raw.metric.to_string();
-    let (target, limit) = if name == "latency" {
-        lower_latency(raw, errors)?
-    } else {
-        lower_metric(raw, &name, errors)?
+    let (target, limit) = match name.as_str() {
+        "latency" => lower_latency(raw, errors)?,
+        "train_memory" => lower_train_memory(raw, errors)?,
+        _ => lower_metric(raw, &name, errors)?,
     };
     Some(Clause {
         target,
@@ -286,6 +286,101 @@ fn lower_latency(raw: &RawClause, errors: &mut Errors) -> Option<(Target, Limit)
     Some((Target::Latency(preset), limit))
 }
 
+const TRAIN_MEMORY_EXAMPLE: &str = "as in `train_memory(batch = 64, optimizer = adam) <= 16GiB`";
+
+/// `train_memory(batch = 64, optimizer = adam, precision = mixed) <= 16GiB`.
+fn lower_train_memory(raw: &RawClause, errors: &mut Errors) -> Option<(Target, Limit)> {
+    let Some(args) = &raw.args else {
+        errors.push(
+            raw.metric.span(),
+            format!("`train_memory` needs a batch and an optimizer, {TRAIN_MEMORY_EXAMPLE}"),
+        );
+        return None;
+    };
+    let (mut batch, mut optimizer, mut precision) = (None, None, Precision::F32);
+    let mut ok = true;
+    for arg in args {
+        let Some(name) = &arg.name else {
+            errors.push(
+                arg.value.span(),
+                format!("`train_memory` takes named arguments, {TRAIN_MEMORY_EXAMPLE}"),
+            );
+            ok = false;
+            continue;
+        };
+        let text = arg.value.text();
+        match (name.to_string().as_str(), &arg.value) {
+            ("batch", ArgValue::Int(i)) => match i.base10_parse::<u64>() {
+                Ok(n) if n > 0 => batch = Some(n),
+                _ => {
+                    errors.push(
+                        i.span(),
+                        format!("the batch must be a positive integer, found {text}"),
+                    );
+                    ok = false;
+                }
+            },
+            ("batch", v) => {
+                errors.push(
+                    v.span(),
+                    format!("the batch must be a positive integer, found {text}"),
+                );
+                ok = false;
+            }
+            ("optimizer", v) => match Optimizer::from_name(&text) {
+                Some(o) => optimizer = Some(o),
+                None => {
+                    let names = Optimizer::ALL.map(Optimizer::name);
+                    let hint = did_you_mean(&text, names);
+                    errors.push(
+                        v.span(),
+                        format!(
+                            "unknown optimizer `{text}`{hint}; expected one of: {}",
+                            names.join(", ")
+                        ),
+                    );
+                    ok = false;
+                }
+            },
+            ("precision", v) => match Precision::from_name(&text) {
+                Some(p) => precision = p,
+                None => {
+                    errors.push(
+                        v.span(),
+                        format!("unknown precision `{text}`; expected f32 or mixed"),
+                    );
+                    ok = false;
+                }
+            },
+            (other, _) => {
+                let hint = did_you_mean(other, ["batch", "optimizer", "precision"]);
+                errors.push(
+                    name.span(),
+                    format!("`train_memory` has no argument `{other}`{hint}; it takes batch, optimizer and precision"),
+                );
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let (Some(batch), Some(optimizer)) = (batch, optimizer) else {
+        errors.push(
+            raw.metric.span(),
+            format!("`train_memory` needs a batch and an optimizer, {TRAIN_MEMORY_EXAMPLE}"),
+        );
+        return None;
+    };
+    let limit = count_limit(raw, "train_memory", Unit::Bytes, errors)?;
+    let target = Target::TrainMemory {
+        batch,
+        optimizer,
+        precision,
+    };
+    Some((target, limit))
+}
+
 /// A whole-number limit on a metric of `unit`: its value and how it shows.
 fn count_limit(raw: &RawClause, name: &str, unit: Unit, errors: &mut Errors) -> Option<Limit> {
     let (number, suffix, span) = limit_parts(&raw.limit, errors)?;
@@ -329,7 +424,10 @@ fn lower_metric(raw: &RawClause, name: &str, errors: &mut Errors) -> Option<(Tar
         return None;
     }
     let Some(metric) = Metric::from_name(name) else {
-        let names = Metric::ALL.iter().map(|m| m.name()).chain(["latency"]);
+        let names = Metric::ALL
+            .iter()
+            .map(|m| m.name())
+            .chain(["latency", "train_memory"]);
         let hint = did_you_mean(name, names);
         errors.push(
             raw.metric.span(),
@@ -402,6 +500,55 @@ mod tests {
             "`latency` takes a time with its unit (s, ms, us or ns), as in `5ms`"
         );
         assert!(errors[6].starts_with("a budget limit is a number"));
+    }
+
+    #[test]
+    fn train_memory_clauses() {
+        let (budget, errors) = parsed(parse_quote!(#[budget(
+            train_memory(batch = 64, optimizer = adam) <= 16GiB,
+            train_memory(batch = 8, optimizer = sgd_momentum, precision = mixed) < 2GB,
+            train_flops <= 5T
+        )]));
+        assert!(errors.is_empty(), "{errors:?}");
+        let c = &budget.clauses;
+        assert_eq!(
+            c[0].target,
+            Target::TrainMemory {
+                batch: 64,
+                optimizer: Optimizer::Adam,
+                precision: Precision::F32
+            }
+        );
+        assert_eq!(c[0].limit.value, 16.0 * (1u64 << 30) as f64);
+        assert_eq!(
+            c[1].target,
+            Target::TrainMemory {
+                batch: 8,
+                optimizer: Optimizer::SgdMomentum,
+                precision: Precision::Mixed
+            }
+        );
+        assert_eq!(c[2].target, Target::Metric(Metric::TrainFlops));
+        assert_eq!(c[2].limit.value, 5e12);
+        let (budget, errors) = parsed(parse_quote!(#[budget(
+            train_memory <= 1GiB, train_memory(batch = 0, optimizer = adam) <= 1GiB,
+            train_memory(batch = 8, optimizer = adamm) <= 1GiB,
+            train_memory(batch = 8, optimiser = adam) <= 1GiB,
+            train_memory(batch = 8) <= 1GiB, train_memory(batch = 8, optimizer = sgd) <= 1M
+        )]));
+        assert!(budget.clauses.is_empty());
+        assert_eq!(
+            errors,
+            [
+                "`train_memory` needs a batch and an optimizer, as in `train_memory(batch = 64, optimizer = adam) <= 16GiB`",
+                "the batch must be a positive integer, found 0",
+                "unknown optimizer `adamm`, did you mean `adam`?; expected one of: sgd, sgd_momentum, adam, adamw",
+                "`train_memory` has no argument `optimiser`, did you mean `optimizer`?; it takes batch, optimizer and precision",
+                // (`train_memory(batch = 8)` repeats the first message at the
+                // same span here, where every token has the call site's span.)
+                "`train_memory`: unknown unit `M`: this metric takes B, KB, MB, GB, TB, KiB, MiB, GiB or TiB",
+            ]
+        );
     }
 
     #[test]
