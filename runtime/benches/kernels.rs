@@ -13,7 +13,9 @@
 //! `MATMUL_NUM_THREADS`, default 1 here), `conv`, `depthwise`, `linear`,
 //! `elementwise` (reference kernel, then the fast one on 1 and all threads).
 //! Each figure is the median of at least 5 runs (and about 0.4 s) after one
-//! untimed run.
+//! untimed run; with `NETSPEC_BENCH_CPU=1`, the minimum thread CPU time of 15
+//! runs instead (single-thread figures on a machine busy with other work;
+//! multi-thread figures are then meaningless).
 
 use netspec::hardware::{HardwareProfile, ProfileOptions};
 use netspec::kernels::fast::gemm::{matmul, square_rate, MatMut, MatRef};
@@ -24,7 +26,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// Median seconds of `f` (at least 5 runs, about 0.4 s, after one untimed run).
+/// With `NETSPEC_BENCH_CPU=1`: the minimum thread CPU time of 15 runs instead
+/// (single-thread figures on a machine busy with other work).
 fn median(mut f: impl FnMut()) -> f64 {
+    if std::env::var_os("NETSPEC_BENCH_CPU").is_some() {
+        return cpu_min(f);
+    }
     f();
     let mut t = Vec::new();
     let start = Instant::now();
@@ -129,11 +136,14 @@ fn threads_run(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize
 }
 
 fn peak_group() {
-    let profile = HardwareProfile::measure_with(&ProfileOptions {
-        triad_array_bytes: 8 << 20,
-        triad_runs: 1,
-        ..ProfileOptions::default()
-    });
+    let profile = HardwareProfile::measure_with(
+        &ProfileOptions {
+            triad_array_bytes: 8 << 20,
+            triad_runs: 1,
+            ..ProfileOptions::default()
+        },
+        &mut |_| {},
+    );
     let peak = profile.one_core().peak_flops;
     set_num_threads(1);
     for size in [512, 1024, 2048] {
@@ -201,10 +211,15 @@ fn conv_rows(title: &str, cases: &[(&str, Conv2d, usize, usize)]) {
             .and_then(|p| p.fold_batch_norm(&g, &b, &m, &v, 1e-5))
             .expect("pack")
             .with_activation(Activation::ReLU);
+        // The output buffer is reused from run to run, as a forward pass does.
+        let mut buffer = Some(Tensor::zeros(&[0]).expect("empty"));
         let mut fast = |t: usize| {
             set_num_threads(t);
             median(|| {
-                black_box(packed.run(&x).expect("conv"));
+                let y = packed
+                    .run_reusing(&x, buffer.take().expect("buffer"))
+                    .expect("conv");
+                buffer = Some(black_box(y));
             })
         };
         let one = fast(1);
@@ -344,7 +359,7 @@ fn linear_group() {
             black_box(linear::linear(&x, &w, Some(&b), &l).expect("linear"));
         });
         let packed = PackedLinear::new(&l, &w, Some(&b)).expect("pack");
-        let mut fast = |t: usize| {
+        let fast = |t: usize| {
             set_num_threads(t);
             median(|| {
                 black_box(packed.run(&x).expect("linear"));
@@ -379,7 +394,7 @@ fn elementwise_group() {
             activation::activation_in_place(&mut y, act);
             black_box(y);
         });
-        let mut fast = |t: usize| {
+        let fast = |t: usize| {
             set_num_threads(t);
             median(|| {
                 let mut y = x.clone();
@@ -401,7 +416,7 @@ fn elementwise_group() {
         activation::activation_in_place(&mut y, Activation::ReLU);
         black_box(y);
     });
-    let mut fast = |t: usize| {
+    let fast = |t: usize| {
         set_num_threads(t);
         median(|| {
             let mut y = x.clone();
@@ -438,4 +453,26 @@ fn main() {
             run();
         }
     }
+}
+
+fn cpu_now() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid timespec pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// Minimum thread CPU seconds of `f` over 15 runs (robust to other processes).
+fn cpu_min(mut f: impl FnMut()) -> f64 {
+    f();
+    let mut best = f64::INFINITY;
+    for _ in 0..15 {
+        let s = cpu_now();
+        f();
+        best = best.min(cpu_now() - s);
+    }
+    best
 }

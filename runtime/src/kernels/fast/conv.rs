@@ -284,9 +284,17 @@ impl PackedConv {
 
     /// The convolution of `x` (`[N, C_in, H, W]`): `[N, C_out, H_out, W_out]`.
     pub fn run(&self, x: &Tensor) -> Result<Tensor, Error> {
+        self.run_reusing(x, Tensor::from_parts(vec![0], Vec::new()))
+    }
+
+    /// [`PackedConv::run`], writing the output into `buffer`'s allocation
+    /// (any shape, contents ignored): a forward pass that keeps its buffers
+    /// allocates nothing here.
+    pub fn run_reusing(&self, x: &Tensor, buffer: Tensor) -> Result<Tensor, Error> {
         let shape = nchw("Conv2d", x)?;
         let g = self.geometry(shape)?;
-        let mut out = vec![0.0f32; g.n * g.cout * g.plane()];
+        let mut out = buffer.into_data();
+        out.resize(g.n * g.cout * g.plane(), 0.0);
         self.run_into(x.data(), &g, &mut out)?;
         Ok(Tensor::from_parts(vec![g.n, g.cout, g.oh, g.ow], out))
     }

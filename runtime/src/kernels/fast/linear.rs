@@ -62,6 +62,12 @@ impl PackedLinear {
 
     /// `y[n, o] = Σ_i x[n, i]·W[o, i] + b[o]` for `x` of shape `[N, in]`.
     pub fn run(&self, x: &Tensor) -> Result<Tensor, Error> {
+        self.run_reusing(x, Tensor::from_parts(vec![0], Vec::new()))
+    }
+
+    /// [`PackedLinear::run`], writing the output into `buffer`'s allocation
+    /// (any shape, contents ignored).
+    pub fn run_reusing(&self, x: &Tensor, buffer: Tensor) -> Result<Tensor, Error> {
         let [n, f] = *x.shape() else {
             return kernel(
                 "Linear",
@@ -75,7 +81,8 @@ impl PackedLinear {
         if f != i {
             return kernel("Linear", format!("expects {i} input features, found {f}"));
         }
-        let mut out = vec![0.0f32; n * o];
+        let mut out = buffer.into_data();
+        out.resize(n * o, 0.0);
         threads::install(|threads| {
             matmul(
                 MatMut::row_major(&mut out, n, o, o),
