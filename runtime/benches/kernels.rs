@@ -434,19 +434,74 @@ fn elementwise_group() {
     set_num_threads(0);
 }
 
+fn pool_group() {
+    use netspec::kernels::fast::pool as fpool;
+    use netspec::kernels::pool;
+    let all = threads::available();
+    println!(
+        "\n## pooling, median\n\n| layer | input | reference | fast, 1 thread | fast, {all} threads |\n| --- | --- | ---: | ---: | ---: |"
+    );
+    let stem = netspec::Pool2d {
+        kernel: [3, 3],
+        stride: [2, 2],
+        padding: [1, 1],
+        dilation: [1, 1],
+        ceil_mode: false,
+        count_include_pad: true,
+    };
+    let cases: [(&str, [usize; 4], bool); 3] = [
+        ("resnet max pool 3x3/2", [1, 64, 112, 112], true),
+        ("global mean (SE squeeze)", [1, 96, 112, 112], false),
+        ("global mean (head)", [1, 1280, 7, 7], false),
+    ];
+    for (name, shape, max) in cases {
+        let x = Tensor::new(&shape, data(shape.iter().product(), 1)).expect("input");
+        let reference = median(|| {
+            let y = if max {
+                pool::max_pool2d(&x, &stem)
+            } else {
+                pool::adaptive_avg_pool2d(&x, [1, 1])
+            };
+            black_box(y.expect("pool"));
+        });
+        let mut buffer = Some(Tensor::zeros(&[0]).expect("empty"));
+        let mut fast = |t: usize| {
+            set_num_threads(t);
+            median(|| {
+                let b = buffer.take().expect("buffer");
+                let y = if max {
+                    fpool::max_pool2d(&x, &stem, b)
+                } else {
+                    fpool::global_avg_pool(&x, b)
+                };
+                buffer = Some(black_box(y.expect("pool")));
+            })
+        };
+        let (one, many) = (fast(1), fast(all));
+        println!(
+            "| {name} | {shape:?} | {} | {} | {} |",
+            ms(reference),
+            ms(one),
+            ms(many)
+        );
+    }
+    set_num_threads(0);
+}
+
 fn main() {
     let filter: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
     let wanted = |g: &str| filter.is_empty() || filter.iter().any(|f| g.contains(f.as_str()));
-    let groups: [(&str, fn()); 6] = [
+    let groups: [(&str, fn()); 7] = [
         ("peak", peak_group),
         ("gemm", gemm_group),
         ("conv", conv_group),
         ("depthwise", depthwise_group),
         ("linear", linear_group),
         ("elementwise", elementwise_group),
+        ("pool", pool_group),
     ];
     for (name, run) in groups {
         if wanted(name) {

@@ -17,6 +17,7 @@
 //! | depthwise and small-group convolutions | direct loops over output rows, AVX2+FMA when the CPU has them |
 //! | linear | `X[N, in] · Wᵀ` through the same product |
 //! | bias, folded batch norm, activation | one epilogue pass over each output row while it is in cache |
+//! | max pooling, global average pooling | one plane per task, vectorised rows / eight accumulators |
 //!
 //! Results agree with the reference kernels to float rounding (the order of
 //! the additions differs); the tests check 1e-4 of the largest output.
@@ -26,6 +27,7 @@ pub mod depthwise;
 pub mod elementwise;
 pub mod gemm;
 pub mod linear;
+pub mod pool;
 
 pub use conv::PackedConv;
 pub use linear::PackedLinear;

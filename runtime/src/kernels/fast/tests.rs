@@ -237,3 +237,57 @@ fn errors_name_the_numbers() {
         "Conv2d: weight must have shape [6, 2, 3, 3] (108 values), found 10 values"
     );
 }
+
+#[test]
+fn pooling_matches_the_reference() {
+    use crate::kernels::pool;
+    use netspec_model::Pool2d;
+    let mut rng = ChaCha8Rng::seed_from_u64(15);
+    for case in 0..60 {
+        let k = [pick(&mut rng, 1, 4), pick(&mut rng, 1, 4)];
+        let dilation = [pick(&mut rng, 1, 2), pick(&mut rng, 1, 2)];
+        // PyTorch's rule: padding at most half the kernel.
+        let padding = [pick(&mut rng, 0, k[0] / 2), pick(&mut rng, 0, k[1] / 2)];
+        let p = Pool2d {
+            kernel: k,
+            stride: [pick(&mut rng, 1, 3), pick(&mut rng, 1, 3)],
+            padding,
+            dilation,
+            ceil_mode: case % 2 == 1,
+            count_include_pad: false,
+        };
+        let extent = |a: usize| dilation[a] * (k[a] - 1) + 1;
+        let shape = [
+            pick(&mut rng, 1, 2),
+            pick(&mut rng, 1, 5),
+            pick(&mut rng, extent(0), extent(0) + 12),
+            pick(&mut rng, extent(1), extent(1) + 12),
+        ];
+        let mut data = values(&mut rng, shape.iter().product());
+        if case % 7 == 0 {
+            data[0] = f32::NAN;
+        }
+        let x = Tensor::new(&shape, data).unwrap();
+        let Ok(reference) = pool::max_pool2d(&x, &p) else {
+            continue;
+        };
+        for t in [1, 2] {
+            threads::set_num_threads(t);
+            let fast = super::pool::max_pool2d(&x, &p, Tensor::zeros(&[3]).unwrap()).unwrap();
+            assert_eq!(fast.shape(), reference.shape(), "case {case} {p:?}");
+            // Max pooling picks elements: equal bit for bit, NaN where NaN.
+            for (a, b) in fast.data().iter().zip(reference.data()) {
+                assert!(
+                    a == b || (a.is_nan() && b.is_nan()),
+                    "case {case} {p:?}: {a} vs {b}"
+                );
+            }
+        }
+        let reference = pool::adaptive_avg_pool2d(&x, [1, 1]).unwrap();
+        let fast = super::pool::global_avg_pool(&x, Tensor::zeros(&[0]).unwrap()).unwrap();
+        if case % 7 != 0 {
+            assert_close(&fast, &reference, &format!("global average, case {case}"));
+        }
+    }
+    threads::set_num_threads(0);
+}
