@@ -346,7 +346,9 @@ impl PackedConv {
         }
     }
 
-    /// Product `t = sample · groups + group` into `o` (`[C_out / groups, P]`).
+    /// Product `t = sample · groups + group` into `o` (`[C_out / groups, P]`),
+    /// on `threads` threads: split by output channels into one block per
+    /// thread when there are enough of them, else spread by the GEMM crate.
     fn product(
         &self,
         x: &[f32],
@@ -359,37 +361,78 @@ impl PackedConv {
         let plane = g.plane();
         let in_len = g.cin_g * g.h * g.w;
         let xg = &x[(s * g.cin + gi * g.cin_g) * g.h * g.w..][..in_len];
-        let k = g.cin_g * g.kh * g.kw;
-        let wg = &self.weight[gi * g.cout_g * k..][..g.cout_g * k];
-        let a = MatRef::row_major(wg, g.cout_g, k, k);
-        let c = MatMut::row_major(o, g.cout_g, plane, plane);
-        if g.pointwise() {
-            matmul(c, a, MatRef::row_major(xg, k, plane, plane), false, threads)?;
+        let first = gi * g.cout_g;
+        if threads > 1 && g.cout_g >= MIN_ROWS_PER_THREAD * threads {
+            let rows = g.cout_g.div_ceil(threads);
+            o.par_chunks_mut(rows * plane)
+                .enumerate()
+                .try_for_each(|(b, ob)| self.block(xg, g, first + b * rows, ob, 1))
         } else {
-            with_workspace(k * plane, |cols| {
-                im2col(xg, g, cols, threads);
-                matmul(
-                    c,
-                    a,
-                    MatRef::row_major(cols, k, plane, plane),
-                    false,
-                    threads,
-                )
-            })?;
+            self.block(xg, g, first, o, threads)
         }
-        let bias = &self.bias[gi * g.cout_g..][..g.cout_g];
+    }
+
+    /// Output channels `first..first + o.len() / P` of one (sample, group),
+    /// from the group's input `xg`, into `o`, epilogue included. The im2col
+    /// matrix is built and consumed by tiles of columns that fit in the L2
+    /// cache, and each tile's epilogue runs while its outputs are in cache.
+    fn block(
+        &self,
+        xg: &[f32],
+        g: &Geom,
+        first: usize,
+        o: &mut [f32],
+        threads: usize,
+    ) -> Result<(), Error> {
+        let plane = g.plane();
+        let rows = o.len() / plane;
+        let k = g.cin_g * g.kh * g.kw;
+        let a = MatRef::row_major(&self.weight[first * k..(first + rows) * k], rows, k, k);
+        let bias = &self.bias[first..first + rows];
         let act = self.activation;
-        if threads > 1 {
-            o.par_chunks_mut(plane)
-                .zip(bias)
-                .for_each(|(row, &b)| epilogue(row, b, act));
-        } else {
+        if g.pointwise() {
+            let c = MatMut::row_major(o, rows, plane, plane);
+            matmul(c, a, MatRef::row_major(xg, k, plane, plane), false, threads)?;
             for (row, &b) in o.chunks_exact_mut(plane).zip(bias) {
                 epilogue(row, b, act);
             }
+            return Ok(());
         }
-        Ok(())
+        let tile = tile_columns(k, plane);
+        with_workspace(k * tile, |cols| {
+            for j0 in (0..plane).step_by(tile) {
+                let n = tile.min(plane - j0);
+                let cols = &mut cols[..k * n];
+                im2col(xg, g, cols, j0, n);
+                let c = MatMut {
+                    data: &mut o[j0..],
+                    rows,
+                    cols: n,
+                    rs: plane,
+                    cs: 1,
+                };
+                matmul(c, a, MatRef::row_major(cols, k, n, n), false, threads)?;
+                for (r, &b) in bias.iter().enumerate() {
+                    epilogue(&mut o[r * plane + j0..r * plane + j0 + n], b, act);
+                }
+            }
+            Ok(())
+        })
     }
+}
+
+/// Output channels per thread from which a product is split by channels
+/// over the threads (fewer: the GEMM crate splits it).
+const MIN_ROWS_PER_THREAD: usize = 16;
+
+/// Floats of im2col tile kept in a core's L2 cache (256 KiB).
+const TILE_FLOATS: usize = 1 << 16;
+
+/// Columns per im2col tile for `k` rows over a `plane` of outputs: as many
+/// as fit in [`TILE_FLOATS`], a multiple of 16, at least 64.
+fn tile_columns(k: usize, plane: usize) -> usize {
+    let t = (TILE_FLOATS / k.max(1)) / 16 * 16;
+    t.max(64).min(plane)
 }
 
 /// `row = act(row + b)` in one pass for the common activations.
@@ -428,42 +471,41 @@ fn with_workspace<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
     })
 }
 
-/// Writes the im2col matrix of one group: row `k = (ic·k_h + ky)·k_w + kx`,
-/// column `j = oy·W_out + ox`, value `x[ic, oy·s_h + ky·d_h - pad_top,
+/// Writes columns `j0..j0 + n` of the im2col matrix of one group into
+/// `cols` (`[K, n]`): row `k = (ic·k_h + ky)·k_w + kx`, column
+/// `j = oy·W_out + ox`, value `x[ic, oy·s_h + ky·d_h - pad_top,
 /// ox·s_w + kx·d_w - pad_left]`, or 0 in the padding.
-fn im2col(xg: &[f32], g: &Geom, cols: &mut [f32], threads: usize) {
-    let plane = g.plane();
+fn im2col(xg: &[f32], g: &Geom, cols: &mut [f32], j0: usize, n: usize) {
     let ranges = g.column_ranges();
-    let row = |(kidx, dst): (usize, &mut [f32])| {
-        let taps = g.kh * g.kw;
+    let taps = g.kh * g.kw;
+    for (kidx, dst) in cols.chunks_exact_mut(n).enumerate() {
         let (ic, ky, kx) = (kidx / taps, (kidx % taps) / g.kw, kidx % g.kw);
         let xp = &xg[ic * g.h * g.w..(ic + 1) * g.h * g.w];
         let (lo, hi, off) = ranges[kx];
-        for (oy, d) in dst.chunks_exact_mut(g.ow).enumerate() {
-            let Some(iy) = g.input_row(oy, ky) else {
+        // Walk the tile's columns one output row segment at a time.
+        let mut j = j0;
+        while j < j0 + n {
+            let (oy, ox0) = (j / g.ow, j % g.ow);
+            let ox1 = g.ow.min(ox0 + (j0 + n - j));
+            let d = &mut dst[j - j0..j - j0 + (ox1 - ox0)];
+            j += ox1 - ox0;
+            let (a, b) = (lo.max(ox0), hi.min(ox1));
+            let Some(iy) = g.input_row(oy, ky).filter(|_| a < b) else {
                 d.fill(0.0);
                 continue;
             };
-            if lo >= hi {
-                d.fill(0.0);
-                continue;
-            }
-            d[..lo].fill(0.0);
-            d[hi..].fill(0.0);
+            d[..a - ox0].fill(0.0);
+            d[b - ox0..].fill(0.0);
             let xrow = &xp[iy * g.w..(iy + 1) * g.w];
-            let start = (lo as isize * g.sw as isize + off) as usize;
+            let start = (a as isize * g.sw as isize + off) as usize;
+            let d = &mut d[a - ox0..b - ox0];
             if g.sw == 1 {
-                d[lo..hi].copy_from_slice(&xrow[start..start + (hi - lo)]);
+                d.copy_from_slice(&xrow[start..start + (b - a)]);
             } else {
-                for (v, &xv) in d[lo..hi].iter_mut().zip(xrow[start..].iter().step_by(g.sw)) {
+                for (v, &xv) in d.iter_mut().zip(xrow[start..].iter().step_by(g.sw)) {
                     *v = xv;
                 }
             }
         }
-    };
-    if threads > 1 {
-        cols.par_chunks_mut(plane).enumerate().for_each(row);
-    } else {
-        cols.chunks_exact_mut(plane).enumerate().for_each(row);
     }
 }

@@ -291,3 +291,53 @@ fn pooling_matches_the_reference() {
     }
     threads::set_num_threads(0);
 }
+
+#[test]
+fn large_convolutions_split_over_threads_and_tiles_match() {
+    // Sizes past the random cases: several im2col tiles (K = 576 gives
+    // 112-column tiles over 420 outputs), output channels split over the
+    // threads (40 >= 16 per thread), strided and 1x1 products, batch 2.
+    let mut rng = ChaCha8Rng::seed_from_u64(16);
+    for (cin, cout, k, s, p, groups, hw) in [
+        (64, 40, 3, 1, 1, 1, [20, 21]),
+        (64, 48, 3, 2, 1, 2, [23, 19]),
+        (96, 64, 1, 1, 0, 1, [17, 17]),
+        (32, 40, 1, 2, 0, 1, [15, 16]),
+        (3, 32, 7, 2, 3, 1, [40, 38]),
+    ] {
+        let c = Conv2d {
+            in_channels: cin,
+            out_channels: cout,
+            kernel: [k, k],
+            stride: [s, s],
+            padding: [[p, p], [p, p]],
+            dilation: [1, 1],
+            groups,
+            bias: true,
+        };
+        let shape = [2, cin, hw[0], hw[1]];
+        let x = Tensor::new(&shape, values(&mut rng, shape.iter().product())).unwrap();
+        let w = values(&mut rng, cout * cin / groups * k * k);
+        let b = values(&mut rng, cout);
+        let reference = conv::conv2d(&x, &w, Some(&b), &c).unwrap();
+        let packed = PackedConv::new(&c, &w, Some(&b)).unwrap();
+        for t in [1, 2, 3] {
+            threads::set_num_threads(t);
+            // Batch 2 (split by samples) and each sample alone (split inside).
+            assert_close(
+                &packed.run(&x).unwrap(),
+                &reference,
+                &format!("{c:?}, {t} threads"),
+            );
+            let one =
+                Tensor::new(&[1, cin, hw[0], hw[1]], x.data()[..x.len() / 2].to_vec()).unwrap();
+            let r1 = conv::conv2d(&one, &w, Some(&b), &c).unwrap();
+            assert_close(
+                &packed.run(&one).unwrap(),
+                &r1,
+                &format!("{c:?}, batch 1, {t} threads"),
+            );
+        }
+    }
+    threads::set_num_threads(0);
+}
