@@ -499,13 +499,7 @@ fn im2col(xg: &[f32], g: &Geom, cols: &mut [f32], j0: usize, n: usize) {
             let xrow = &xp[iy * g.w..(iy + 1) * g.w];
             let start = (a as isize * g.sw as isize + off) as usize;
             let d = &mut d[a - ox0..b - ox0];
-            if g.sw == 1 {
-                d.copy_from_slice(&xrow[start..start + (b - a)]);
-            } else {
-                for (v, &xv) in d.iter_mut().zip(xrow[start..].iter().step_by(g.sw)) {
-                    *v = xv;
-                }
-            }
+            super::gather(d, &xrow[start..], g.sw);
         }
     }
 }

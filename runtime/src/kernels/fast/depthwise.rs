@@ -141,25 +141,38 @@ fn plane<M: Madd>(
                     };
                     let src = &xp[iy * g.w + ix0..(iy + 1) * g.w];
                     let dst = &mut ph[qy * wq + qx_lo..qy * wq + qx_hi];
-                    if g.sw == 1 {
-                        dst.copy_from_slice(&src[..dst.len()]);
-                    } else {
-                        for (d, &v) in dst.iter_mut().zip(src.iter().step_by(g.sw)) {
-                            *d = v;
-                        }
-                    }
+                    super::gather(dst, src, g.sw);
                 }
             }
         }
         let wrows = &wk[ic * g.kh * g.kw..(ic + 1) * g.kh * g.kw];
-        for ky in 0..g.kh {
+        let run = |ky: usize, kx: usize| {
             let (ry, oy) = ((ky * g.dh) % g.sh, (ky * g.dh) / g.sh);
-            for kx in 0..g.kw {
-                let (rx, ox) = ((kx * g.dw) % g.sw, (kx * g.dw) / g.sw);
-                let wv = wrows[ky * g.kw + kx];
-                let start = (ry * g.sw + rx) * phase + oy * wq + ox;
-                for (a, &v) in acc.iter_mut().zip(&pad[start..start + len]) {
-                    *a = M::madd(wv, v, *a);
+            let (rx, ox) = ((kx * g.dw) % g.sw, (kx * g.dw) / g.sw);
+            let start = (ry * g.sw + rx) * phase + oy * wq + ox;
+            (wrows[ky * g.kw + kx], &pad[start..start + len])
+        };
+        for ky in 0..g.kh {
+            // Up to three taps per pass over the accumulator: fewer loads
+            // and stores of it per multiply-add.
+            let mut kx = 0;
+            while kx + 3 <= g.kw {
+                let ((w0, x0), (w1, x1), (w2, x2)) =
+                    (run(ky, kx), run(ky, kx + 1), run(ky, kx + 2));
+                for (((a, &v0), &v1), &v2) in acc.iter_mut().zip(x0).zip(x1).zip(x2) {
+                    *a = M::madd(w2, v2, M::madd(w1, v1, M::madd(w0, v0, *a)));
+                }
+                kx += 3;
+            }
+            if kx + 2 == g.kw {
+                let ((w0, x0), (w1, x1)) = (run(ky, kx), run(ky, kx + 1));
+                for ((a, &v0), &v1) in acc.iter_mut().zip(x0).zip(x1) {
+                    *a = M::madd(w1, v1, M::madd(w0, v0, *a));
+                }
+            } else if kx + 1 == g.kw {
+                let (w0, x0) = run(ky, kx);
+                for (a, &v0) in acc.iter_mut().zip(x0) {
+                    *a = M::madd(w0, v0, *a);
                 }
             }
         }

@@ -63,6 +63,34 @@ impl Madd for Fused {
     }
 }
 
+/// `dst[i] = src[i·stride]` for every `i < dst.len()` (`src` must be long
+/// enough): a copy for stride 1, a pairwise deinterleave for stride 2 (which
+/// vectorises, unlike a strided walk), a strided walk otherwise.
+#[inline]
+pub(crate) fn gather(dst: &mut [f32], src: &[f32], stride: usize) {
+    match stride {
+        1 => dst.copy_from_slice(&src[..dst.len()]),
+        2 => {
+            let pairs = src.chunks_exact(2);
+            let rest = pairs.remainder();
+            let mut it = dst.iter_mut();
+            // Pairs first: when they run out, `zip` stops without taking an
+            // output element.
+            for (p, d) in pairs.zip(&mut it) {
+                *d = p[0];
+            }
+            if let (Some(d), Some(&v)) = (it.next(), rest.first()) {
+                *d = v;
+            }
+        }
+        _ => {
+            for (d, &v) in dst.iter_mut().zip(src.iter().step_by(stride)) {
+                *d = v;
+            }
+        }
+    }
+}
+
 /// Whether this CPU runs the AVX2+FMA versions of the direct kernels
 /// (detected at run time; `std` caches the answer).
 #[inline]

@@ -94,9 +94,7 @@ pub fn max_pool2d(x: &Tensor, p: &Pool2d, buffer: Tensor) -> Result<Tensor, Erro
                         };
                         let src = &xp[iy * w + ix0..(iy + 1) * w];
                         let dst = &mut ph[qy * wq + qx_lo..qy * wq + qx_hi];
-                        for (d, &v) in dst.iter_mut().zip(src.iter().step_by(sw)) {
-                            *d = v;
-                        }
+                        super::gather(dst, src, sw);
                     }
                 }
             }

@@ -341,3 +341,16 @@ fn large_convolutions_split_over_threads_and_tiles_match() {
     }
     threads::set_num_threads(0);
 }
+
+#[test]
+fn gather_takes_every_stride_th_element() {
+    let src: Vec<f32> = (0..11).map(|i| i as f32).collect();
+    for stride in 1..=4 {
+        for len in 0..=src.len().div_ceil(stride) {
+            let mut dst = vec![-1.0; len];
+            super::gather(&mut dst, &src, stride);
+            let expect: Vec<f32> = (0..len).map(|i| (i * stride) as f32).collect();
+            assert_eq!(dst, expect, "stride {stride}, {len} values");
+        }
+    }
+}
