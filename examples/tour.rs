@@ -3,6 +3,7 @@
 //!
 //! `cargo run --release --example tour`
 
+use clap::Parser;
 use netspec::{network, Network, Tensor};
 
 network! {
@@ -33,7 +34,14 @@ netspec::assert_budget!(
     macs <= 2_000_000_000
 );
 
+/// A quick tour of netspec: declare a network, read its compile-time costs
+/// and report, check a budget, and run it.
+#[derive(Parser)]
+#[command(name = "tour")]
+struct Args {}
+
 fn main() -> Result<(), netspec::Error> {
+    Args::parse();
     println!("{}", TinyNet::REPORT);
     println!(
         "{}: {} params, {} MACs, {} FLOPs, {} bytes moved, peak activations {} bytes",

@@ -10,6 +10,8 @@
 //! lower bound on each preset device, and writes the roofline plot to
 //! `target/netspec/<model>-roofline.svg`.
 
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use netspec::hardware::{HardwareProfile, PresetProfile, ProfileOptions, PRESETS};
 use netspec::measure::{measure, MeasureOptions};
 use netspec::zoo::*;
@@ -55,44 +57,44 @@ zoo! {
     "ghostnet" => GhostNet,
 }
 
-const USAGE: &str = "usage: utilization <model> [--batch N] [--all-cores]";
-
+/// How much of this CPU a zoo network uses, layer by layer, and why.
+///
+/// Measures the CPU (peak FLOP/s per SIMD width, triad bandwidth), prints the
+/// network's compile-time report and its utilization table, the roofline lower
+/// bound on each preset device, and writes the roofline plot to
+/// `target/netspec/<model>-roofline.svg`.
+#[derive(Parser)]
+#[command(name = "utilization")]
 struct Args {
-    model: String,
+    /// The zoo model, by its PyTorch-style name (any case)
+    #[arg(value_parser = model_name, hide_possible_values = true)]
+    model: Option<String>,
+    /// Samples per forward pass
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     batch: usize,
+    /// Measure against the all-cores roofline (the kernels run on one thread)
+    #[arg(long)]
     all_cores: bool,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut model = None;
-    let mut batch = 1;
-    let mut all_cores = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--batch" => {
-                let v = args.next().ok_or("--batch expects a number")?;
-                batch = v
-                    .parse()
-                    .ok()
-                    .filter(|&b| b >= 1)
-                    .ok_or(format!("--batch expects a number >= 1, found `{v}`"))?;
-            }
-            "--all-cores" => all_cores = true,
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            _ if a.starts_with('-') => return Err(format!("unknown option `{a}`\n{USAGE}")),
-            _ => model = Some(a.to_lowercase()),
-        }
+/// A model name, lowercased, that the zoo has.
+fn model_name(s: &str) -> Result<String, String> {
+    let name = s.to_lowercase();
+    if MODELS.contains(&name.as_str()) {
+        Ok(name)
+    } else {
+        Err(format!(
+            "unknown model, expected one of {}",
+            MODELS.join(", ")
+        ))
     }
-    let model = model.ok_or(format!(
-        "expected a model name, one of: {}\n{USAGE}",
-        MODELS.join(", ")
-    ))?;
-    Ok(Args {
-        model,
-        batch,
-        all_cores,
-    })
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    s.parse()
+        .ok()
+        .filter(|&b| b >= 1)
+        .ok_or(format!("expected a number >= 1, found `{s}`"))
 }
 
 /// The target directory this example was built into (`target/release/examples/..`).
@@ -145,33 +147,25 @@ fn run<N: Network>(net: &N, args: &Args, profile: &HardwareProfile) -> Result<()
     let svg = m.to_svg().map_err(|e| e.to_string())?;
     let dir = target_dir().join("netspec");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let path = dir.join(format!("{}-roofline.svg", args.model));
+    let model = args.model.as_deref().unwrap_or(N::NAME);
+    let path = dir.join(format!("{model}-roofline.svg"));
     std::fs::write(&path, svg).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("\nroofline plot written to {}", path.display());
     Ok(())
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
+    let args = Args::parse();
+    let Some(model) = args.model.clone() else {
+        Args::command()
+            .error(
+                ErrorKind::MissingRequiredArgument,
+                format!("expected a model name, one of: {}", MODELS.join(", ")),
+            )
+            .exit()
     };
-    if !MODELS.contains(&args.model.as_str()) {
-        eprintln!(
-            "unknown model `{}`: expected one of {}",
-            args.model,
-            MODELS.join(", ")
-        );
-        return ExitCode::FAILURE;
-    }
 
-    eprintln!("measuring this CPU (a few seconds)...");
-    let measured = HardwareProfile::measure_with(&ProfileOptions::default(), &mut |line| {
-        eprintln!("  {line}")
-    });
+    let measured = HardwareProfile::measure_with_progress_bar(&ProfileOptions::default());
     println!("{measured}\n");
     // The runtime's kernels run on one thread: compare with one core unless asked.
     let profile = if args.all_cores {
@@ -181,10 +175,9 @@ fn main() -> ExitCode {
         measured.one_core()
     };
 
-    let Some(result) = run_model(&args.model, &args, &profile) else {
+    let Some(result) = run_model(&model, &args, &profile) else {
         eprintln!(
-            "unknown model `{}`: expected one of {}",
-            args.model,
+            "unknown model `{model}`: expected one of {}",
             MODELS.join(", ")
         );
         return ExitCode::FAILURE;

@@ -18,8 +18,9 @@
 //! against parameters, one labelled point per network, to
 //! `target/netspec/zoo.svg`.
 
+use clap::Parser;
 use netspec::format::{bytes, si, thousands};
-use netspec::hardware::HardwareProfile;
+use netspec::hardware::{HardwareProfile, ProfileOptions};
 use netspec::measure::{measure, MeasureOptions};
 use netspec::zoo::*;
 use netspec::{Network, Tensor};
@@ -325,23 +326,27 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
+/// Every zoo network side by side: what each costs, known at compile time.
+///
+/// Prints one Markdown table over the zoo and writes it to
+/// `target/netspec/zoo.md`, with a chart of MACs against parameters in
+/// `target/netspec/zoo.svg`.
+#[derive(Parser)]
+#[command(name = "zoo")]
+struct Args {
+    /// Also measure this CPU and time each network (about a minute)
+    #[arg(long)]
+    measure: bool,
+}
+
 fn main() -> ExitCode {
-    let mut measure_too = false;
-    for a in std::env::args().skip(1) {
-        match a.as_str() {
-            "--measure" => measure_too = true,
-            _ => {
-                eprintln!("usage: zoo [--measure]");
-                return ExitCode::FAILURE;
-            }
-        }
-    }
+    let measure_too = Args::parse().measure;
     let entries = entries();
 
     let measured = if measure_too {
-        eprintln!("measuring this CPU (a few seconds)...");
         // The kernels run on one thread: utilization is against one core.
-        let profile = HardwareProfile::measure().one_core();
+        let profile =
+            HardwareProfile::measure_with_progress_bar(&ProfileOptions::default()).one_core();
         eprintln!("{profile}");
         let results: Vec<Result<Measured, String>> = entries
             .iter()

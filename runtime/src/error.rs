@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// Everything that can go wrong when building tensors, loading weights or running a model.
 ///
 /// Messages are lowercase and self-contained, e.g.
-/// ``weights do not match `SqueezeNet1_0` (1 problem): `features.0.weight`: expected shape [96, 3, 7, 7], found [96, 3, 5, 5]``.
+/// ``weights do not match `SqueezeNet1_0` (1 problem):\n  `features.0.weight`: expected shape [96, 3, 7, 7], found [96, 3, 5, 5]``.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -53,8 +53,10 @@ pub enum Error {
         found: Vec<usize>,
     },
 
-    /// A weights file (or state dict) does not match the network. Lists every offender.
-    #[error("weights do not match `{network}` ({}): {}", plural(problems.len(), "problem"), join(problems))]
+    /// A weights file (or state dict) does not match the network. Holds every
+    /// offender; the message lists the first [`SHOWN_PROBLEMS`], one per line,
+    /// then how many more there are.
+    #[error("weights do not match `{network}` ({}):{}", plural(problems.len(), "problem"), lines(problems))]
     Weights {
         /// The network's name.
         network: String,
@@ -131,6 +133,8 @@ pub enum WeightProblem {
         name: String,
         /// Its shape in the file.
         shape: Vec<usize>,
+        /// The missing name closest to it, if close enough to be a misspelling.
+        suggestion: Option<String>,
     },
     /// The shapes differ.
     Shape {
@@ -156,12 +160,20 @@ impl fmt::Display for WeightProblem {
             WeightProblem::Missing { name, shape } => {
                 write!(f, "`{name}`: missing (expected shape {})", shape_str(shape))
             }
-            WeightProblem::Unexpected { name, shape } => {
+            WeightProblem::Unexpected {
+                name,
+                shape,
+                suggestion,
+            } => {
                 write!(
                     f,
                     "`{name}`: unexpected tensor (shape {})",
                     shape_str(shape)
-                )
+                )?;
+                match suggestion {
+                    Some(s) => write!(f, ", did you mean `{s}`?"),
+                    None => Ok(()),
+                }
             }
             WeightProblem::Shape {
                 name,
@@ -193,9 +205,21 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-fn join(problems: &[WeightProblem]) -> String {
-    let parts: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-    parts.join("; ")
+/// How many problems [`Error::Weights`] shows before "and N more".
+pub const SHOWN_PROBLEMS: usize = 10;
+
+/// The first [`SHOWN_PROBLEMS`] problems, each on its own indented line, then
+/// "and N more".
+fn lines(problems: &[WeightProblem]) -> String {
+    let mut out = String::new();
+    for p in problems.iter().take(SHOWN_PROBLEMS) {
+        out.push_str("\n  ");
+        out.push_str(&p.to_string());
+    }
+    if problems.len() > SHOWN_PROBLEMS {
+        out.push_str(&format!("\n  and {} more", problems.len() - SHOWN_PROBLEMS));
+    }
+    out
 }
 
 /// Shorthand for kernel errors.

@@ -69,6 +69,38 @@ impl Tensor {
         Tensor { shape, data }
     }
 
+    /// A placeholder holding nothing (no allocation): an empty buffer slot.
+    /// Its shape is `[0]` in spirit; it is never handed to users.
+    pub(crate) fn empty() -> Tensor {
+        Tensor {
+            shape: Vec::new(),
+            data: Vec::new(),
+        }
+    }
+
+    /// Becomes a copy of `src`, reusing this tensor's allocations.
+    pub(crate) fn copy_from(&mut self, src: &Tensor) {
+        self.shape.clone_from(&src.shape);
+        self.data.clone_from(&src.data);
+    }
+
+    /// Resizes to `shape`, reusing the allocation (contents unspecified:
+    /// kept where they were, zero where the buffer grew). For kernels that
+    /// write their whole output into a reused buffer.
+    pub fn reset(&mut self, shape: &[usize]) -> Result<(), Error> {
+        let Some(n) = numel(shape) else {
+            return Err(Error::TensorData {
+                shape: shape.to_vec(),
+                expected: None,
+                found: 0,
+            });
+        };
+        self.shape.clear();
+        self.shape.extend_from_slice(shape);
+        self.data.resize(n, 0.0);
+        Ok(())
+    }
+
     /// The shape, e.g. `[N, C, H, W]`.
     pub fn shape(&self) -> &[usize] {
         &self.shape

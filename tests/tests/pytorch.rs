@@ -161,6 +161,66 @@ fn bad_weights_list_every_offender() {
         err.contains("`features.99.weight`: unexpected tensor (shape [2])"),
         "{err}"
     );
+    // One problem per line after the header.
+    assert_eq!(err.lines().count(), 4, "{err}");
+}
+
+/// The file with `rename` renamed, all else kept.
+fn renamed(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let st = SafeTensors::deserialize(bytes).unwrap();
+    let views: Vec<(String, TensorView<'_>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (if n == from { to.to_string() } else { n }, v))
+        .collect();
+    safetensors::serialize(views, None).unwrap()
+}
+
+#[test]
+fn a_misspelt_tensor_name_gets_a_suggestion() {
+    let bytes = renamed(
+        &fixture("squeezenet1_0"),
+        "features.0.weight",
+        "features.0.weigth",
+    );
+    let err = SqueezeNet1_0::from_safetensors(&bytes)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "weights do not match `SqueezeNet1_0` (2 problems):\n  \
+         `features.0.weight`: missing (expected shape [96, 3, 7, 7])\n  \
+         `features.0.weigth`: unexpected tensor (shape [96, 3, 7, 7]), \
+         did you mean `features.0.weight`?"
+    );
+}
+
+#[test]
+fn another_networks_file_shows_ten_problems_then_a_count() {
+    // MobileNetV2 has 262 tensors: 52 convs without bias (features.0, two
+    // in the first inverted residual, three in each of the other 16,
+    // features.18), 52 batch norms of 4, and the linear `classifier.1` of 2.
+    // SqueezeNet1_0's file has 52 (26 convs with bias: features.0, 3 in each
+    // of 8 fire modules, classifier.1). Shared names: `classifier.1.bias`
+    // ([1000] in both: fine) and `classifier.1.weight` (shape differs). So
+    // 260 missing + 1 shape + 50 unexpected = 311 problems, 10 shown.
+    let err = MobileNetV2::from_safetensors(&fixture("squeezenet1_0"))
+        .unwrap_err()
+        .to_string();
+    eprintln!("{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 12, "{err}");
+    assert_eq!(
+        lines[0],
+        "weights do not match `MobileNetV2` (311 problems):"
+    );
+    assert_eq!(
+        lines[1],
+        "  `features.0.0.weight`: missing (expected shape [32, 3, 3, 3])"
+    );
+    assert!(lines[1..11].iter().all(|l| l.starts_with("  `")), "{err}");
+    assert_eq!(lines[11], "  and 301 more");
+    assert!(err.len() < 1500, "{} characters", err.len());
 }
 
 #[test]

@@ -25,6 +25,7 @@
 pub mod bandwidth;
 pub mod peak;
 pub mod presets;
+mod progress;
 
 pub use bandwidth::Triad;
 pub use peak::Simd;

@@ -1,0 +1,152 @@
+//! Built layers: the tensors of each layer, typed and named, built once (at
+//! [`Model::random`](crate::Model::random) or at load) from the layer's
+//! configuration ([`Op`], which stays separate: a built layer holds tensors,
+//! the op says how to use them).
+//!
+//! Every tensor is stored in PyTorch layout, f32, row-major, under the
+//! state-dict suffix of the field of the same name.
+
+use crate::tensor::Tensor;
+use netspec_model::Op;
+
+/// A convolution's tensors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv2d {
+    /// `[c_out, c_in / groups, k_h, k_w]`.
+    pub weight: Tensor,
+    /// `[c_out]`, if the convolution has a bias.
+    pub bias: Option<Tensor>,
+}
+
+/// A fully connected layer's tensors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Linear {
+    /// `[out_features, in_features]`.
+    pub weight: Tensor,
+    /// `[out_features]`, if the layer has a bias.
+    pub bias: Option<Tensor>,
+}
+
+/// An inference batch norm's tensors and epsilon.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchNorm2d {
+    /// Scale (`gamma`), `[channels]`.
+    pub weight: Tensor,
+    /// Shift (`beta`), `[channels]`.
+    pub bias: Tensor,
+    /// Running mean (a buffer, not a parameter), `[channels]`.
+    pub running_mean: Tensor,
+    /// Running variance (a buffer), `[channels]`.
+    pub running_var: Tensor,
+    /// Added to the variance before the square root.
+    pub eps: f64,
+}
+
+/// One built layer: its tensors, by kind.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Layer {
+    /// A convolution.
+    Conv2d(Conv2d),
+    /// A fully connected layer.
+    Linear(Linear),
+    /// A batch norm.
+    BatchNorm2d(BatchNorm2d),
+    /// An operation without tensors (activations, pooling, joins, reshapes).
+    Stateless,
+}
+
+impl Layer {
+    /// Builds the layer of `op` from its tensors in
+    /// [`Op::stored_tensors`] order, or `None` if the count does not fit
+    /// (shapes are the caller's to check).
+    pub(crate) fn build(op: &Op, tensors: Vec<Tensor>) -> Option<Layer> {
+        let mut it = tensors.into_iter();
+        let layer = match op {
+            Op::Conv2d(c) => Layer::Conv2d(Conv2d {
+                weight: it.next()?,
+                bias: if c.bias { Some(it.next()?) } else { None },
+            }),
+            Op::Linear(l) => Layer::Linear(Linear {
+                weight: it.next()?,
+                bias: if l.bias { Some(it.next()?) } else { None },
+            }),
+            Op::BatchNorm2d(b) => Layer::BatchNorm2d(BatchNorm2d {
+                weight: it.next()?,
+                bias: it.next()?,
+                running_mean: it.next()?,
+                running_var: it.next()?,
+                eps: b.eps,
+            }),
+            _ => Layer::Stateless,
+        };
+        it.next().is_none().then_some(layer)
+    }
+
+    /// The layer's tensors with their state-dict suffixes, in
+    /// [`Op::stored_tensors`] order.
+    pub fn tensors(&self) -> impl Iterator<Item = (&'static str, &Tensor)> {
+        let slots: [(&'static str, Option<&Tensor>); 4] = match self {
+            Layer::Conv2d(Conv2d { weight, bias }) | Layer::Linear(Linear { weight, bias }) => [
+                ("weight", Some(weight)),
+                ("bias", bias.as_ref()),
+                ("", None),
+                ("", None),
+            ],
+            Layer::BatchNorm2d(b) => [
+                ("weight", Some(&b.weight)),
+                ("bias", Some(&b.bias)),
+                ("running_mean", Some(&b.running_mean)),
+                ("running_var", Some(&b.running_var)),
+            ],
+            Layer::Stateless => [("", None), ("", None), ("", None), ("", None)],
+        };
+        slots.into_iter().filter_map(|(s, t)| t.map(|t| (s, t)))
+    }
+
+    /// The tensor stored under `suffix` (`weight`, `running_var`, ...).
+    pub fn tensor(&self, suffix: &str) -> Option<&Tensor> {
+        self.tensors().find(|(s, _)| *s == suffix).map(|(_, t)| t)
+    }
+
+    /// The tensor stored under `suffix`, mutable.
+    pub(crate) fn tensor_mut(&mut self, suffix: &str) -> Option<&mut Tensor> {
+        match (self, suffix) {
+            (Layer::Conv2d(Conv2d { weight, .. }), "weight")
+            | (Layer::Linear(Linear { weight, .. }), "weight") => Some(weight),
+            (Layer::Conv2d(Conv2d { bias, .. }), "bias")
+            | (Layer::Linear(Linear { bias, .. }), "bias") => bias.as_mut(),
+            (Layer::BatchNorm2d(b), "weight") => Some(&mut b.weight),
+            (Layer::BatchNorm2d(b), "bias") => Some(&mut b.bias),
+            (Layer::BatchNorm2d(b), "running_mean") => Some(&mut b.running_mean),
+            (Layer::BatchNorm2d(b), "running_var") => Some(&mut b.running_var),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netspec_model::Linear as LinearOp;
+
+    fn t(n: usize) -> Tensor {
+        Tensor::zeros(&[n]).unwrap()
+    }
+
+    #[test]
+    fn builds_in_state_dict_order_and_checks_the_count() {
+        let op = Op::Linear(LinearOp {
+            in_features: 1,
+            out_features: 2,
+            bias: true,
+        });
+        let layer = Layer::build(&op, vec![t(2), t(3)]).unwrap();
+        let names: Vec<_> = layer.tensors().map(|(s, t)| (s, t.len())).collect();
+        assert_eq!(names, [("weight", 2), ("bias", 3)]);
+        assert_eq!(layer.tensor("bias").map(Tensor::len), Some(3));
+        assert!(layer.tensor("running_mean").is_none());
+        assert!(Layer::build(&op, vec![t(2)]).is_none());
+        assert!(Layer::build(&op, vec![t(2), t(3), t(4)]).is_none());
+        assert_eq!(Layer::build(&Op::Flatten, vec![]), Some(Layer::Stateless));
+    }
+}
