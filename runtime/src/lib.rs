@@ -61,7 +61,7 @@ pub mod zoo;
 pub use error::Error;
 pub use error::WeightProblem;
 pub use hardware::HardwareProfile;
-pub use measure::{measure, MeasureOptions, Measurement};
+pub use measure::{measure, measure_model, MeasureOptions, Measurement};
 pub use model::{Backend, LayerEvent, Model};
 pub use network::Network;
 pub use roofline::estimate as roofline;

@@ -46,6 +46,7 @@ pub use plot::PlotError;
 
 use crate::error::Error;
 use crate::hardware::HardwareProfile;
+use crate::model::{Backend, Model};
 use crate::network::Network;
 use crate::roofline::{attainable, batch_bytes, bound, Bound};
 use crate::tensor::Tensor;
@@ -326,9 +327,22 @@ pub fn measure<N: Network>(
     input: &Tensor,
     options: &MeasureOptions,
 ) -> Result<Measurement, Error> {
-    let model = net.model();
+    measure_model(net.model(), input, options)
+}
+
+/// [`measure`] for a [`Model`] (for instance one given another backend with
+/// [`Model::with_backend`]). The thread count is 1 for the reference
+/// backend, [`num_threads`](crate::threads::num_threads) otherwise.
+pub fn measure_model(
+    model: &Model,
+    input: &Tensor,
+    options: &MeasureOptions,
+) -> Result<Measurement, Error> {
     let graph = model.graph();
-    let threads = crate::threads::num_threads();
+    let threads = match model.backend() {
+        Backend::Reference => 1,
+        _ => crate::threads::num_threads(),
+    };
     for _ in 0..options.warmup {
         model.forward(input)?;
     }

@@ -201,6 +201,11 @@ impl PackedConv {
         &self.conv
     }
 
+    /// Floats held: packed weights and bias.
+    pub fn packed_len(&self) -> usize {
+        self.weight.len() + self.bias.len()
+    }
+
     /// Whether a batch norm is folded in.
     pub fn folded(&self) -> bool {
         self.folded
@@ -271,12 +276,14 @@ impl PackedConv {
         Ok([n, g.cout, g.oh, g.ow])
     }
 
-    /// Floats of im2col workspace one thread needs for input `shape` (0 when
-    /// the convolution reads its input in place or runs directly).
+    /// Floats of im2col workspace one thread needs for input `shape`: one
+    /// tile (0 when the convolution reads its input in place or runs
+    /// directly).
     pub fn workspace_len(&self, shape: [usize; 4]) -> usize {
         match self.geometry(shape) {
             Ok(g) if g.cout_g >= GEMM_MIN_COUT && !g.pointwise() => {
-                g.cin_g * g.kh * g.kw * g.plane()
+                let k = g.cin_g * g.kh * g.kw;
+                k * tile_columns(k, g.plane())
             }
             _ => 0,
         }

@@ -137,6 +137,11 @@ impl PackedBatchNorm {
         Ok(PackedBatchNorm { scale, shift })
     }
 
+    /// Floats held: scale and shift.
+    pub fn packed_len(&self) -> usize {
+        self.scale.len() + self.shift.len()
+    }
+
     /// `x = act(x·scale[c] + shift[c])` in place on `[N, C, H, W]`.
     pub fn run_in_place(&self, x: &mut Tensor, act: Option<Activation>) -> Result<(), Error> {
         let [_, c, h, w] = nchw("BatchNorm2d", x)?;

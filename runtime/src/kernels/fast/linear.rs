@@ -55,6 +55,11 @@ impl PackedLinear {
         self
     }
 
+    /// Floats held: packed weights and bias.
+    pub fn packed_len(&self) -> usize {
+        self.weight_t.len() + self.bias.len()
+    }
+
     /// The configuration.
     pub fn linear(&self) -> &Linear {
         &self.linear
