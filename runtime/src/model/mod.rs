@@ -134,12 +134,16 @@ impl Model {
         self.backend
     }
 
-    /// This model, run by `backend` from now on (the fast backend's layers
-    /// are packed now if they are not yet).
+    /// This model, run by `backend` from now on: the fast backend's layers
+    /// are packed now if they are not yet; the reference backend drops them
+    /// (this copy of the model no longer holds packed weights).
     pub fn with_backend(mut self, backend: Backend) -> Model {
         self.backend = backend;
-        if backend == Backend::Fast {
-            let _ = self.prepared();
+        match backend {
+            Backend::Fast => {
+                let _ = self.prepared();
+            }
+            Backend::Reference => self.fast = Arc::default(),
         }
         self
     }
