@@ -8,17 +8,18 @@
 //! activation still runs as its own step (passing its input through, in
 //! place) and is still timed and observed under its own name; its work is
 //! counted in the time of the layer it was fused into, whose observed output
-//! is then the fused result. Layers without a fast kernel (pooling, concat,
-//! slices, shuffles, softmax) run the reference kernel.
+//! is then the fused result. Layers without a fast kernel (average pooling
+//! other than global, concat, slices, shuffles, products, softmax) run the
+//! reference kernel.
 
 use super::reference;
 use super::run::Operands;
 use crate::error::{kernel, Error};
 use crate::kernels::fast::elementwise::{self as fel, PackedBatchNorm};
-use crate::kernels::fast::{PackedConv, PackedLinear};
+use crate::kernels::fast::{pool, PackedConv, PackedLinear};
 use crate::layers::Layer;
 use crate::tensor::Tensor;
-use netspec_model::{Activation, Graph, Op};
+use netspec_model::{Activation, Graph, Op, Pool2d};
 
 /// What the fast backend runs for one node.
 #[derive(Clone, Debug)]
@@ -33,6 +34,14 @@ pub(crate) enum FastLayer {
     Activation(Activation),
     /// A residual add, with the activation after it fused.
     Add(Option<Activation>),
+    /// Max pooling.
+    MaxPool(Pool2d),
+    /// The spatial mean of each channel (adaptive average pooling to 1x1,
+    /// or `mean`), flattened to `[N, C]` unless `keepdim`.
+    GlobalMean {
+        /// Keep the `[N, C, 1, 1]` shape.
+        keepdim: bool,
+    },
     /// Done by node `into` (a folded batch norm or fused activation): passes
     /// its input through.
     Folded {
@@ -151,6 +160,11 @@ impl Prepared {
                     FastLayer::Add(act)
                 }
                 (Op::Activation(a), _) => FastLayer::Activation(*a),
+                (Op::MaxPool2d(p), _) => FastLayer::MaxPool(*p),
+                (Op::AdaptiveAvgPool2d { output: [1, 1] }, _) => {
+                    FastLayer::GlobalMean { keepdim: true }
+                }
+                (Op::Mean { keepdim }, _) => FastLayer::GlobalMean { keepdim: *keepdim },
                 _ => FastLayer::Reference,
             };
         }
@@ -247,6 +261,15 @@ pub(crate) fn execute(
                 }
             }
             Ok(acc)
+        }
+        FastLayer::MaxPool(p) => pool::max_pool2d(one(op, &operands.inputs)?, p, operands.out),
+        FastLayer::GlobalMean { keepdim } => {
+            let y = pool::global_avg_pool(one(op, &operands.inputs)?, operands.out)?;
+            if *keepdim {
+                Ok(y)
+            } else {
+                crate::kernels::elementwise::flatten(y)
+            }
         }
         FastLayer::Folded { .. } => own(operands.owned),
         FastLayer::Reference => reference::execute(op, layer, operands),
