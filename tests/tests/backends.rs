@@ -6,6 +6,10 @@
 
 use netspec::zoo::*;
 use netspec::{set_num_threads, Backend, Model, Network, Tensor};
+use std::sync::Mutex;
+
+/// The thread count is global: tests hold this while they set it and run.
+static THREADS: Mutex<()> = Mutex::new(());
 
 /// Deterministic pseudo-random values in [lo, hi).
 fn values(n: usize, seed: usize, lo: f32, hi: f32) -> Vec<f32> {
@@ -56,6 +60,7 @@ fn check<N: Network>(net: &N, batch: usize) {
         "{}: the reference output is all zero",
         N::NAME
     );
+    let _guard = THREADS.lock().unwrap_or_else(|e| e.into_inner());
     for threads in [1, 0] {
         set_num_threads(threads);
         let got = fast.forward(&x).unwrap();

@@ -10,6 +10,14 @@ use crate::threads;
 use netspec_model::{Activation, Conv2d, Linear};
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::sync::{Mutex, MutexGuard};
+
+/// The thread count is global: tests that set it hold this while they run.
+static THREADS: Mutex<()> = Mutex::new(());
+
+fn hold_threads() -> MutexGuard<'static, ()> {
+    THREADS.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn pick(rng: &mut ChaCha8Rng, lo: usize, hi: usize) -> usize {
     lo + rng.next_u32() as usize % (hi - lo + 1)
@@ -68,6 +76,7 @@ fn random_conv(rng: &mut ChaCha8Rng) -> (Conv2d, [usize; 4]) {
 
 #[test]
 fn convolutions_match_the_reference() {
+    let _threads = hold_threads();
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     for case in 0..120 {
         let (c, shape) = random_conv(&mut rng);
@@ -240,6 +249,7 @@ fn errors_name_the_numbers() {
 
 #[test]
 fn pooling_matches_the_reference() {
+    let _threads = hold_threads();
     use crate::kernels::pool;
     use netspec_model::Pool2d;
     let mut rng = ChaCha8Rng::seed_from_u64(15);
@@ -294,6 +304,7 @@ fn pooling_matches_the_reference() {
 
 #[test]
 fn large_convolutions_split_over_threads_and_tiles_match() {
+    let _threads = hold_threads();
     // Sizes past the random cases: several im2col tiles (K = 576 gives
     // 112-column tiles over 420 outputs), output channels split over the
     // threads (40 >= 16 per thread), strided and 1x1 products, batch 2.
