@@ -2,21 +2,25 @@
 //!
 //! ```text
 //! cargo run --release --example utilization -- resnet18
-//! cargo run --release --example utilization -- mobilenet_v2 --batch 4 --all-cores
+//! cargo run --release --example utilization -- resnet18 --threads 1
+//! cargo run --release --example utilization -- mobilenet_v2 --batch 4 --reference
 //! cargo run --release --example utilization -- resnet18 --train --batch 64
 //! ```
 //!
-//! Measures the CPU (peak FLOP/s per SIMD width, triad bandwidth), prints the
-//! network's compile-time report and its utilization table, the roofline
-//! lower bound on each preset device (with `--train`, of a training step
-//! too), and writes the roofline plot to `target/netspec/<model>-roofline.svg`.
+//! Measures the CPU (peak FLOP/s per SIMD width, triad bandwidth) and how
+//! much of the one-core peak the GEMM reaches, prints the network's
+//! compile-time report and its utilization table (fast kernels on all cores
+//! by default, against the roofline of that many cores), the roofline lower
+//! bound on each preset device (with `--train`, of a training step too), and
+//! writes the roofline plot to `target/netspec/<model>-roofline.svg`.
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use netspec::hardware::{HardwareProfile, PresetProfile, ProfileOptions, PRESETS};
-use netspec::measure::{measure, MeasureOptions};
+use netspec::kernels::fast::gemm::square_rate;
+use netspec::measure::{measure_model, MeasureOptions};
 use netspec::zoo::*;
-use netspec::{Network, Tensor};
+use netspec::{set_num_threads, Backend, Network, Tensor};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -73,14 +77,20 @@ struct Args {
     /// Samples per forward pass
     #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     batch: usize,
-    /// Measure against the all-cores roofline (the kernels run on one thread)
+    /// Threads of the fast kernels (default: every core); the roofline is that many cores'
+    #[arg(long, value_parser = at_least_one)]
+    threads: Option<usize>,
+    /// Run the reference kernels (plain loops, one thread) instead of the fast ones
     #[arg(long)]
-    all_cores: bool,
+    reference: bool,
     /// Also show a training step's roofline lower bound (forward + backward)
     /// at --batch on each preset device, and its memory with Adam
     #[arg(long)]
     train: bool,
 }
+
+/// Side of the square product whose rate the header compares with the peak.
+const GEMM_SIZE: usize = 1024;
 
 /// A model name, lowercased, that the zoo has.
 fn model_name(s: &str) -> Result<String, String> {
@@ -116,9 +126,15 @@ fn run<N: Network>(net: &N, args: &Args, profile: &HardwareProfile) -> Result<()
     let mut shape = vec![args.batch];
     shape.extend_from_slice(N::INPUT_SHAPE);
     let x = Tensor::full(&shape, 0.5).map_err(|e| e.to_string())?;
+    let backend = if args.reference {
+        Backend::Reference
+    } else {
+        Backend::Fast
+    };
+    let model = net.model().clone().with_backend(backend);
     // One untimed run also sizes the timed ones: about 3 s in all, 3 to 20 runs.
     let start = Instant::now();
-    net.model().forward(&x).map_err(|e| e.to_string())?;
+    model.forward(&x).map_err(|e| e.to_string())?;
     let once = start.elapsed().max(Duration::from_micros(1));
     let runs = (3.0 / once.as_secs_f64()).clamp(3.0, 20.0) as usize;
     eprintln!(
@@ -131,8 +147,25 @@ fn run<N: Network>(net: &N, args: &Args, profile: &HardwareProfile) -> Result<()
         runs,
         profile: profile.clone(),
     };
-    let m = measure(net, &x, &options).map_err(|e| e.to_string())?;
+    let m = measure_model(&model, &x, &options).map_err(|e| e.to_string())?;
     println!("{}", m.to_text());
+    let fused: Vec<String> = (0..N::LAYERS.len())
+        .filter_map(|i| {
+            let into = model.fused_into(i)?;
+            Some(format!(
+                "{} into {}",
+                N::LAYERS[i].name,
+                N::LAYERS[into].name
+            ))
+        })
+        .collect();
+    if !fused.is_empty() {
+        println!(
+            "{} layers fused into the layer before them (their time is in that layer's): {}",
+            fused.len(),
+            fused.join(", ")
+        );
+    }
 
     println!(
         "roofline lower bound of {} (batch {}) on preset devices, without running:",
@@ -194,14 +227,25 @@ fn main() -> ExitCode {
     };
 
     let measured = HardwareProfile::measure_with_progress_bar(&ProfileOptions::default());
-    println!("{measured}\n");
-    // The runtime's kernels run on one thread: compare with one core unless asked.
-    let profile = if args.all_cores {
-        measured
+    // The GEMM every convolution and linear layer runs, on one core, against
+    // the one-core FMA peak just measured.
+    set_num_threads(1);
+    let gemm = square_rate(GEMM_SIZE, 5);
+    let one_core = measured.one_core().peak_flops;
+    println!("{measured}");
+    println!(
+        "  GEMM reaches {:.1} % of peak: {GEMM_SIZE}x{GEMM_SIZE}x{GEMM_SIZE} f32 product, 1 thread, {:.1} GFLOP/s of {:.1}\n",
+        100.0 * gemm / one_core,
+        gemm / 1e9,
+        one_core / 1e9
+    );
+    // The measurement uses the roofline of the threads the kernels run on.
+    set_num_threads(if args.reference {
+        1
     } else {
-        eprintln!("the kernels run on one thread: measuring against the one-core roofline (--all-cores to change)");
-        measured.one_core()
-    };
+        args.threads.unwrap_or(0)
+    });
+    let profile = measured;
 
     let Some(result) = run_model(&model, &args, &profile) else {
         eprintln!(

@@ -1,5 +1,7 @@
-//! Forward pass of every zoo model at batch 1 on one core: criterion's
-//! estimates, then the median time and achieved GFLOP/s (`FLOPS / median`).
+//! Forward pass of every zoo model at batch 1 on one core (the fast backend,
+//! `set_num_threads(1)`): criterion's estimates, then the median time and
+//! achieved GFLOP/s (`FLOPS / median`). The `speed` example compares with
+//! PyTorch on one thread and on all.
 //!
 //! `cargo bench -p netspec --bench forward` (a model name filters, e.g. `-- resnet50`)
 
@@ -69,6 +71,7 @@ macro_rules! models {
 }
 
 fn forward(c: &mut Criterion) {
+    netspec::set_num_threads(1);
     models!(c,
         LeNet5 => "lenet5",
         MobileNetV2 => "mobilenet_v2",

@@ -15,7 +15,11 @@ const SQRT_2_OVER_PI: f32 = 0.797_884_6;
 /// GELU `x·Φ(x) = x/2·(1 + erf(x/√2))` or, approximated,
 /// `x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
 pub fn activation_in_place(x: &mut Tensor, act: Activation) {
-    let d = x.data_mut();
+    activation_slice(x.data_mut(), act);
+}
+
+/// [`activation_in_place`] on a plain slice (the fast kernels' epilogues).
+pub(crate) fn activation_slice(d: &mut [f32], act: Activation) {
     match act {
         Activation::ReLU => d.iter_mut().for_each(|v| *v = v.max(0.0)),
         Activation::ReLU6 => d.iter_mut().for_each(|v| *v = v.clamp(0.0, 6.0)),

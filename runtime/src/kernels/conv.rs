@@ -43,7 +43,7 @@ struct Geom {
 }
 
 /// Output length of one axis, or an error naming the axis.
-fn out_len(
+pub(crate) fn out_len(
     axis: &str,
     len: usize,
     pad: [usize; 2],
@@ -71,7 +71,7 @@ fn out_len(
 }
 
 /// Range of output positions `o` in `0..out` for which `o * stride + off` lies in `0..len`.
-fn valid_range(out: usize, len: usize, stride: usize, off: isize) -> (usize, usize) {
+pub(crate) fn valid_range(out: usize, len: usize, stride: usize, off: isize) -> (usize, usize) {
     let s = stride as isize;
     let lo = if off >= 0 { 0 } else { (-off + s - 1) / s };
     let last = len as isize - 1 - off;

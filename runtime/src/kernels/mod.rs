@@ -8,6 +8,7 @@
 pub mod activation;
 pub mod conv;
 pub mod elementwise;
+pub mod fast;
 pub mod linear;
 pub mod norm;
 pub mod pool;

@@ -7,7 +7,7 @@ use netspec_model::Pool2d;
 
 /// Output length of one pooling axis, PyTorch's rule: in ceil mode the last
 /// window must start inside the input or the left padding.
-fn pool_out(
+pub(crate) fn pool_out(
     op: &'static str,
     len: usize,
     pad: usize,

@@ -46,6 +46,7 @@ pub use plot::PlotError;
 
 use crate::error::Error;
 use crate::hardware::HardwareProfile;
+use crate::model::{Backend, Model};
 use crate::network::Network;
 use crate::roofline::{attainable, batch_bytes, bound, Bound};
 use crate::tensor::Tensor;
@@ -157,7 +158,11 @@ pub struct Measurement {
     pub warmup: usize,
     /// Timed runs.
     pub runs: usize,
-    /// The roofline the figures are relative to.
+    /// Threads the forward pass ran on ([`num_threads`](crate::threads::num_threads)
+    /// for the fast backend, 1 for the reference one).
+    pub threads: usize,
+    /// The roofline the figures are relative to: for a measured profile,
+    /// the one matching `threads` (see [`profile_for_threads`]).
     pub profile: HardwareProfile,
     /// One entry per layer, in execution order.
     pub layers: Vec<Figures>,
@@ -264,6 +269,7 @@ impl Measurement {
             batch,
             warmup: 0,
             runs: runs.len(),
+            threads: 1,
             profile: profile.clone(),
             layers,
             total,
@@ -271,10 +277,49 @@ impl Measurement {
     }
 }
 
+/// The roofline of `profile` for a forward pass on `threads` threads: a
+/// measured profile's one-core peak and one-thread bandwidth for 1 thread,
+/// its all-cores figures for as many threads as it measured or more, and
+/// in between the one-core peak times `threads` with the all-threads
+/// bandwidth. A profile without measurements (a preset, two numbers) is
+/// returned unchanged.
+pub fn profile_for_threads(profile: &HardwareProfile, threads: usize) -> HardwareProfile {
+    let Some(cpu) = &profile.cpu else {
+        return profile.clone();
+    };
+    let one = profile.one_core();
+    if threads <= 1 {
+        return one;
+    }
+    let widest = cpu.peaks.last();
+    let all = widest.map_or(0.0, |p| p.all_cores);
+    let (peak, what) = if threads >= cpu.threads {
+        (all, format!("{} cores", cpu.threads))
+    } else {
+        (
+            (one.peak_flops * threads as f64).min(all),
+            format!("1 core x {threads}"),
+        )
+    };
+    HardwareProfile {
+        name: format!("{} ({threads} threads)", cpu.model),
+        peak_flops: peak,
+        bandwidth: cpu.triad_all.bytes_per_s,
+        source: format!(
+            "measured: {} FMA peak on {what}, STREAM triad on {} threads",
+            widest.map_or("no", |p| p.simd.name()),
+            cpu.triad_all.threads
+        ),
+        cpu: profile.cpu.clone(),
+    }
+}
+
 /// Runs `net` on `input` (`[N, input...]`): `options.warmup` untimed runs,
 /// then `options.runs` timed ones (at least 1), timing every layer with
 /// [`Model::forward_observed`](crate::Model::forward_observed), and returns
-/// the figures of [`Measurement::from_timings`].
+/// the figures of [`Measurement::from_timings`], with the thread count the
+/// forward pass ran on and, for a measured profile, the roofline of that
+/// many threads ([`profile_for_threads`]).
 ///
 /// Fails as the forward pass does (wrong input shape, a kernel error).
 pub fn measure<N: Network>(
@@ -282,8 +327,22 @@ pub fn measure<N: Network>(
     input: &Tensor,
     options: &MeasureOptions,
 ) -> Result<Measurement, Error> {
-    let model = net.model();
+    measure_model(net.model(), input, options)
+}
+
+/// [`measure`] for a [`Model`] (for instance one given another backend with
+/// [`Model::with_backend`]). The thread count is 1 for the reference
+/// backend, [`num_threads`](crate::threads::num_threads) otherwise.
+pub fn measure_model(
+    model: &Model,
+    input: &Tensor,
+    options: &MeasureOptions,
+) -> Result<Measurement, Error> {
     let graph = model.graph();
+    let threads = match model.backend() {
+        Backend::Reference => 1,
+        _ => crate::threads::num_threads(),
+    };
     for _ in 0..options.warmup {
         model.forward(input)?;
     }
@@ -299,8 +358,10 @@ pub fn measure<N: Network>(
     }
     // The forward pass checked the shape: `[N, ...]` with N >= 1.
     let batch = input.shape().first().copied().unwrap_or(1) as u64;
-    let mut m = Measurement::from_timings(graph, batch, &runs, &options.profile);
+    let profile = profile_for_threads(&options.profile, threads);
+    let mut m = Measurement::from_timings(graph, batch, &runs, &profile);
     m.warmup = options.warmup;
+    m.threads = threads;
     Ok(m)
 }
 
@@ -451,6 +512,57 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_roofline_matches_the_thread_count() {
+        use crate::hardware::{CpuReport, PeakFigure, Simd, Triad};
+        let triad = |threads, gb: f64| Triad {
+            threads,
+            bytes_per_s: gb * 1e9,
+        };
+        let measured = HardwareProfile {
+            name: "Toy (4 cores)".into(),
+            peak_flops: 360e9,
+            bandwidth: 40e9,
+            source: "measured".into(),
+            cpu: Some(CpuReport {
+                model: "Toy".into(),
+                threads: 4,
+                peaks: vec![PeakFigure {
+                    simd: Simd::Avx2Fma,
+                    lanes: 8,
+                    accumulators: 12,
+                    one_core: 100e9,
+                    all_cores: 360e9,
+                    theoretical: None,
+                }],
+                triad_one: triad(1, 15.0),
+                triad_all: triad(4, 40.0),
+                triad_array_bytes: 1 << 20,
+                clock: None,
+                seconds: 0.0,
+            }),
+        };
+        // 1 thread: one core, one-thread triad; 2: 2 x one core (below the
+        // measured all-cores 360), all-threads triad; 4 or more: all cores.
+        let one = profile_for_threads(&measured, 1);
+        assert_eq!((one.peak_flops, one.bandwidth), (100e9, 15e9));
+        let two = profile_for_threads(&measured, 2);
+        assert_eq!((two.peak_flops, two.bandwidth), (200e9, 40e9));
+        for n in [4, 8] {
+            let all = profile_for_threads(&measured, n);
+            assert_eq!((all.peak_flops, all.bandwidth), (360e9, 40e9));
+        }
+        // From the one-core profile back to all cores: the same.
+        assert_eq!(
+            profile_for_threads(&measured.one_core(), 4).peak_flops,
+            360e9
+        );
+        // Profiles without measurements stay as given.
+        let preset = HardwareProfile::from_peak_and_bandwidth("x", 1e12, 1e11);
+        assert_eq!(profile_for_threads(&preset, 1), preset);
+        assert_eq!(profile_for_threads(&preset, 8), preset);
+    }
+
+    #[test]
     fn measures_a_real_network() {
         use crate::zoo::LeNet5;
         let net = LeNet5::random(3);
@@ -465,6 +577,7 @@ pub(crate) mod tests {
         };
         let m = measure(&net, &x, &options).expect("LeNet5 runs");
         assert_eq!(m.batch, 2);
+        assert!(m.threads >= 1);
         assert_eq!(m.runs, 3);
         assert_eq!(m.warmup, 1);
         assert_eq!(m.layers.len(), LeNet5::LAYERS.len());

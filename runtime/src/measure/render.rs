@@ -53,9 +53,11 @@ impl Measurement {
         let p = &self.profile;
         [
             format!(
-                "{}, batch {}, on {}: peak {:.2} GFLOP/s, bandwidth {:.2} GB/s, ridge point {:.2} FLOP/B",
+                "{}, batch {}, {} thread{}, on {}: peak {:.2} GFLOP/s, bandwidth {:.2} GB/s, ridge point {:.2} FLOP/B",
                 self.network,
                 self.batch,
+                self.threads,
+                if self.threads == 1 { "" } else { "s" },
                 p.name,
                 p.peak_flops / 1e9,
                 p.bandwidth / 1e9,

@@ -1,9 +1,11 @@
 //! A network graph with its built layers, and everything done with it, one
 //! stage per file: `init.rs` (random weights), `io.rs` (safetensors load and
 //! save), `plan.rs` (execution order, liveness and buffer slots, prepared once
-//! per graph), `run.rs` (the forward pass) and `reference.rs` (the reference
-//! backend: one plain-loop kernel call per layer).
+//! per graph), `run.rs` (the forward pass), `reference.rs` (the reference
+//! backend: one plain-loop kernel call per layer) and `fast.rs` (the fast
+//! backend: packed layers, fusions, one fast kernel call per layer).
 
+mod fast;
 mod init;
 mod io;
 mod plan;
@@ -16,7 +18,7 @@ use crate::tensor::Tensor;
 use netspec_model::{Graph, LayerInfo};
 use plan::Plan;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub use io::IGNORED_TENSORS;
@@ -38,9 +40,17 @@ pub struct LayerEvent<'a> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {
+    /// The kernels of [`crate::kernels::fast`]: convolutions and linear
+    /// layers as packed matrix products (the `gemm` crate), depthwise
+    /// convolutions and pooling as vectorised direct loops, batch norms
+    /// folded into the convolution before them and activations fused into
+    /// the layer before them, on [`num_threads`](crate::threads::num_threads)
+    /// threads. Weights are packed once, when the model is built (or at the
+    /// first forward pass after [`Model::set_tensor`]).
+    #[default]
+    Fast,
     /// The plain-loop kernels of [`crate::kernels`], one thread: the
     /// reference every other backend is checked against.
-    #[default]
     Reference,
 }
 
@@ -59,6 +69,9 @@ pub struct Model {
     layers: Vec<Layer>,
     plan: Arc<Plan>,
     backend: Backend,
+    /// The fast backend's packed layers, built on first use and shared by
+    /// clones (replaced, not mutated, when a tensor changes).
+    fast: Arc<OnceLock<Result<fast::Prepared, String>>>,
 }
 
 impl fmt::Debug for Model {
@@ -81,12 +94,29 @@ impl fmt::Debug for Model {
 
 impl Model {
     fn new(graph: &'static Graph<'static>, layers: Vec<Layer>) -> Model {
-        Model {
+        let model = Model {
             graph,
             layers,
             plan: Plan::for_graph(graph),
             backend: Backend::default(),
-        }
+            fast: Arc::default(),
+        };
+        // Pack the weights now, at load time, rather than in the first pass.
+        let _ = model.prepared();
+        model
+    }
+
+    /// The fast backend's packed layers (packed now if they are not yet).
+    fn prepared(&self) -> Result<&fast::Prepared, Error> {
+        self.fast
+            .get_or_init(|| {
+                fast::Prepared::new(self.graph, &self.layers).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|message| Error::Graph {
+                network: self.graph.name.to_string(),
+                message: format!("the fast backend cannot prepare its layers: {message}"),
+            })
     }
 
     /// The graph this model runs.
@@ -104,10 +134,54 @@ impl Model {
         self.backend
     }
 
-    /// This model, run by `backend` from now on.
+    /// This model, run by `backend` from now on: the fast backend's layers
+    /// are packed now if they are not yet; the reference backend drops them
+    /// (this copy of the model no longer holds packed weights).
     pub fn with_backend(mut self, backend: Backend) -> Model {
         self.backend = backend;
+        match backend {
+            Backend::Fast => {
+                let _ = self.prepared();
+            }
+            Backend::Reference => self.fast = Arc::default(),
+        }
         self
+    }
+
+    /// For a layer whose work the fast backend fuses into an earlier one (a
+    /// batch norm folded into its convolution, an activation fused into the
+    /// layer before it): that layer's index. The fused layer still runs as
+    /// its own step, reported under its own name, in near-zero time; its
+    /// work is in the time of the layer it was fused into.
+    pub fn fused_into(&self, index: usize) -> Option<usize> {
+        if self.backend != Backend::Fast {
+            return None;
+        }
+        match self.fast.get() {
+            Some(Ok(p)) => p.fused_into(index),
+            _ => None,
+        }
+    }
+
+    /// Bytes of the fast backend's packed weights (convolution weights with
+    /// their batch norms folded in, transposed linear weights, biases, batch
+    /// norm scales and shifts), held next to [`Model::layers`]; 0 before
+    /// they are packed or if they cannot be.
+    pub fn packed_weight_bytes(&self) -> usize {
+        match self.fast.get() {
+            Some(Ok(p)) => p.weight_bytes(),
+            _ => 0,
+        }
+    }
+
+    /// Bytes of im2col workspace a forward pass of the fast backend uses at
+    /// batch `n` on `threads` threads: the largest convolution's tile per
+    /// thread (each thread keeps its own, reused from layer to layer).
+    pub fn workspace_bytes(&self, n: usize, threads: usize) -> usize {
+        match self.fast.get() {
+            Some(Ok(p)) => p.workspace_bytes(self.graph, n, threads),
+            _ => 0,
+        }
     }
 
     /// Bytes of activations the execution plan's buffer slots hold at batch
@@ -159,6 +233,8 @@ impl Model {
             });
         }
         *slot = value;
+        // The packed layers are stale: repack at the next forward pass.
+        self.fast = Arc::default();
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! node, each value in its slot, and hands every layer to the model's
 //! [`Backend`].
 
-use super::{reference, Backend, LayerEvent, Model};
+use super::{fast, reference, Backend, LayerEvent, Model};
 use crate::error::Error;
 use crate::tensor::Tensor;
 use std::time::Instant;
@@ -116,6 +116,13 @@ impl Model {
         let layer = &self.layers[i];
         match self.backend {
             Backend::Reference => reference::execute(op, layer, operands),
+            Backend::Fast => {
+                let prepared = self.prepared()?;
+                match prepared.layers.get(i) {
+                    Some(f) => fast::execute(op, f, layer, operands),
+                    None => reference::execute(op, layer, operands),
+                }
+            }
         }
     }
 }

@@ -282,7 +282,7 @@ fn layers_are_typed_and_the_plan_is_shared() {
         other => panic!("expected a batch norm, found {other:?}"),
     }
     assert_eq!(a.layers()[2], Layer::Stateless);
-    assert_eq!(a.backend(), Backend::Reference);
+    assert_eq!(a.backend(), Backend::Fast);
 }
 
 #[test]
