@@ -3,11 +3,12 @@
 //! achieved GFLOP/s (`FLOPS / median`). The `speed` example compares with
 //! PyTorch on one thread and on all.
 //!
-//! `cargo bench -p netspec --bench forward` (a model name filters, e.g. `-- resnet50`)
+//! `cargo bench -p netspec --bench forward` (a model name filters, e.g. `-- resnet50`);
+//! `NETSPEC_BACKEND=reference` runs the reference backend (the plain loops) instead.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use netspec::zoo::{AlexNet, LeNet5, MobileNetV2, ResNet18, ResNet50, SqueezeNet1_0, Vgg16};
-use netspec::{Network, Tensor};
+use netspec::{Backend, Network, Tensor};
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
@@ -61,11 +62,19 @@ fn bench_model<N: Network>(c: &mut Criterion, name: &str, run: impl Fn(&Tensor) 
     );
 }
 
+/// The backend `NETSPEC_BACKEND` names (`reference`), else the default.
+fn backend() -> Backend {
+    match std::env::var("NETSPEC_BACKEND").as_deref() {
+        Ok("reference") => Backend::Reference,
+        _ => Backend::default(),
+    }
+}
+
 macro_rules! models {
     ($c:expr, $($ty:ident => $name:literal),* $(,)?) => {
         $(
-            let net = $ty::random(0);
-            bench_model::<$ty>($c, $name, |x| net.forward(x).expect("forward"));
+            let model = $ty::random(0).model().clone().with_backend(backend());
+            bench_model::<$ty>($c, $name, |x| model.forward(x).expect("forward"));
         )*
     };
 }
