@@ -11,7 +11,7 @@ use netspec_model::{Costs, Counts, Totals, Training};
 
 /// What one layer costs: its [`Costs`], its count under every convention
 /// and its training costs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LayerCounts {
     /// Params, buffers, MACs, FLOPs, bytes moved and output elements.
     pub costs: Costs,

@@ -61,6 +61,75 @@ impl<'a> LayerInfo<'a> {
         }
     }
 
+    /// A record whose 19 numbers (the [`Costs`], [`Counts`] and [`Training`]
+    /// fields, in that order) are packed: `slots` has one character per
+    /// number (spaces between the three groups are skipped), `0` for zero and
+    /// digit `k` in base 36 (`1`-`9`, `a`-`z`) for `values[k - 1]`, so a value
+    /// that repeats within the layer is written once. This is what the
+    /// `network!` macro emits, one short call per layer (fewer tokens to parse
+    /// at expansion). A missing slot, or one past the end of `values`, reads
+    /// as 0.
+    ///
+    /// `L::packed("conv", "Conv2d", true, I0, S0, "102345 22223 02032500",
+    /// &[576, 147456, 294912, 18688, 2048])` is a 3x3 convolution 8 -> 8 on
+    /// 16x16: 576 params, 147456 MACs, 294912 FLOPs, ..., 2048 saved floats.
+    pub const fn packed(
+        name: &'a str,
+        kind: &'a str,
+        module: bool,
+        inputs: &'a [&'a [usize]],
+        output: &'a [usize],
+        slots: &str,
+        values: &[u64],
+    ) -> Self {
+        let bytes = slots.as_bytes();
+        let mut n = [0u64; 19];
+        let (mut i, mut j) = (0, 0);
+        while i < bytes.len() && j < n.len() {
+            let k = match bytes[i] {
+                b' ' => {
+                    i += 1;
+                    continue;
+                }
+                b @ b'0'..=b'9' => (b - b'0') as usize,
+                b @ b'a'..=b'z' => (b - b'a') as usize + 10,
+                _ => 0,
+            };
+            if k > 0 && k <= values.len() {
+                n[j] = values[k - 1];
+            }
+            i += 1;
+            j += 1;
+        }
+        let [params, buffers, macs, flops, bytes_moved, activations, torchvision, fvcore, thop, ptflops, flops_count, gim, gwm, gif, gwf, tbm, saved_floats, saved_indices, saved_stats] =
+            n;
+        Self::new(
+            name,
+            kind,
+            module,
+            inputs,
+            output,
+            Costs::new(params, buffers, macs, flops, bytes_moved, activations),
+            Counts {
+                torchvision,
+                fvcore,
+                thop,
+                ptflops,
+                flops: flops_count,
+            },
+            Training::new(
+                gim,
+                gwm,
+                gif,
+                gwf,
+                tbm,
+                saved_floats,
+                saved_indices,
+                saved_stats,
+            ),
+        )
+    }
+
     /// A record from positional arrays: `costs` in [`Costs::new`] order and
     /// `counts` in [`Convention::ALL`] order, without training costs. Kept
     /// for tests that build records by hand; prefer [`LayerInfo::new`].
@@ -226,6 +295,14 @@ pub struct Node<'a> {
     pub inputs: &'a [usize],
 }
 
+impl<'a> Node<'a> {
+    /// A node from its operation and the value ids it reads (what the
+    /// `network!` macro emits, `N::new(...)`).
+    pub const fn new(op: Op, inputs: &'a [usize]) -> Self {
+        Node { op, inputs }
+    }
+}
+
 /// A whole compiled network.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Graph<'a> {
@@ -303,5 +380,32 @@ mod tests {
         // A chain only ever holds two values.
         let reads = vec![vec![0], vec![1], vec![2]];
         assert_eq!(peak_live_elements(&values, &reads, 3), Some(40));
+    }
+
+    #[test]
+    fn packed_records_read_their_slots() {
+        // Evaluated in const, as the macro's records are.
+        const R: LayerInfo<'static> = LayerInfo::packed(
+            "conv",
+            "Conv2d",
+            true,
+            &[&[8, 16, 16]],
+            &[8, 16, 16],
+            "102345 22223 02032500",
+            &[576, 147456, 294912, 18688, 2048],
+        );
+        assert_eq!(R.costs, Costs::new(576, 0, 147456, 294912, 18688, 2048));
+        assert_eq!(
+            R.counts,
+            Counts::new(147456, 147456, 147456, 147456, 294912)
+        );
+        assert_eq!(
+            R.training,
+            Training::new(0, 147456, 0, 294912, 147456, 2048, 0, 0)
+        );
+        // Short slots, unknown characters and digits past `values` read as 0.
+        let r = LayerInfo::packed("x", "Add", false, &[], &[], "1z?", &[7]);
+        assert_eq!(r.costs, Costs::new(7, 0, 0, 0, 0, 0));
+        assert_eq!((r.counts, r.training), (Counts::ZERO, Training::ZERO));
     }
 }
