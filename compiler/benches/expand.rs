@@ -4,41 +4,13 @@
 //! `cargo bench -p netspec-compiler --bench expand`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use proc_macro2::{TokenStream, TokenTree};
 use std::hint::black_box;
 
-const SOURCES: &[&str] = &[
-    include_str!("../../runtime/src/zoo/classic.rs"),
-    include_str!("../../runtime/src/zoo/resnet.rs"),
-    include_str!("../../runtime/src/zoo/mobilenet.rs"),
-    include_str!("../../runtime/src/zoo/squeezenet.rs"),
-    include_str!("../../runtime/src/zoo/shufflenet.rs"),
-    include_str!("../../runtime/src/zoo/shufflenet_v1.rs"),
-    include_str!("../../runtime/src/zoo/mobilenet_v1.rs"),
-    include_str!("../../runtime/src/zoo/mobilenet_v3.rs"),
-    include_str!("../../runtime/src/zoo/efficientnet.rs"),
-    include_str!("../../runtime/src/zoo/mnasnet.rs"),
-    include_str!("../../runtime/src/zoo/ghostnet.rs"),
-];
+#[path = "../tests/common/zoo.rs"]
+mod zoo;
+use zoo::{items, SOURCES};
 
-/// The items of a `network!` invocation: each ends with its `{ ... }` body.
-fn items(tokens: TokenStream) -> Vec<TokenStream> {
-    let mut out = Vec::new();
-    let mut current = TokenStream::new();
-    let mut previous_was_hash = false;
-    for tt in tokens {
-        let ends = matches!(&tt, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
-            && !previous_was_hash;
-        previous_was_hash = matches!(&tt, TokenTree::Punct(p) if p.as_char() == '#');
-        current.extend([tt]);
-        if ends {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    out
-}
-
-/// One invocation per network: the file's blocks and that network.
 fn networks() -> Vec<(String, TokenStream)> {
     let mut out = Vec::new();
     for src in SOURCES {

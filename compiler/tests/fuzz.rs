@@ -26,19 +26,9 @@ use std::time::{Duration, Instant};
 const CI_CASES: u64 = 300;
 
 /// The zoo: real programs to mutate.
-const ZOO: &[&str] = &[
-    include_str!("../../runtime/src/zoo/classic.rs"),
-    include_str!("../../runtime/src/zoo/resnet.rs"),
-    include_str!("../../runtime/src/zoo/mobilenet.rs"),
-    include_str!("../../runtime/src/zoo/squeezenet.rs"),
-    include_str!("../../runtime/src/zoo/shufflenet.rs"),
-    include_str!("../../runtime/src/zoo/shufflenet_v1.rs"),
-    include_str!("../../runtime/src/zoo/mobilenet_v1.rs"),
-    include_str!("../../runtime/src/zoo/mobilenet_v3.rs"),
-    include_str!("../../runtime/src/zoo/efficientnet.rs"),
-    include_str!("../../runtime/src/zoo/mnasnet.rs"),
-    include_str!("../../runtime/src/zoo/ghostnet.rs"),
-];
+#[path = "common/zoo.rs"]
+mod zoo;
+use zoo::{items, SOURCES as ZOO};
 
 /// SplitMix64: small, fast, and the same sequence everywhere.
 struct Rng(u64);
@@ -358,23 +348,6 @@ fn render(tokens: &[Tok]) -> String {
         s.push(' ');
     }
     s
-}
-
-/// The items of a `network!` invocation: each ends with its `{ ... }` body.
-fn items(tokens: TokenStream) -> Vec<TokenStream> {
-    let mut out = Vec::new();
-    let mut current = TokenStream::new();
-    let mut previous_was_hash = false;
-    for tt in tokens {
-        let ends = matches!(&tt, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
-            && !previous_was_hash;
-        previous_was_hash = matches!(&tt, TokenTree::Punct(p) if p.as_char() == '#');
-        current.extend([tt]);
-        if ends {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    out
 }
 
 /// The zoo's programs, flattened: one per network, with the blocks of its

@@ -124,7 +124,12 @@ pub fn estimate(graph: &Graph<'_>, profile: &HardwareProfile) -> Estimate {
 
 /// [`estimate`] for a batch of `batch` samples.
 pub fn estimate_batch(graph: &Graph<'_>, batch: u64, profile: &HardwareProfile) -> Estimate {
-    let layers = graph
+    summed(graph, batch, profile, forward_rows(graph, batch, profile))
+}
+
+/// One estimate per layer of the forward pass at `batch`, in order.
+fn forward_rows(graph: &Graph<'_>, batch: u64, profile: &HardwareProfile) -> Vec<LayerEstimate> {
+    graph
         .layers
         .iter()
         .map(|l| {
@@ -137,8 +142,7 @@ pub fn estimate_batch(graph: &Graph<'_>, batch: u64, profile: &HardwareProfile) 
                 profile,
             )
         })
-        .collect();
-    summed(graph, batch, profile, layers)
+        .collect()
 }
 
 /// The roofline lower bound of one training step at `batch` on `profile`,
@@ -159,20 +163,7 @@ pub fn estimate_batch(graph: &Graph<'_>, batch: u64, profile: &HardwareProfile) 
 /// assert!(step.latency > 2.0 * inference.latency);
 /// ```
 pub fn estimate_training(graph: &Graph<'_>, batch: u64, profile: &HardwareProfile) -> Estimate {
-    let mut layers: Vec<LayerEstimate> = graph
-        .layers
-        .iter()
-        .map(|l| {
-            let flops = l.flops.saturating_mul(batch);
-            layer_estimate(
-                l.name.to_string(),
-                l.kind,
-                flops,
-                batch_bytes(l, batch),
-                profile,
-            )
-        })
-        .collect();
+    let mut layers = forward_rows(graph, batch, profile);
     for l in graph.layers.iter().rev() {
         let (flops, bytes) = backward_flops_and_bytes(l, batch);
         if flops > 0 || bytes > 0 {
