@@ -99,6 +99,8 @@ pub enum BinOp {
     Sub,
     /// `*`
     Mul,
+    /// `@` (matrix product; the precedence of `*`, as in Python)
+    MatMul,
     /// `/` (integer division floors)
     Div,
     /// `%`
@@ -154,8 +156,25 @@ pub enum ExprKind {
     Var(Ident),
     /// `x.channels`
     Field(Box<Expr>, Ident),
+    /// `x.reshape(197, 768)`: a method call (the built-in `reshape(x, 197, 768)`).
+    Method(Box<Expr>, Ident, Vec<Arg>),
+    /// `x[:, 0]`: indexing, one item per dimension written.
+    Index(Box<Expr>, Vec<IndexItem>),
     /// `f(args)`
     Call(Ident, Vec<Arg>),
+    /// `class_token: Parameter(1, 1, 768)`: a named source, a layer that
+    /// takes no input.
+    Source {
+        /// The name before `:` (a state-dict path segment).
+        name: Ident,
+        /// The layer, as in `Parameter`.
+        kind: Ident,
+        /// Arguments (empty without parentheses).
+        args: Vec<Arg>,
+        /// Span of `kind(args)`, as [`Spec::Call`]'s (the whole source is
+        /// the [`Expr`]'s span).
+        span: Range,
+    },
     /// `(a, b)`
     Tuple(Vec<Expr>),
     /// `a op b`
@@ -166,6 +185,42 @@ pub enum ExprKind {
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `x -> stage -> stage`
     Chain(Box<Expr>, Vec<Stage>),
+}
+
+/// One item of an index `x[...]`.
+#[derive(Debug)]
+pub enum IndexItem {
+    /// `:`, the whole dimension.
+    Full(Range),
+    /// `start:`, `:end` or `start:end` (at least one bound; `:` alone is
+    /// [`IndexItem::Full`]). Bounds may be negative, counting from the end.
+    Slice {
+        /// First index kept.
+        start: Option<Expr>,
+        /// One past the last index kept.
+        end: Option<Expr>,
+        /// Span of the item.
+        span: Range,
+    },
+    /// `0`, `-1`: one position, dropping the dimension.
+    At(Expr),
+    /// `None`: a new dimension of size 1.
+    NewAxis(Range),
+    /// `...`: as many `:` as the dimensions not indexed.
+    Ellipsis(Range),
+}
+
+impl IndexItem {
+    /// Span of the item's tokens.
+    pub fn span(&self) -> Range {
+        match self {
+            IndexItem::Full(span)
+            | IndexItem::NewAxis(span)
+            | IndexItem::Ellipsis(span)
+            | IndexItem::Slice { span, .. } => *span,
+            IndexItem::At(e) => e.span,
+        }
+    }
 }
 
 /// A call argument.

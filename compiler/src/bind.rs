@@ -6,6 +6,7 @@ use crate::value::{did_you_mean, Errors, Range, Value};
 use syn::Ident;
 
 /// An evaluated call argument.
+#[derive(Clone, Debug)]
 pub struct ArgVal {
     /// Keyword, if given as `name = value`.
     pub name: Option<Ident>,

@@ -42,6 +42,18 @@ fn float_src(v: f64) -> String {
     format!("{:?}f64", if v.is_finite() { v } else { 0.0 })
 }
 
+fn linear_src(l: &netspec_model::Linear) -> String {
+    format!(
+        "{P}::Linear {{ in_features: {}, out_features: {}, bias: {} }}",
+        l.in_features, l.out_features, l.bias
+    )
+}
+
+/// `p::Dims::new(&[...])`.
+fn dims_new(d: &netspec_model::Dims) -> String {
+    format!("{P}::Dims::new({})", dims_src(d.as_slice()))
+}
+
 fn op_src(op: &Op) -> String {
     use netspec_model::Activation as A;
     match op {
@@ -57,9 +69,36 @@ fn op_src(op: &Op) -> String {
             c.groups,
             c.bias
         ),
-        Op::Linear(l) => format!(
-            "{O}::Linear({P}::Linear {{ in_features: {}, out_features: {}, bias: {} }})",
-            l.in_features, l.out_features, l.bias
+        Op::Conv1d(c) => format!(
+            "{O}::Conv1d({P}::Conv2d::new({}, {}, {}, {}, [{}, {}], {}, {}, {}))",
+            c.in_channels,
+            c.out_channels,
+            pair_src(c.kernel),
+            pair_src(c.stride),
+            pair_src(c.padding[0]),
+            pair_src(c.padding[1]),
+            pair_src(c.dilation),
+            c.groups,
+            c.bias
+        ),
+        Op::Linear(l) => format!("{O}::Linear({})", linear_src(l)),
+        Op::MhaInProj { linear, heads } => format!(
+            "{O}::MhaInProj {{ linear: {}, heads: {heads} }}",
+            linear_src(linear)
+        ),
+        Op::LayerNorm(n) => format!(
+            "{O}::LayerNorm({P}::LayerNorm {{ shape: {}, eps: {}, affine: {}, bias: {} }})",
+            dims_new(&n.shape),
+            float_src(n.eps),
+            n.affine,
+            n.bias
+        ),
+        Op::GroupNorm(g) => format!(
+            "{O}::GroupNorm({P}::GroupNorm {{ groups: {}, channels: {}, eps: {}, affine: {} }})",
+            g.groups,
+            g.channels,
+            float_src(g.eps),
+            g.affine
         ),
         Op::BatchNorm2d(b) => format!(
             "{O}::BatchNorm2d({P}::BatchNorm2d {{ channels: {}, eps: {} }})",
@@ -103,12 +142,47 @@ fn op_src(op: &Op) -> String {
         Op::StochasticDepth { p } => {
             format!("{O}::StochasticDepth {{ p: {} }}", float_src(*p))
         }
-        Op::Mean { keepdim } => format!("{O}::Mean {{ keepdim: {keepdim} }}"),
-        Op::Softmax => format!("{O}::Softmax"),
+        Op::Mean { dims, keepdim } => format!(
+            "{O}::Mean {{ dims: {}, keepdim: {keepdim} }}",
+            dims_new(dims)
+        ),
+        Op::Softmax { dim, causal } => format!("{O}::Softmax {{ dim: {dim}, causal: {causal} }}"),
         Op::Add => format!("{O}::Add"),
+        Op::Sub => format!("{O}::Sub"),
         Op::Mul => format!("{O}::Mul"),
-        Op::Concat => format!("{O}::Concat"),
-        Op::Slice { start, len } => format!("{O}::Slice {{ start: {start}, len: {len} }}"),
+        Op::Div => format!("{O}::Div"),
+        Op::Affine { scale, shift } => format!(
+            "{O}::Affine {{ scale: {}, shift: {} }}",
+            float_src(*scale),
+            float_src(*shift)
+        ),
+        Op::Concat { dim } => format!("{O}::Concat {{ dim: {dim} }}"),
+        Op::Slice { dim, start, len } => {
+            format!("{O}::Slice {{ dim: {dim}, start: {start}, len: {len} }}")
+        }
+        Op::Select { dim, index } => format!("{O}::Select {{ dim: {dim}, index: {index} }}"),
+        Op::Reshape { shape } => format!("{O}::Reshape {{ shape: {} }}", dims_new(shape)),
+        Op::Permute { dims } => format!("{O}::Permute {{ dims: {} }}", dims_new(dims)),
+        Op::Matmul { trans_b, alpha } => format!(
+            "{O}::Matmul {{ trans_b: {trans_b}, alpha: {} }}",
+            float_src(*alpha)
+        ),
+        Op::Roll { shifts, dims } => format!(
+            "{O}::Roll {{ shifts: {}, dims: {} }}",
+            dims_new(shifts),
+            dims_new(dims)
+        ),
+        Op::Pad {
+            before,
+            after,
+            value,
+        } => format!(
+            "{O}::Pad {{ before: {}, after: {}, value: {} }}",
+            dims_new(before),
+            dims_new(after),
+            float_src(*value)
+        ),
+        Op::Parameter { shape } => format!("{O}::Parameter {{ shape: {} }}", dims_new(shape)),
         Op::ChannelShuffle { groups } => {
             format!("{O}::ChannelShuffle {{ groups: {groups} }}")
         }

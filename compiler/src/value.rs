@@ -12,8 +12,13 @@ pub use crate::suggest::{did_you_mean, suggest};
 pub struct TensorVal {
     /// Value id (0 the input, `i + 1` the output of node `i`).
     pub id: usize,
-    /// Per-sample shape.
+    /// Per-sample shape; for an unbatched value, its full shape.
     pub shape: Vec<usize>,
+    /// Whether the value has a batch dimension (everything computed from
+    /// the input). A learnable tensor declared in the network, and what is
+    /// computed from such tensors alone, is unbatched: the same for every
+    /// sample, its shape its full PyTorch shape.
+    pub batched: bool,
 }
 
 /// A value. `Poison` stands for the result of something that already failed,
@@ -45,7 +50,13 @@ impl Value {
             Value::Bool(v) => format!("the boolean {v}"),
             Value::Str(v) => format!("the string {v:?}"),
             Value::Tuple(v) => format!("a tuple of {}", v.len()),
-            Value::Tensor(t) => format!("a tensor {}", netspec_model::shape::shape_str(&t.shape)),
+            Value::Tensor(t) if t.batched => {
+                format!("a tensor {}", netspec_model::shape::shape_str(&t.shape))
+            }
+            Value::Tensor(t) => format!(
+                "an unbatched tensor {}",
+                netspec_model::shape::shape_str(&t.shape)
+            ),
             Value::Poison => "an invalid value".to_string(),
         }
     }
@@ -66,6 +77,7 @@ mod tests {
         let t = TensorVal {
             id: 0,
             shape: vec![3, 8, 8],
+            batched: true,
         };
         assert_eq!(Value::Tensor(t).describe(), "a tensor [3, 8, 8]");
     }

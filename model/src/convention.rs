@@ -187,11 +187,11 @@ impl Convention {
     pub fn rule(self, op: &Op, module: bool) -> &'static str {
         match self {
             Convention::Torchvision => match op {
-                Op::Conv2d(_) | Op::Linear(_) => "MACs",
+                _ if is_product(op) => "MACs",
                 _ => "0",
             },
             Convention::TorchFlopCounter => match op {
-                Op::Conv2d(_) | Op::Linear(_) => "2/MAC",
+                _ if is_product(op) => "2/MAC",
                 _ => "0",
             },
             Convention::Fvcore => match op {
@@ -206,7 +206,7 @@ impl Convention {
                 Op::BatchNorm2d(_) => "4/element",
                 Op::AvgPool2d(_) => "1/output",
                 Op::AdaptiveAvgPool2d { .. } => "(H/h*W/w+1)/output",
-                Op::Softmax => "(3C-1)/position",
+                Op::Softmax { .. } => "(3C-1)/position",
                 _ => "0",
             },
             Convention::Ptflops => match ptflops_per_element(op, module) {
@@ -234,7 +234,7 @@ impl Convention {
                     5 => "5/element",
                     _ => "9/element",
                 },
-                Op::Softmax => "5/element",
+                Op::Softmax { .. } => "5/element",
                 Op::MaxPool2d(_) => "(k*k-1)/output",
                 Op::AvgPool2d(_) => "k*k/output",
                 Op::AdaptiveAvgPool2d { .. } => "bin area/output",
@@ -245,6 +245,15 @@ impl Convention {
             },
         }
     }
+}
+
+/// Whether `op` is a matrix product (convolution, linear layer, matmul):
+/// what torchvision's `_ops` and PyTorch's `FlopCounterMode` count.
+pub const fn is_product(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Conv2d(_) | Op::Conv1d(_) | Op::Linear(_) | Op::MhaInProj { .. } | Op::Matmul { .. }
+    )
 }
 
 fn pools(op: &Op) -> bool {
@@ -274,7 +283,7 @@ fn ptflops_per_element(op: &Op, module: bool) -> Option<u64> {
             | Activation::HardSigmoid
             | Activation::HardSwish => (0, 0),
         },
-        Op::Softmax => (0, 1),
+        Op::Softmax { .. } => (0, 1),
         Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::AdaptiveAvgPool2d { .. } => (1, 1),
         _ => (0, 0),
     };
@@ -426,10 +435,10 @@ pub fn count(
             Op::BatchNorm2d(_) => input.checked_mul(4),
             Op::AvgPool2d(_) => Some(out),
             Op::AdaptiveAvgPool2d { .. } => thop_adaptive_avg(inputs.first()?, output),
-            Op::Softmax => {
-                // Softmax over the first (channel or feature) dimension of size C:
-                // C exps, C - 1 adds and C divides per position.
-                let c = u64::try_from(*inputs.first()?.first()?).ok()?;
+            Op::Softmax { dim, .. } => {
+                // Softmax over a dimension of size C: C exps, C - 1 adds and
+                // C divides per position.
+                let c = u64::try_from(*inputs.first()?.get(*dim)?).ok()?;
                 match input.checked_div(c) {
                     Some(positions) => c.checked_mul(3)?.checked_sub(1)?.checked_mul(positions),
                     None => Some(0),
@@ -584,12 +593,12 @@ mod tests {
         // Over 4 channels of 4x5x5: thop (3·4 − 1)·25 = 275 (measured);
         // ptflops F.softmax 100; fvcore 0.
         let x: &[usize] = &[4, 5, 5];
-        let c = all(&Op::Softmax, &[x], x, true);
+        let c = all(&Op::Softmax { dim: 0, causal: false }, &[x], x, true);
         assert_eq!((c.fvcore, c.thop, c.ptflops), (0, 275, 100));
         // A vector of 10 features: one position, 29.
         let v: &[usize] = &[10];
-        assert_eq!(all(&Op::Softmax, &[v], v, true).thop, 29);
-        assert_eq!(all(&Op::Softmax, &[v], v, false).thop, 0);
+        assert_eq!(all(&Op::Softmax { dim: 0, causal: false }, &[v], v, true).thop, 29);
+        assert_eq!(all(&Op::Softmax { dim: 0, causal: false }, &[v], v, false).thop, 0);
     }
 
     #[test]
@@ -623,12 +632,12 @@ mod tests {
     #[test]
     fn functional_arithmetic_counts_zero_in_every_tool() {
         let x: &[usize] = &[4, 5, 5];
-        for op in [Op::Add, Op::Mul, Op::Concat, Op::Flatten] {
+        for op in [Op::Add, Op::Mul, Op::Concat { dim: 0 }, Op::Flatten] {
             let c = all(&op, &[x, x], x, false);
             assert_eq!((c.torchvision, c.fvcore, c.thop, c.ptflops), (0, 0, 0, 0));
         }
         // x.mean([2, 3]) on 4x5x5: 0 in the tools, 100 netspec FLOPs.
-        let m = all(&Op::Mean { keepdim: false }, &[x], &[4], false);
+        let m = all(&Op::Mean { dims: crate::op::Dims::new(&[1, 2]), keepdim: false }, &[x], &[4], false);
         assert_eq!((m.fvcore, m.thop, m.ptflops, m.flops), (0, 0, 0, 100));
     }
 

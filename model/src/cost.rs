@@ -3,8 +3,10 @@
 //!
 //! | kind | MACs | FLOPs (per sample) |
 //! | --- | --- | --- |
-//! | Conv2d | `C_out·H_out·W_out·(C_in/groups)·k_h·k_w` | `2·MACs` + `C_out·H_out·W_out` with bias |
-//! | Linear | `in·out` | `2·MACs` + `out` with bias |
+//! | Conv2d, Conv1d | `C_out·H_out·W_out·(C_in/groups)·k_h·k_w` (`k_h = H_out = 1` in 1-D) | `2·MACs` + `C_out·H_out·W_out` with bias |
+//! | Linear (and attention's in-projection) | `rows·in·out` (`rows`: the product of the leading dimensions) | `2·MACs` + `rows·out` with bias |
+//! | Matmul `[.., M, K] @ [.., K, N]` | `batch·M·N·K` | `2·MACs` + `batch·M·N` when scaled (`alpha ≠ 1`) |
+//! | LayerNorm, GroupNorm | 0 | 5 per element (sum, subtract the mean, square, sum, scale by `1/σ`) + 2 with affine (weight, bias) |
 //! | BatchNorm2d | 0 | 2 per element (folded scale and shift) |
 //! | ReLU | 0 | 1 per element (max) |
 //! | ReLU6, LeakyReLU | 0 | 2 per element (max and min; mul and max) |
@@ -14,22 +16,25 @@
 //! | Hardsigmoid | 0 | 4 per element (add, max, min, mul) |
 //! | Hardswish | 0 | 5 per element (hard sigmoid and mul) |
 //! | GELU | 0 | 5 per element exact (mul, erf, add, mul, mul); 9 with tanh |
-//! | Softmax | 0 | 5 per element (max, sub, exp, sum, div) |
+//! | Softmax (any dim, causal too) | 0 | 5 per element (max, sub, exp, sum, div) |
 //! | MaxPool2d | 0 | `k_h·k_w − 1` comparisons per output element |
 //! | AvgPool2d | 0 | `k_h·k_w` per output element (adds and one divide) |
 //! | AdaptiveAvgPool2d | 0 | the bin's area per output element (adds and one divide) |
 //! | Add of n inputs | 0 | `n − 1` per output element |
-//! | Mul | 0 | 1 per output element |
-//! | Mean (spatial) | 0 | one per input element (adds and one divide per output) |
-//! | Flatten, Dropout, StochasticDepth, Identity, Concat, Slice, ChannelShuffle | 0 | 0 |
+//! | Sub, Mul, Div | 0 | 1 per output element |
+//! | Affine `scale·x + shift` | 0 | 1 per element for each of `scale ≠ 1`, `shift ≠ 0` |
+//! | Mean (any dims) | 0 | one per input element (adds and one divide per output) |
+//! | Flatten, Reshape, Permute, Dropout, StochasticDepth, Identity, Concat, Slice, Select, Roll, Pad, ChannelShuffle, Parameter | 0 | 0 |
 //!
 //! Memory access is `4 · (input elements + output elements + params)` bytes:
 //! every layer reads its inputs and parameters and writes its output once, as
 //! f32; layers that hand their input on unchanged (Identity, Dropout,
-//! StochasticDepth, Flatten) move nothing.
-//! Activations are the elements of the layer's output.
+//! StochasticDepth, Flatten, Reshape: views in PyTorch) move nothing, and a
+//! Parameter moves nothing itself (the layers that read it count it).
+//! Activations are the elements of the layer's output (none for a
+//! Parameter, which is a weight).
 
-use crate::op::{Activation, Op};
+use crate::op::{Activation, GroupNorm, LayerNorm, Op};
 use crate::shape::numel;
 
 /// The costs of one layer for one sample.
@@ -193,14 +198,33 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
             let bias = if c.bias { out_elems } else { 0 };
             (macs, macs.checked_mul(2)?.checked_add(bias)?)
         }
-        Op::Linear(l) => {
-            let macs = mul(&[u(l.in_features)?, u(l.out_features)?])?;
-            let bias = if l.bias { u(l.out_features)? } else { 0 };
+        Op::Conv1d(c) => {
+            let per_group_in = u(c.in_channels / c.groups.max(1))?;
+            let macs = mul(&[out_elems, per_group_in, u(c.kernel[1])?])?;
+            let bias = if c.bias { out_elems } else { 0 };
             (macs, macs.checked_mul(2)?.checked_add(bias)?)
+        }
+        Op::Linear(l) | Op::MhaInProj { linear: l, .. } => {
+            // Every leading position is one row: out_elems = rows · out.
+            let rows = out_elems / u(l.out_features.max(1))?;
+            let macs = mul(&[rows, u(l.in_features)?, u(l.out_features)?])?;
+            let bias = if l.bias { out_elems } else { 0 };
+            (macs, macs.checked_mul(2)?.checked_add(bias)?)
+        }
+        Op::Matmul { trans_b, alpha } => {
+            // out_elems = batch · M · N; K is the first operand's last size.
+            let k = u(*inputs.first()?.last()?)?;
+            let _ = trans_b;
+            let macs = out_elems.checked_mul(k)?;
+            let scale = if *alpha == 1.0 { 0 } else { out_elems };
+            (macs, macs.checked_mul(2)?.checked_add(scale)?)
+        }
+        Op::LayerNorm(LayerNorm { affine, .. }) | Op::GroupNorm(GroupNorm { affine, .. }) => {
+            (0, out_elems.checked_mul(if *affine { 7 } else { 5 })?)
         }
         Op::BatchNorm2d(_) => (0, out_elems.checked_mul(2)?),
         Op::Activation(a) => (0, out_elems.checked_mul(activation_flops(a))?),
-        Op::Softmax => (0, out_elems.checked_mul(5)?),
+        Op::Softmax { .. } => (0, out_elems.checked_mul(5)?),
         Op::MaxPool2d(p) => (
             0,
             out_elems.checked_mul(mul(&[u(p.kernel[0])?, u(p.kernel[1])?])?.checked_sub(1)?)?,
@@ -220,21 +244,36 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
             0,
             out_elems.checked_mul(u(inputs.len().saturating_sub(1))?)?,
         ),
-        Op::Mul => (0, out_elems),
+        Op::Sub | Op::Mul | Op::Div => (0, out_elems),
+        Op::Affine { scale, shift } => {
+            let per = u64::from(*scale != 1.0) + u64::from(*shift != 0.0);
+            (0, out_elems.checked_mul(per)?)
+        }
         Op::Mean { .. } => (0, in_elems),
         Op::Flatten
         | Op::Dropout { .. }
         | Op::StochasticDepth { .. }
         | Op::Identity
-        | Op::Concat
+        | Op::Concat { .. }
         | Op::Slice { .. }
+        | Op::Select { .. }
+        | Op::Reshape { .. }
+        | Op::Permute { .. }
+        | Op::Roll { .. }
+        | Op::Pad { .. }
+        | Op::Parameter { .. }
         | Op::ChannelShuffle { .. } => (0, 0),
     };
     // Layers that hand their input on unchanged (as views in PyTorch, moves
     // in our runtime) read and write nothing.
     let pass_through = matches!(
         op,
-        Op::Identity | Op::Dropout { .. } | Op::StochasticDepth { .. } | Op::Flatten
+        Op::Identity
+            | Op::Dropout { .. }
+            | Op::StochasticDepth { .. }
+            | Op::Flatten
+            | Op::Reshape { .. }
+            | Op::Parameter { .. }
     );
     let memory_access_bytes = if pass_through {
         0
@@ -244,13 +283,18 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
             .checked_add(params)?
             .checked_mul(4)?
     };
+    let activations = if matches!(op, Op::Parameter { .. }) {
+        0
+    } else {
+        out_elems
+    };
     Some(Costs {
         params,
         buffers,
         macs,
         flops,
         memory_access_bytes,
-        activations: out_elems,
+        activations,
     })
 }
 

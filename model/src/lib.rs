@@ -22,6 +22,9 @@ pub use convention::{count, Convention, Counts};
 pub use cost::Costs;
 pub use info::{Graph, LayerInfo, Node, Scope, Totals};
 pub use metric::{Metric, Unit};
-pub use op::{Activation, BatchNorm2d, Conv2d, Linear, Op, Pool2d, StoredTensor, TensorRole};
+pub use op::{
+    Activation, BatchNorm2d, Conv2d, Dims, GroupNorm, LayerNorm, Linear, Op, Pool2d, StoredTensor,
+    TensorRole, MAX_RANK,
+};
 pub use shape::{Blame, ShapeError};
 pub use training::{Optimizer, Precision, Training};

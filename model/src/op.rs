@@ -2,7 +2,61 @@
 //!
 //! The compiler builds these from the DSL (input channels inferred, defaults
 //! applied) and emits them as `const` data; the runtime executes them. Shapes
-//! here are per sample: `[C, H, W]` for feature maps, `[F]` for vectors.
+//! here are per sample, of any rank: `[C, H, W]` for feature maps, `[F]` for
+//! vectors, `[L, E]` for token sequences. Axis fields are per-sample axes
+//! (0-based, normalised): PyTorch's dimension `d >= 1` is axis `d - 1`, and a
+//! kernel on a full `[N, ...]` tensor uses axis `axis + 1`.
+
+/// The most dimensions a per-sample shape written in an operation may have.
+pub const MAX_RANK: usize = 8;
+
+/// A short list of sizes or axes (up to [`MAX_RANK`]), `Copy` and buildable
+/// in const context, so operations stay plain data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Dims {
+    len: u8,
+    dims: [usize; MAX_RANK],
+}
+
+impl Dims {
+    /// No dimensions.
+    pub const EMPTY: Dims = Dims {
+        len: 0,
+        dims: [0; MAX_RANK],
+    };
+
+    /// The first [`MAX_RANK`] entries of `values` (callers check the length
+    /// with [`Dims::fits`] first; the macro never emits more).
+    pub const fn new(values: &[usize]) -> Dims {
+        let mut dims = [0usize; MAX_RANK];
+        let mut i = 0;
+        while i < values.len() && i < MAX_RANK {
+            dims[i] = values[i];
+            i += 1;
+        }
+        Dims { len: i as u8, dims }
+    }
+
+    /// Whether `values` fits in a `Dims`.
+    pub const fn fits(values: &[usize]) -> bool {
+        values.len() <= MAX_RANK
+    }
+
+    /// The entries.
+    pub fn as_slice(&self) -> &[usize] {
+        &self.dims[..usize::from(self.len).min(MAX_RANK)]
+    }
+
+    /// How many entries.
+    pub const fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether there are none.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
 
 /// Padding of one spatial axis: elements added before and after.
 pub type Pad = [usize; 2];
@@ -67,6 +121,34 @@ pub struct Linear {
     pub out_features: usize,
     /// Whether the layer adds a bias.
     pub bias: bool,
+}
+
+/// Layer normalisation over the trailing dimensions, PyTorch's `nn.LayerNorm`:
+/// weight and bias shaped like `shape` (if `affine`, the bias only with `bias`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerNorm {
+    /// The normalised (trailing) shape.
+    pub shape: Dims,
+    /// Added to the variance before the square root.
+    pub eps: f64,
+    /// `elementwise_affine`: learnable weight (and bias).
+    pub affine: bool,
+    /// Whether an affine layer norm has a bias.
+    pub bias: bool,
+}
+
+/// Group normalisation, PyTorch's `nn.GroupNorm`, on `[C, *]`: weight and
+/// bias `[C]` if `affine`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GroupNorm {
+    /// Groups the channels are split into.
+    pub groups: usize,
+    /// Channels (inferred, checked).
+    pub channels: usize,
+    /// Added to the variance before the square root.
+    pub eps: f64,
+    /// Learnable per-channel weight and bias.
+    pub affine: bool,
 }
 
 /// Inference-mode batch norm, PyTorch's `nn.BatchNorm2d`.
@@ -171,8 +253,16 @@ impl Activation {
 pub enum Op {
     /// Convolution.
     Conv2d(Conv2d),
-    /// Fully connected layer on a `[F]` vector.
+    /// 1-D convolution on `[C, L]`, described as a 2-D one of height 1
+    /// (`kernel[0] = stride[0] = dilation[0] = 1`, no padding along it);
+    /// weight `[out, in / groups, k]`.
+    Conv1d(Conv2d),
+    /// Fully connected layer on the last dimension (`[..., in]` to `[..., out]`).
     Linear(Linear),
+    /// Layer norm over the trailing dimensions.
+    LayerNorm(LayerNorm),
+    /// Group norm.
+    GroupNorm(GroupNorm),
     /// Batch norm (inference).
     BatchNorm2d(BatchNorm2d),
     /// Elementwise activation.
@@ -200,26 +290,113 @@ pub enum Op {
         /// Drop probability during training.
         p: f64,
     },
-    /// Mean over the spatial dimensions: `[C, H, W]` to `[C]` (PyTorch's
-    /// `x.mean([2, 3])`), or to `[C, 1, 1]` with `keepdim`.
+    /// Mean over `dims` (`x.mean([2, 3])` is axes `[1, 2]`), dropping them
+    /// or, with `keepdim`, keeping them as size 1.
     Mean {
+        /// The reduced axes, ascending.
+        dims: Dims,
         /// Keep the reduced dimensions as size 1.
         keepdim: bool,
     },
-    /// Softmax over the channel (feature) dimension.
-    Softmax,
-    /// Elementwise sum of two or more tensors of one shape.
+    /// Softmax along one axis.
+    Softmax {
+        /// The axis.
+        dim: usize,
+        /// Mask the upper triangle of the last two axes first (PyTorch's
+        /// `is_causal`, top-left aligned).
+        causal: bool,
+    },
+    /// Elementwise sum of two or more tensors, broadcasting (right-aligned,
+    /// size-1 dimensions stretch).
     Add,
-    /// Elementwise product of two tensors, broadcasting size-1 dimensions.
+    /// Elementwise difference of two tensors, broadcasting.
+    Sub,
+    /// Elementwise product of two tensors, broadcasting.
     Mul,
-    /// Concatenation along channels.
-    Concat,
-    /// Channels `start .. start + len` of the input (`narrow`, or one output of `chunk`).
+    /// Elementwise quotient of two tensors, broadcasting.
+    Div,
+    /// `scale · x + shift` with scalars (`x * 0.125`, `x + 1.0`, `1.0 - x`).
+    Affine {
+        /// Multiplier.
+        scale: f64,
+        /// Added after the multiplication.
+        shift: f64,
+    },
+    /// Concatenation along an axis.
+    Concat {
+        /// The axis.
+        dim: usize,
+    },
+    /// Entries `start .. start + len` along an axis (`narrow`, one output of
+    /// `chunk`, `x[:, a:b]`).
     Slice {
-        /// First channel.
+        /// The axis.
+        dim: usize,
+        /// First index.
         start: usize,
-        /// Number of channels.
+        /// Number of entries.
         len: usize,
+    },
+    /// One index along an axis, which is removed (`x[:, 0]`).
+    Select {
+        /// The axis.
+        dim: usize,
+        /// The index.
+        index: usize,
+    },
+    /// The same elements in a new shape (`reshape`, `view`, `flatten(a, b)`,
+    /// `unsqueeze`, `squeeze`).
+    Reshape {
+        /// The output shape.
+        shape: Dims,
+    },
+    /// Axes reordered: output axis `i` is input axis `dims[i]` (`permute`,
+    /// `transpose`).
+    Permute {
+        /// The permutation.
+        dims: Dims,
+    },
+    /// Matrix product with batch broadcasting, `alpha · (a @ b)` (`a @ bᵀ`
+    /// over the last two axes with `trans_b`), PyTorch's `torch.matmul`.
+    Matmul {
+        /// Use the second operand's last two axes transposed.
+        trans_b: bool,
+        /// Scale of the product (attention's `1/√d`).
+        alpha: f64,
+    },
+    /// `torch.roll`: each axis in `dims` shifted by the matching `shifts`
+    /// entry (normalised to `0..size`).
+    Roll {
+        /// Shift per rolled axis.
+        shifts: Dims,
+        /// The rolled axes.
+        dims: Dims,
+    },
+    /// Constant padding (`F.pad`): each axis grows by `before[i] + after[i]`.
+    Pad {
+        /// Entries added before, per axis.
+        before: Dims,
+        /// Entries added after, per axis.
+        after: Dims,
+        /// The padding value.
+        value: f64,
+    },
+    /// A learnable tensor declared in the network (class token, position
+    /// embedding, layer scale). It reads nothing; its value is unbatched
+    /// (its shape is its full PyTorch shape) and its state-dict name is the
+    /// node's path.
+    Parameter {
+        /// The tensor's shape.
+        shape: Dims,
+    },
+    /// The input projection of `nn.MultiheadAttention` (`[L, E]` to
+    /// `[L, 3E]`): a linear layer whose tensors are `in_proj_weight`
+    /// `[3E, E]` and `in_proj_bias` `[3E]` at the attention module's path.
+    MhaInProj {
+        /// `E` to `3E`.
+        linear: Linear,
+        /// Heads (kept for the conventions that count the module whole).
+        heads: usize,
     },
     /// ShuffleNet's channel shuffle: `[g, C/g]` channels transposed to `[C/g, g]`.
     ChannelShuffle {
@@ -240,7 +417,8 @@ pub enum TensorRole {
 /// A tensor a layer stores, named as in a PyTorch state dict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredTensor {
-    /// Suffix after the layer path: `weight`, `bias`, `running_mean`, `running_var`.
+    /// Suffix after the layer path: `weight`, `bias`, `running_mean`,
+    /// `running_var`; empty for a [`Op::Parameter`], whose name is the path.
     pub suffix: &'static str,
     /// Shape in PyTorch layout.
     pub shape: Vec<usize>,
@@ -253,7 +431,10 @@ impl Op {
     pub const fn kind(&self) -> &'static str {
         match self {
             Op::Conv2d(_) => "Conv2d",
+            Op::Conv1d(_) => "Conv1d",
             Op::Linear(_) => "Linear",
+            Op::LayerNorm(_) => "LayerNorm",
+            Op::GroupNorm(_) => "GroupNorm",
             Op::BatchNorm2d(_) => "BatchNorm2d",
             Op::Activation(a) => a.kind(),
             Op::MaxPool2d(_) => "MaxPool2d",
@@ -264,11 +445,22 @@ impl Op {
             Op::Identity => "Identity",
             Op::StochasticDepth { .. } => "StochasticDepth",
             Op::Mean { .. } => "Mean",
-            Op::Softmax => "Softmax",
+            Op::Softmax { .. } => "Softmax",
             Op::Add => "Add",
+            Op::Sub => "Sub",
             Op::Mul => "Mul",
-            Op::Concat => "Concat",
+            Op::Div => "Div",
+            Op::Affine { .. } => "Affine",
+            Op::Concat { .. } => "Concat",
             Op::Slice { .. } => "Slice",
+            Op::Select { .. } => "Select",
+            Op::Reshape { .. } => "Reshape",
+            Op::Permute { .. } => "Permute",
+            Op::Matmul { .. } => "Matmul",
+            Op::Roll { .. } => "Roll",
+            Op::Pad { .. } => "Pad",
+            Op::Parameter { .. } => "Parameter",
+            Op::MhaInProj { .. } => "MultiheadAttention",
             Op::ChannelShuffle { .. } => "ChannelShuffle",
         }
     }
@@ -297,6 +489,17 @@ impl Op {
                 }
                 v
             }
+            Op::Conv1d(c) => {
+                let mut v = vec![t(
+                    "weight",
+                    vec![c.out_channels, c.in_channels / c.groups.max(1), c.kernel[1]],
+                    TensorRole::Param,
+                )];
+                if c.bias {
+                    v.push(t("bias", vec![c.out_channels], TensorRole::Param));
+                }
+                v
+            }
             Op::Linear(l) => {
                 let mut v = vec![t(
                     "weight",
@@ -308,6 +511,39 @@ impl Op {
                 }
                 v
             }
+            Op::MhaInProj { linear: l, .. } => {
+                let mut v = vec![t(
+                    "in_proj_weight",
+                    vec![l.out_features, l.in_features],
+                    TensorRole::Param,
+                )];
+                if l.bias {
+                    v.push(t("in_proj_bias", vec![l.out_features], TensorRole::Param));
+                }
+                v
+            }
+            Op::LayerNorm(n) => {
+                let shape = n.shape.as_slice().to_vec();
+                let mut v = Vec::new();
+                if n.affine {
+                    v.push(t("weight", shape.clone(), TensorRole::Param));
+                    if n.bias {
+                        v.push(t("bias", shape, TensorRole::Param));
+                    }
+                }
+                v
+            }
+            Op::GroupNorm(g) => {
+                if g.affine {
+                    vec![
+                        t("weight", vec![g.channels], TensorRole::Param),
+                        t("bias", vec![g.channels], TensorRole::Param),
+                    ]
+                } else {
+                    Vec::new()
+                }
+            }
+            Op::Parameter { shape } => vec![t("", shape.as_slice().to_vec(), TensorRole::Param)],
             Op::BatchNorm2d(b) => vec![
                 t("weight", vec![b.channels], TensorRole::Param),
                 t("bias", vec![b.channels], TensorRole::Param),

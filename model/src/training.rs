@@ -60,7 +60,7 @@
 //! counts once, with its full size (a saved `chunk` keeps its whole parent).
 //! Each storage is attributed to the first layer that saves it.
 
-use crate::op::{Activation, Op};
+use crate::op::{Activation, GroupNorm, LayerNorm, Op};
 use crate::shape::numel;
 
 /// The optimizer of a training step: what it keeps per parameter.
@@ -342,7 +342,13 @@ impl Storages {
 /// Whether `op` returns (a view of) its first input's storage.
 fn shares_storage(op: &Op, inplace: bool) -> bool {
     match op {
-        Op::Flatten | Op::Slice { .. } | Op::Identity | Op::Dropout { .. } => true,
+        Op::Flatten
+        | Op::Slice { .. }
+        | Op::Select { .. }
+        | Op::Reshape { .. }
+        | Op::Permute { .. }
+        | Op::Identity
+        | Op::Dropout { .. } => true,
         Op::StochasticDepth { p } => *p <= 0.0,
         Op::Activation(a) => inplace && !matches!(a, Activation::GELU { .. }),
         _ => false,
@@ -363,6 +369,16 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
     let mut out = Vec::with_capacity(layers.len());
     for (i, layer) in layers.iter().enumerate() {
         let v = i + 1;
+        if let Op::Parameter { .. } = layer.op {
+            // A learnable leaf: it needs a gradient, and as a parameter it is
+            // not part of what autograd saves.
+            *needs_grad.get_mut(v)? = true;
+            let leaf = storages.new_storage(0);
+            storages.of_value.push(leaf);
+            saved.resize(storages.size.len(), false);
+            out.push(Training::ZERO);
+            continue;
+        }
         let first = *layer.inputs.first()?;
         let first_needs_grad = *needs_grad.get(first)?;
         let has_params = !layer.op.stored_tensors().is_empty();
@@ -389,7 +405,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
         let mut keeps: Vec<usize> = Vec::new();
         let input_storage = *storages.of_value.get(first)?;
         match layer.op {
-            Op::Conv2d(c) => {
+            Op::Conv2d(c) | Op::Conv1d(c) => {
                 t.grad_weight_macs = layer.macs;
                 t.grad_weight_flops =
                     layer
@@ -405,7 +421,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                 }
                 keeps.push(input_storage);
             }
-            Op::Linear(l) => {
+            Op::Linear(l) | Op::MhaInProj { linear: l, .. } => {
                 t.grad_weight_macs = layer.macs;
                 t.grad_weight_flops =
                     layer
@@ -452,9 +468,56 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                     }
                 }
             }
-            Op::Softmax => {
+            Op::Softmax { .. } => {
                 t.grad_input_flops = e_out.checked_mul(4)?;
                 keeps.push(storage);
+            }
+            Op::Matmul { .. } => {
+                // d(a) = g @ bᵀ and d(b) = aᵀ @ g: one product of the forward's
+                // size each, keeping the other operand.
+                for (j, &x) in layer.inputs.iter().enumerate() {
+                    if !*needs_grad.get(x)? {
+                        continue;
+                    }
+                    t.grad_input_macs = t.grad_input_macs.checked_add(layer.macs)?;
+                    t.grad_input_flops =
+                        t.grad_input_flops.checked_add(layer.macs.checked_mul(2)?)?;
+                    t.torch_backward_macs = t.torch_backward_macs.checked_add(layer.macs)?;
+                    for (k, &other) in layer.inputs.iter().enumerate() {
+                        if k != j {
+                            keeps.push(*storages.of_value.get(other)?);
+                        }
+                    }
+                }
+            }
+            Op::LayerNorm(LayerNorm { affine, .. }) | Op::GroupNorm(GroupNorm { affine, .. }) => {
+                // As batch norm: the input and two statistics (mean, 1/σ) per
+                // normalised group are kept.
+                if *affine {
+                    t.grad_weight_flops = e_out.checked_mul(2)?;
+                }
+                if first_needs_grad {
+                    t.grad_input_flops = e_out.checked_mul(8)?;
+                }
+                keeps.push(input_storage);
+                let groups = match layer.op {
+                    Op::LayerNorm(n) => e_out / count(n.shape.as_slice())?.max(1),
+                    Op::GroupNorm(g) => u64::try_from(g.groups).ok()?,
+                    _ => 0,
+                };
+                t.saved_stats = groups.checked_mul(2)?;
+            }
+            Op::Affine { scale, .. } => {
+                if *scale != 1.0 {
+                    t.grad_input_flops = e_out;
+                }
+            }
+            Op::Sub => {
+                if let Some(&b) = layer.inputs.get(1) {
+                    if *needs_grad.get(b)? {
+                        t.grad_input_flops = e_out;
+                    }
+                }
             }
             Op::MaxPool2d(_) => {
                 t.grad_input_flops = e_out;
@@ -472,7 +535,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                 }
             }
             Op::Mean { .. } => t.grad_input_flops = e_in,
-            Op::Mul => {
+            Op::Mul | Op::Div => {
                 for (j, &x) in layer.inputs.iter().enumerate() {
                     if !*needs_grad.get(x)? {
                         continue;
@@ -490,8 +553,14 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
             Op::StochasticDepth { p } if *p > 0.0 => t.saved_floats = 1,
             Op::StochasticDepth { .. }
             | Op::Add
-            | Op::Concat
+            | Op::Concat { .. }
             | Op::Slice { .. }
+            | Op::Select { .. }
+            | Op::Reshape { .. }
+            | Op::Permute { .. }
+            | Op::Roll { .. }
+            | Op::Pad { .. }
+            | Op::Parameter { .. }
             | Op::ChannelShuffle { .. }
             | Op::Flatten
             | Op::Dropout { .. }
@@ -636,8 +705,8 @@ mod tests {
             out_features: 8,
             bias: true,
         });
-        let a = Op::Slice { start: 0, len: 4 };
-        let b = Op::Slice { start: 4, len: 4 };
+        let a = Op::Slice { dim: 0, start: 0, len: 4 };
+        let b = Op::Slice { dim: 0, start: 4, len: 4 };
         let relu = Op::Activation(Activation::ReLU);
         let fc2 = Op::Linear(crate::op::Linear {
             in_features: 4,

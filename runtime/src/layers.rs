@@ -42,6 +42,16 @@ pub struct BatchNorm2d {
     pub eps: f64,
 }
 
+/// A layer norm's or group norm's learnable affine tensors (both absent
+/// without `elementwise_affine` / `affine`; the bias also with `bias = false`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Norm {
+    /// Scale: the normalised shape (layer norm) or `[channels]` (group norm).
+    pub weight: Option<Tensor>,
+    /// Shift, shaped like `weight`.
+    pub bias: Option<Tensor>,
+}
+
 /// One built layer: its tensors, by kind.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer {
@@ -51,6 +61,14 @@ pub enum Layer {
     Linear(Linear),
     /// A batch norm.
     BatchNorm2d(BatchNorm2d),
+    /// A layer norm or group norm.
+    Norm(Norm),
+    /// The input projection of a multi-head attention: a linear layer whose
+    /// tensors are `in_proj_weight` `[3E, E]` and `in_proj_bias` `[3E]`.
+    InProj(Linear),
+    /// A learnable tensor declared in the network, stored under the layer's
+    /// own path.
+    Parameter(Tensor),
     /// An operation without tensors (activations, pooling, joins, reshapes).
     Stateless,
 }
@@ -62,10 +80,25 @@ impl Layer {
     pub(crate) fn build(op: &Op, tensors: Vec<Tensor>) -> Option<Layer> {
         let mut it = tensors.into_iter();
         let layer = match op {
-            Op::Conv2d(c) => Layer::Conv2d(Conv2d {
+            Op::Conv2d(c) | Op::Conv1d(c) => Layer::Conv2d(Conv2d {
                 weight: it.next()?,
                 bias: if c.bias { Some(it.next()?) } else { None },
             }),
+            Op::MhaInProj { linear: l, .. } => Layer::InProj(Linear {
+                weight: it.next()?,
+                bias: if l.bias { Some(it.next()?) } else { None },
+            }),
+            Op::LayerNorm(n) => {
+                let weight = if n.affine { Some(it.next()?) } else { None };
+                let bias = if n.affine && n.bias { Some(it.next()?) } else { None };
+                Layer::Norm(Norm { weight, bias })
+            }
+            Op::GroupNorm(g) => {
+                let weight = if g.affine { Some(it.next()?) } else { None };
+                let bias = if g.affine { Some(it.next()?) } else { None };
+                Layer::Norm(Norm { weight, bias })
+            }
+            Op::Parameter { .. } => Layer::Parameter(it.next()?),
             Op::Linear(l) => Layer::Linear(Linear {
                 weight: it.next()?,
                 bias: if l.bias { Some(it.next()?) } else { None },
@@ -98,6 +131,19 @@ impl Layer {
                 ("running_mean", Some(&b.running_mean)),
                 ("running_var", Some(&b.running_var)),
             ],
+            Layer::Norm(Norm { weight, bias }) => [
+                ("weight", weight.as_ref()),
+                ("bias", bias.as_ref()),
+                ("", None),
+                ("", None),
+            ],
+            Layer::InProj(Linear { weight, bias }) => [
+                ("in_proj_weight", Some(weight)),
+                ("in_proj_bias", bias.as_ref()),
+                ("", None),
+                ("", None),
+            ],
+            Layer::Parameter(t) => [("", Some(t)), ("", None), ("", None), ("", None)],
             Layer::Stateless => [("", None), ("", None), ("", None), ("", None)],
         };
         slots.into_iter().filter_map(|(s, t)| t.map(|t| (s, t)))
@@ -119,6 +165,11 @@ impl Layer {
             (Layer::BatchNorm2d(b), "bias") => Some(&mut b.bias),
             (Layer::BatchNorm2d(b), "running_mean") => Some(&mut b.running_mean),
             (Layer::BatchNorm2d(b), "running_var") => Some(&mut b.running_var),
+            (Layer::Norm(Norm { weight, .. }), "weight") => weight.as_mut(),
+            (Layer::Norm(Norm { bias, .. }), "bias") => bias.as_mut(),
+            (Layer::InProj(Linear { weight, .. }), "in_proj_weight") => Some(weight),
+            (Layer::InProj(Linear { bias, .. }), "in_proj_bias") => bias.as_mut(),
+            (Layer::Parameter(t), "") => Some(t),
             _ => None,
         }
     }

@@ -78,8 +78,8 @@ pub mod __private {
     pub use crate::network::Network;
     pub use crate::tensor::Tensor;
     pub use netspec_model::{
-        Activation, BatchNorm2d, Conv2d, Costs, Graph, LayerInfo, Linear, Node, Op, Optimizer,
-        Pool2d, Precision, Scope, Totals, Training,
+        Activation, BatchNorm2d, Conv2d, Costs, Dims, Graph, GroupNorm, LayerInfo, LayerNorm,
+        Linear, Node, Op, Optimizer, Pool2d, Precision, Scope, Totals, Training,
     };
     pub use netspec_model::{Convention, Counts};
 }

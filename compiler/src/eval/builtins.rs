@@ -12,6 +12,13 @@ use syn::Ident;
 
 /// The built-in functions, for messages.
 pub(super) const FUNCTIONS: &[&str] = &[
+    "attention",
+    "reshape",
+    "flatten",
+    "transpose",
+    "permute",
+    "matmul",
+    "softmax",
     "cat",
     "chunk",
     "narrow",
@@ -27,10 +34,7 @@ impl Ctx<'_> {
     pub(super) fn call(&mut self, env: &mut Env, name: &Ident, args: &[Arg], span: Range) -> Value {
         let key = name.to_string();
         if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-            if matches!(
-                key.as_str(),
-                "cat" | "min" | "max" | "int" | "chunk" | "narrow"
-            ) {
+            if matches!(key.as_str(), "min" | "max" | "int") {
                 return self.fail(
                     a.value.span,
                     format!("`{key}` takes positional arguments only"),
@@ -38,142 +42,13 @@ impl Ctx<'_> {
             }
         }
         match key.as_str() {
-            "cat" => {
-                let vals: Vec<Value> = args.iter().map(|a| self.expr(env, &a.value)).collect();
-                let mut tensors = Vec::new();
-                for (v, a) in vals.into_iter().zip(args) {
-                    match v {
-                        Value::Tensor(t) => tensors.push(t),
-                        Value::Poison => return Value::Poison,
-                        other => {
-                            return self.fail(
-                                a.value.span,
-                                format!("`cat` joins tensors, found {}", other.describe()),
-                            )
-                        }
-                    }
-                }
-                if tensors.len() < 2 {
-                    return self.fail(span, "`cat` needs two or more tensors");
-                }
-                let spans: Vec<Range> = args.iter().map(|a| a.value.span).collect();
-                self.node(env, Op::Concat, tensors, None, span, &spans, "cat")
-            }
-            "chunk" => {
-                let [x, n] = args else {
-                    return self.fail(
-                        span,
-                        "`chunk` takes a tensor and a number of chunks: chunk(x, 2)",
-                    );
-                };
-                let t = match self.expr(env, &x.value) {
-                    Value::Tensor(t) => t,
-                    Value::Poison => return Value::Poison,
-                    other => {
-                        return self.fail(
-                            x.value.span,
-                            format!("`chunk` splits a tensor, found {}", other.describe()),
-                        )
-                    }
-                };
-                let nv = self.expr(env, &n.value);
-                let Some(n_chunks) = self.int_of(nv, n.value.span, "the number of chunks") else {
-                    return Value::Poison;
-                };
-                let channels = t.shape.first().copied().unwrap_or(0);
-                let Ok(n_chunks) = usize::try_from(n_chunks) else {
-                    return self.fail(
-                        n.value.span,
-                        format!("the number of chunks must be positive, found {n_chunks}"),
-                    );
-                };
-                if n_chunks == 0 || channels % n_chunks != 0 {
-                    return self.fail(
-                        n.value.span,
-                        format!("cannot split {channels} channels into {n_chunks} equal chunks"),
-                    );
-                }
-                // More chunks than the layer cap would leave: refuse before
-                // making any (each chunk is a layer).
-                if n_chunks > MAX_NODES.saturating_sub(self.nodes.len()) {
-                    return self.fail(
-                        n.value.span,
-                        format!("{n_chunks} chunks would expand the network to more than {MAX_NODES} layers"),
-                    );
-                }
-                let len = channels / n_chunks;
-                let mut outs = Vec::with_capacity(n_chunks);
-                for i in 0..n_chunks {
-                    // `i * len < channels`: no overflow.
-                    let op = Op::Slice {
-                        start: i * len,
-                        len,
-                    };
-                    let out = self.node(
-                        env,
-                        op,
-                        vec![t.clone()],
-                        None,
-                        span,
-                        &[x.value.span],
-                        "chunk",
-                    );
-                    if out == Value::Poison {
-                        return Value::Poison;
-                    }
-                    outs.push(out);
-                }
-                Value::Tuple(outs)
-            }
-            "mean" | "narrow" => {
+            "cat" | "chunk" | "narrow" | "mean" => {
                 let vals = self.args(env, args);
-                if vals.iter().any(|a| a.value == Value::Poison) {
-                    return Value::Poison;
-                }
-                let usage = if key == "mean" {
-                    "`mean` takes a tensor and an optional `keepdim = true`: mean(x), the mean over height and width"
-                } else {
-                    "`narrow` takes a tensor, a first channel and a length: narrow(x, 0, 16)"
-                };
-                let fits = if key == "mean" {
-                    matches!(vals.len(), 1 | 2)
-                } else {
-                    vals.len() == 3
-                };
-                if !fits || vals[0].name.is_some() {
-                    return self.fail(span, usage);
-                }
-                let t = match &vals[0].value {
-                    Value::Tensor(t) => t.clone(),
-                    other => {
-                        return self
-                            .fail(vals[0].span, format!("{usage}; found {}", other.describe()))
-                    }
-                };
-                let op = if key == "mean" {
-                    let keepdim = match vals.get(1) {
-                        None => false,
-                        Some(a) => {
-                            let named_ok = a.name.as_ref().is_none_or(|n| n == "keepdim");
-                            match &a.value {
-                                Value::Bool(b) if named_ok => *b,
-                                _ => return self.fail(a.span, usage),
-                            }
-                        }
-                    };
-                    Op::Mean { keepdim }
-                } else {
-                    let start =
-                        layers::to_usize(&vals[1].value, vals[1].span, "start", 0, self.errors);
-                    let len =
-                        layers::to_usize(&vals[2].value, vals[2].span, "length", 1, self.errors);
-                    let (Some(start), Some(len)) = (start, len) else {
-                        return Value::Poison;
-                    };
-                    Op::Slice { start, len }
-                };
-                let spans = [vals[0].span];
-                self.node(env, op, vec![t], None, span, &spans, &key)
+                self.dim_builtin(env, &key, vals, span).unwrap_or(Value::Poison)
+            }
+            k if super::tensor_ops::TENSOR_FUNCTIONS.contains(&k) => {
+                let vals = self.args(env, args);
+                self.tensor_call(env, k, vals, span).unwrap_or(Value::Poison)
             }
             "min" | "max" | "int" | "make_divisible" => {
                 let vals: Vec<ArgVal> = self.args(env, args);
@@ -270,6 +145,165 @@ impl Ctx<'_> {
                 self.fail(span, format!("`{key}` takes {usage}"))
             }
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// The built-ins that act along a dimension: `cat(a, b, .., dim = 1)`,
+    /// `chunk(x, n, dim = 1)`, `narrow(x, [dim,] start, len)` and
+    /// `mean(x, [dim, keepdim = false])` (`mean(x)` alone is the spatial
+    /// mean, `x.mean([2, 3])`). `None` for another name.
+    pub(super) fn dim_builtin(&mut self, env: &mut Env, key: &str, vals: Vec<ArgVal>, span: Range) -> Option<Value> {
+        if !matches!(key, "cat" | "chunk" | "narrow" | "mean") {
+            return None;
+        }
+        if vals.iter().any(|a| a.value == Value::Poison) {
+            return Some(Value::Poison);
+        }
+        let keywords: &[&str] = match key {
+            "cat" | "chunk" => &["dim"],
+            "mean" => &["dim", "keepdim"],
+            _ => &[],
+        };
+        if let Some(a) = vals.iter().find(|a| a.name.as_ref().is_some_and(|n| !keywords.iter().any(|k| n == k))) {
+            let expected = if keywords.is_empty() { "it takes positional arguments only".to_string() } else { format!("its keyword arguments are {}", keywords.join(", ")) };
+            return Some(self.fail(a.span, format!("`{key}` has no argument `{}`: {expected}", a.name.as_ref().map(|n| n.to_string()).unwrap_or_default())));
+        }
+        let named = |n: &str| vals.iter().find(|a| a.name.as_ref().is_some_and(|x| x == n)).cloned();
+        let pos: Vec<ArgVal> = vals.iter().filter(|a| a.name.is_none()).cloned().collect();
+        Some(match key {
+            "cat" => {
+                let mut tensors = Vec::new();
+                for a in &pos {
+                    match &a.value {
+                        Value::Tensor(t) => tensors.push(t.clone()),
+                        other => return Some(self.fail(a.span, format!("`cat` joins tensors, found {}", other.describe()))),
+                    }
+                }
+                if tensors.len() < 2 {
+                    return Some(self.fail(span, "`cat` needs two or more tensors"));
+                }
+                let dim = match named("dim") {
+                    None => 0,
+                    Some(d) => {
+                        let reference = tensors.iter().find(|t| t.batched).unwrap_or(&tensors[0]).clone();
+                        match self.axis(&reference, &d.value, d.span, 0) {
+                            Some(a) => a,
+                            None => return Some(Value::Poison),
+                        }
+                    }
+                };
+                let spans: Vec<Range> = pos.iter().map(|a| a.span).collect();
+                self.node(env, Op::Concat { dim }, tensors, None, span, &spans, "cat")
+            }
+            "chunk" => {
+                let [x, n] = pos.as_slice() else {
+                    return Some(self.fail(span, "`chunk` takes a tensor and a number of chunks: chunk(x, 2)"));
+                };
+                let Some(t) = self.tensor_arg(x, "`chunk`'s first argument") else {
+                    return Some(Value::Poison);
+                };
+                let axis = match named("dim") {
+                    None => 0,
+                    Some(d) => match self.axis(&t, &d.value, d.span, 0) {
+                        Some(a) => a,
+                        None => return Some(Value::Poison),
+                    },
+                };
+                let Some(n_chunks) = self.int_of(n.value.clone(), n.span, "the number of chunks") else {
+                    return Some(Value::Poison);
+                };
+                let sample = if t.batched { t.shape.as_slice() } else { t.shape.get(1..).unwrap_or(&[]) };
+                let size = sample.get(axis).copied().unwrap_or(0);
+                let Ok(n_chunks) = usize::try_from(n_chunks) else {
+                    return Some(self.fail(n.span, format!("the number of chunks must be positive, found {n_chunks}")));
+                };
+                if n_chunks == 0 || size % n_chunks != 0 {
+                    let what = if axis == 0 { "channels".to_string() } else { format!("entries of dimension {}", axis + 1) };
+                    return Some(self.fail(n.span, format!("cannot split {size} {what} into {n_chunks} equal chunks")));
+                }
+                // More chunks than the layer cap would leave: refuse before
+                // making any (each chunk is a layer).
+                if n_chunks > MAX_NODES.saturating_sub(self.nodes.len()) {
+                    return Some(self.fail(n.span, format!("{n_chunks} chunks would expand the network to more than {MAX_NODES} layers")));
+                }
+                let len = size / n_chunks;
+                let mut outs = Vec::with_capacity(n_chunks);
+                for i in 0..n_chunks {
+                    // `i * len < size`: no overflow.
+                    let op = Op::Slice { dim: axis, start: i * len, len };
+                    let out = self.node(env, op, vec![t.clone()], None, span, &[x.span], "chunk");
+                    if out == Value::Poison {
+                        return Some(Value::Poison);
+                    }
+                    outs.push(out);
+                }
+                Value::Tuple(outs)
+            }
+            "narrow" => {
+                let (x, dim, start, len) = match pos.as_slice() {
+                    [x, start, len] => (x, None, start, len),
+                    [x, dim, start, len] => (x, Some(dim), start, len),
+                    _ => return Some(self.fail(span, "`narrow` takes a tensor, a dimension, a start and a length: narrow(x, 1, 0, 16) (without the dimension, channels)")),
+                };
+                let Some(t) = self.tensor_arg(x, "`narrow`'s first argument") else {
+                    return Some(Value::Poison);
+                };
+                let axis = match dim {
+                    None => Some(0),
+                    Some(d) => self.axis(&t, &d.value, d.span, 0),
+                };
+                let start = layers::to_usize(&start.value, start.span, "start", 0, self.errors);
+                let len = layers::to_usize(&len.value, len.span, "length", 1, self.errors);
+                let (Some(dim), Some(start), Some(len)) = (axis, start, len) else {
+                    return Some(Value::Poison);
+                };
+                self.node(env, Op::Slice { dim, start, len }, vec![t], None, span, &[x.span], "narrow")
+            }
+            _ => {
+                let usage = "`mean` takes a tensor and an optional `keepdim = true`: mean(x), the mean over height and width; or mean(x, dim, keepdim = false)";
+                let Some(x) = pos.first() else {
+                    return Some(self.fail(span, usage));
+                };
+                let Some(t) = self.tensor_arg(x, "`mean`'s first argument") else {
+                    return Some(Value::Poison);
+                };
+                let keepdim = match named("keepdim") {
+                    None => false,
+                    Some(ArgVal { value: Value::Bool(b), .. }) => b,
+                    Some(a) => return Some(self.fail(a.span, usage)),
+                };
+                let dim = pos.get(1).cloned().or(named("dim"));
+                if pos.len() > 2 {
+                    return Some(self.fail(pos[2].span, usage));
+                }
+                let dims = match dim {
+                    // The spatial mean of a feature map (torchvision's x.mean([2, 3])).
+                    None if t.shape.len() == 3 || !t.batched => vec![1, 2],
+                    None => return Some(self.fail(x.span, format!("`mean`: Mean expects a [C, H, W] feature map, found {}; give the dimensions: mean(x, dim)", netspec_model::shape::shape_str(&t.shape)))),
+                    Some(d) => {
+                        let items: Vec<Value> = match &d.value {
+                            Value::Tuple(items) => items.clone(),
+                            v => vec![v.clone()],
+                        };
+                        let mut axes = Vec::new();
+                        for v in &items {
+                            let Some(a) = self.axis(&t, v, d.span, 0) else {
+                                return Some(Value::Poison);
+                            };
+                            if axes.contains(&a) {
+                                return Some(self.fail(d.span, format!("`mean` lists dimension {} twice", a + 1)));
+                            }
+                            axes.push(a);
+                        }
+                        axes.sort_unstable();
+                        axes
+                    }
+                };
+                let op = Op::Mean { dims: netspec_model::Dims::new(&dims), keepdim };
+                self.node(env, op, vec![t], None, span, &[x.span], "mean")
+            }
+        })
     }
 }
 

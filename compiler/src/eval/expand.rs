@@ -7,7 +7,7 @@ use super::{join, Ctx, Env};
 use crate::ast::{Arg, BlockDef, ListItem, Spec, Stage};
 use crate::layers::{self, Callee};
 use crate::value::{did_you_mean, Range, TensorVal, Value};
-use netspec_model::Blame;
+use netspec_model::{Blame, Op};
 use std::collections::HashMap;
 
 impl<'a> Ctx<'a> {
@@ -73,7 +73,12 @@ impl<'a> Ctx<'a> {
                 if argv.iter().any(|a| a.value == Value::Poison) {
                     return Value::Poison;
                 }
-                let Some((op, bound)) = layers::build(name, argv, *span, &t.shape, self.errors)
+                let view = if t.batched {
+                    t.shape.clone()
+                } else {
+                    t.shape.get(1..).unwrap_or(&[]).to_vec()
+                };
+                let Some((op, bound)) = layers::build(name, argv, *span, &view, self.errors)
                 else {
                     return Value::Poison;
                 };
@@ -84,11 +89,16 @@ impl<'a> Ctx<'a> {
                     Blame::Arg(a) => bound.span_of(a),
                     Blame::Input(_) | Blame::Layer => *span,
                 };
-                let value = self.node_named(op, vec![t], path, module, *span, &|b| blame_span(b));
+                let value = self.node_named(op, vec![t], path.clone(), module, *span, &|b| blame_span(b));
                 if let (Value::Tensor(_), Some(node)) = (&value, self.nodes.last_mut()) {
                     node.inplace = bound.inplace();
                 }
-                value
+                match (op, value) {
+                    (Op::MhaInProj { linear, heads }, Value::Tensor(qkv)) => {
+                        self.attention_module(env, qkv, &path, linear, heads, *span)
+                    }
+                    (_, value) => value,
+                }
             }
             Spec::List { items, span } => {
                 let Some(base) = self.open_scope(env, path, "Sequential", *span) else {

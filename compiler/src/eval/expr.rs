@@ -6,7 +6,7 @@ use super::{Ctx, Env};
 use crate::ast::{Arg, BinOp, Body, Expr, ExprKind, UnOp};
 use crate::layers::{self, ArgVal};
 use crate::value::{did_you_mean, Range, Value};
-use netspec_model::{shape, Op};
+use netspec_model::shape;
 use syn::Ident;
 
 /// Fields of a tensor.
@@ -144,6 +144,14 @@ impl Ctx<'_> {
                 ),
             },
             ExprKind::Call(name, args) => self.call(env, name, args, e.span),
+            ExprKind::Method(recv, name, args) => self.method(env, recv, name, args, e.span),
+            ExprKind::Index(recv, items) => self.index(env, recv, items, e.span),
+            ExprKind::Source {
+                name,
+                kind,
+                args,
+                span,
+            } => self.source(env, name, kind, args, *span),
             ExprKind::Chain(head, stages) => {
                 let mut v = self.expr(env, head);
                 for stage in stages {
@@ -221,19 +229,13 @@ impl Ctx<'_> {
         use Value::{Bool, Float, Int, Poison, Tensor};
         match (a, b) {
             (Poison, _) | (_, Poison) => Poison,
-            (Tensor(x), Tensor(y)) => match op {
-                BinOp::Add => self.node(env, Op::Add, vec![x, y], None, span, &spans, "add"),
-                BinOp::Mul => self.node(env, Op::Mul, vec![x, y], None, span, &spans, "mul"),
-                _ => self.fail(
-                    span,
-                    "tensors combine only with `+` (add) and `*` (multiply)",
-                ),
-            },
+            (a @ Tensor(_), b) | (a, b @ Tensor(_)) => self.tensor_binary(env, span, a, op, b, spans),
             (Int(x), Int(y)) => {
                 let r = match op {
                     BinOp::Add => x.checked_add(y).map(Int),
                     BinOp::Sub => x.checked_sub(y).map(Int),
                     BinOp::Mul => x.checked_mul(y).map(Int),
+                    BinOp::MatMul => return self.fail(span, "`@` multiplies tensors, found numbers"),
                     BinOp::Div | BinOp::Rem if y == 0 => {
                         return self.fail(spans[1], "division by zero")
                     }
@@ -262,6 +264,7 @@ impl Ctx<'_> {
                     BinOp::Add => Float(x + y),
                     BinOp::Sub => Float(x - y),
                     BinOp::Mul => Float(x * y),
+                    BinOp::MatMul => self.fail(span, "`@` multiplies tensors, found numbers"),
                     BinOp::Div if y == 0.0 => self.fail(spans[1], "division by zero"),
                     BinOp::Div => Float(x / y),
                     BinOp::Eq => Bool(x == y),

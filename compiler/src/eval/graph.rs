@@ -48,7 +48,13 @@ impl Ctx<'_> {
         if !self.step(span) {
             return Value::Poison;
         }
-        let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
+        let (views, batched) = match views(&op, &inputs) {
+            Ok(v) => v,
+            Err((i, message)) => {
+                return self.fail(blame(Blame::Input(i)), format!("`{path}`: {message}"))
+            }
+        };
+        let shapes: Vec<&[usize]> = views.iter().map(Vec::as_slice).collect();
         let output = match shape::output_shape(&op, &shapes) {
             Ok(s) => s,
             Err(e) => return self.fail(blame(e.blame), format!("`{path}`: {}", e.message)),
@@ -80,8 +86,88 @@ impl Ctx<'_> {
             costs,
             span,
         });
-        Value::Tensor(TensorVal { id, shape: output })
+        // An unbatched value computed by a per-sample operation keeps its
+        // batch of one as a leading 1 (its full shape).
+        let shape = if batched || matches!(op, Op::Parameter { .. }) || broadcasts(&op) {
+            output
+        } else {
+            std::iter::once(1).chain(output).collect()
+        };
+        Value::Tensor(TensorVal { id, shape, batched })
     }
+}
+
+/// Operations that broadcast their operands against each other (PyTorch's
+/// right-aligned rule), so an unbatched operand meets a batched one as is.
+fn broadcasts(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Matmul { .. } | Op::Concat { .. }
+    )
+}
+
+/// The per-sample shapes `op` sees of `inputs`, and whether its output is
+/// batched. An unbatched operand (a learnable tensor, full shape `U`) meets
+/// batched ones of per-sample rank `r` as `U` if it has at most `r`
+/// dimensions, or as `U[1..]` if it has `r + 1` with a leading 1 (the batch
+/// it broadcasts over). A per-sample operation (anything but the
+/// broadcasting ones) on an unbatched tensor reads its leading 1 as a batch
+/// of one. Errors name the input.
+fn views(op: &Op, inputs: &[TensorVal]) -> Result<(Vec<Vec<usize>>, bool), (usize, String)> {
+    let batched = inputs.iter().any(|t| t.batched);
+    let rank = inputs
+        .iter()
+        .filter(|t| t.batched)
+        .map(|t| t.shape.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = Vec::with_capacity(inputs.len());
+    for (i, t) in inputs.iter().enumerate() {
+        let u = &t.shape;
+        let view = if t.batched {
+            u.clone()
+        } else if broadcasts(op) && batched {
+            if u.len() <= rank {
+                u.clone()
+            } else if u.len() == rank + 1 && u.first() == Some(&1) {
+                u[1..].to_vec()
+            } else {
+                return Err((
+                    i,
+                    format!(
+                        "the unbatched tensor {} has more dimensions than the batched {} it meets (with the batch, {} dimensions)",
+                        shape::shape_str(u),
+                        inputs
+                            .iter()
+                            .find(|t| t.batched)
+                            .map_or_else(String::new, |t| shape::shape_str(&t.shape)),
+                        rank + 1
+                    ),
+                ));
+            }
+        } else if broadcasts(op) {
+            if matches!(op, Op::Concat { .. }) {
+                return Err((
+                    i,
+                    "cat joins unbatched tensors only with a batched one".to_string(),
+                ));
+            }
+            u.clone()
+        } else if u.first() == Some(&1) {
+            u[1..].to_vec()
+        } else {
+            return Err((
+                i,
+                format!(
+                    "{} reads a batch first, and the unbatched tensor {} has none: give it a leading 1 (`t[None]`)",
+                    op.kind(),
+                    shape::shape_str(u)
+                ),
+            ));
+        };
+        out.push(view);
+    }
+    Ok((out, batched))
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ mod expand;
 mod expr;
 mod graph;
 pub mod limits;
+mod tensor_expr;
+mod tensor_ops;
 
 use crate::ast::{BlockDef, NetworkDef};
 use crate::value::{Errors, Range, TensorVal, Value};
@@ -164,6 +166,7 @@ pub fn instantiate(
         Value::Tensor(TensorVal {
             id: 0,
             shape: input.clone(),
+            batched: true,
         }),
     );
     let result = ctx.body(&mut env, body);

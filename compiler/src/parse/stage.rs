@@ -1,11 +1,11 @@
 //! `->` stages: a layer or block call, a list with `for` and `if` items, or
 //! a repetition, each read once.
 
-use super::expr::{parse_args, parse_binary};
+use super::expr::{parse_binary, parse_paren_args};
 use super::{delim, join, Level};
 use crate::ast::{Expr, ListItem, Spec, Stage};
 use syn::parse::{Parse, ParseStream};
-use syn::{braced, bracketed, parenthesized, Ident, Token};
+use syn::{braced, bracketed, Ident, Token};
 
 /// ```text
 /// $STAGE := ($IDENT ":")? $SPEC
@@ -71,11 +71,8 @@ impl Parse for Spec {
         } else if lookahead.peek(Ident) {
             let name: Ident = input.parse()?;
             if input.peek(syn::token::Paren) {
-                let content;
-                let paren = parenthesized!(content in input);
-                let _level = Level::enter(paren.span.open())?;
-                let args = parse_args(&content)?;
-                let span = join(name.span(), delim(paren.span));
+                let (args, parens) = parse_paren_args(input)?;
+                let span = join(name.span(), parens);
                 Ok(Spec::Call { name, args, span })
             } else {
                 let span = name.span();

@@ -163,4 +163,63 @@ mod tests {
         softmax_in_place(&mut t).unwrap();
         close(t.data(), &[1.0 / 3.0; 6]);
     }
+
+    #[test]
+    fn erf_is_accurate_to_one_ulp() {
+        // The exact GELU's erf (libm's erff) against f64's erf on a grid of
+        // [-6, 6] in steps of 1/1024: within one f32 ulp of the exact value.
+        // Abramowitz-Stegun 7.1.26 (absolute error up to 1.5e-7, 2.5 ulps near
+        // erf = 0.6) would fail here.
+        for i in -6144..=6144 {
+            let x = i as f32 / 1024.0;
+            let exact = libm::erf(f64::from(x));
+            let ulp = f64::from(f32::EPSILON) * (exact.abs() as f32).max(f32::MIN_POSITIVE) as f64;
+            let got = f64::from(libm::erff(x));
+            assert!(
+                (got - exact).abs() <= ulp,
+                "erff({x}) = {got}, exact {exact}"
+            );
+        }
+    }
+
+    #[test]
+    fn gelu_matches_its_f64_definition() {
+        // x/2·(1 + erf(x/√2)) and the tanh form, evaluated in f64, on a grid
+        // of [-10, 10] in steps of 1/64: within 1e-6 (relative where |y| > 1;
+        // for negative x, 1 + erf cancels in f32 as it does in PyTorch).
+        let xs: Vec<f32> = (-640..=640).map(|i| i as f32 / 64.0).collect();
+        let exact = apply(Activation::GELU { tanh: false }, &xs);
+        let approx = apply(Activation::GELU { tanh: true }, &xs);
+        for ((&x, &y), &t) in xs.iter().zip(&exact).zip(&approx) {
+            let xd = f64::from(x);
+            let want = 0.5 * xd * (1.0 + libm::erf(xd * std::f64::consts::FRAC_1_SQRT_2));
+            let k = (2.0 / std::f64::consts::PI).sqrt();
+            let want_t = 0.5 * xd * (1.0 + (k * (xd + 0.044_715 * xd * xd * xd)).tanh());
+            assert!(
+                (f64::from(y) - want).abs() <= 1e-6 * want.abs().max(1.0),
+                "gelu({x}) = {y}, exact {want}"
+            );
+            assert!(
+                (f64::from(t) - want_t).abs() <= 1e-6 * want_t.abs().max(1.0),
+                "gelu_tanh({x}) = {t}, exact {want_t}"
+            );
+        }
+    }
+
+    #[test]
+    fn activations_ignore_the_rank() {
+        // A [1, 2, 2] token tensor: GELU elementwise, the same as on a flat slice;
+        // ReLU of [[-1, 2], [-3, 4]] = [[0, 2], [0, 4]].
+        let data = vec![-1.0, 2.0, -3.0, 4.0];
+        let mut t = Tensor::new(&[1, 2, 2], data.clone()).unwrap();
+        activation_in_place(&mut t, Activation::GELU { tanh: false });
+        assert_eq!(t.shape(), &[1, 2, 2]);
+        assert_eq!(
+            t.data(),
+            apply(Activation::GELU { tanh: false }, &data).as_slice()
+        );
+        let mut t = Tensor::new(&[1, 2, 2], data).unwrap();
+        activation_in_place(&mut t, Activation::ReLU);
+        assert_eq!(t.data(), &[0.0, 2.0, 0.0, 4.0]);
+    }
 }

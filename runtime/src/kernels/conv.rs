@@ -96,7 +96,68 @@ pub fn conv2d(
     bias: Option<&[f32]>,
     c: &Conv2d,
 ) -> Result<Tensor, Error> {
-    let [n, cin, h, w] = nchw("Conv2d", x)?;
+    let dims = nchw("Conv2d", x)?;
+    conv2d_on(dims, x.data(), weight, bias, c)
+}
+
+/// 1-D convolution of `x` (`[N, C_in, L]`) with `weight`
+/// (`[C_out, C_in / groups, k]`) and optional `bias` (`[C_out]`), returning
+/// `[N, C_out, L_out]`. `c` describes it as a 2-D convolution of height 1
+/// (`kernel[0] = stride[0] = dilation[0] = 1`, `padding[0] = [0, 0]`), so
+/// it runs as [`conv2d`] on the same memory viewed as `[N, C_in, 1, L]`.
+pub fn conv1d(
+    x: &Tensor,
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    c: &Conv2d,
+) -> Result<Tensor, Error> {
+    let [n, cin, l] = *x.shape() else {
+        return kernel(
+            "Conv1d",
+            format!(
+                "expects a [N, C, L] tensor, found {}",
+                netspec_model::shape::shape_str(x.shape())
+            ),
+        );
+    };
+    if c.kernel[0] != 1 || c.stride[0] != 1 || c.dilation[0] != 1 || c.padding[0] != [0, 0] {
+        return kernel(
+            "Conv1d",
+            format!(
+                "the height of a 1-D convolution must be trivial, found kernel {}, stride {}, dilation {}, padding {:?}",
+                c.kernel[0], c.stride[0], c.dilation[0], c.padding[0]
+            ),
+        );
+    }
+    if c.groups > 0 && cin % c.groups == 0 {
+        check_len(
+            "Conv1d",
+            "weight",
+            weight,
+            &[c.out_channels, cin / c.groups, c.kernel[1]],
+        )?;
+    }
+    let y = conv2d_on([n, cin, 1, l], x.data(), weight, bias, c).map_err(|e| match e {
+        Error::Kernel { message, .. } => Error::Kernel {
+            op: "Conv1d",
+            message: message.replace("along the width", "along the length"),
+        },
+        other => other,
+    })?;
+    let [n, cout, _, lout] = *y.shape() else {
+        unreachable!("conv2d returns [N, C, H, W]")
+    };
+    Ok(Tensor::from_parts(vec![n, cout, lout], y.into_data()))
+}
+
+/// [`conv2d`] on the data of a `[N, C_in, H, W]` tensor.
+fn conv2d_on(
+    [n, cin, h, w]: [usize; 4],
+    xd: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    c: &Conv2d,
+) -> Result<Tensor, Error> {
     if cin != c.in_channels {
         return kernel(
             "Conv2d",
@@ -146,7 +207,7 @@ pub fn conv2d(
         }
     }
     // An empty input (some dimension 0) reads as all padding: the output is the bias.
-    if plane == 0 || n == 0 || cout == 0 || x.is_empty() {
+    if plane == 0 || n == 0 || cout == 0 || xd.is_empty() {
         return Ok(Tensor::from_parts(vec![n, cout, oh, ow], out));
     }
     let in_group = cin_g * h * w;
@@ -159,8 +220,7 @@ pub fn conv2d(
                 (lo, hi, off)
             })
             .collect();
-        for (b, (xs, os)) in x
-            .data()
+        for (b, (xs, os)) in xd
             .chunks_exact(cin * h * w)
             .zip(out.chunks_exact_mut(cout * plane))
             .enumerate()
@@ -184,8 +244,7 @@ pub fn conv2d(
             && g.pl == 0
             && oh == h
             && ow == w;
-        for (xs, os) in x
-            .data()
+        for (xs, os) in xd
             .chunks_exact(cin * h * w)
             .zip(out.chunks_exact_mut(cout * plane))
         {
@@ -605,6 +664,43 @@ mod tests {
         assert_eq!(
             conv2d(&x, &[0.0; 600], None, &c).unwrap_err().to_string(),
             "Conv2d: kernel extent 5 along the height is larger than the padded input 4"
+        );
+    }
+
+    #[test]
+    fn conv1d_by_hand() {
+        // x = [1, 2, 3, 4, 5], kernel [1, 0, -1], padding 1 each side, stride 2,
+        // bias 0.5: padded [0, 1, 2, 3, 4, 5, 0], L_out = (5 + 2 - 3) / 2 + 1 = 3,
+        // windows at 0, 2, 4: [0 - 2, 2 - 4, 4 - 0] + 0.5 = [-1.5, -1.5, 4.5].
+        let x = arange(&[1, 1, 5], 1.0);
+        let c = conv(1, 1, [1, 3], [1, 2], [[0, 0], [1, 1]], [1, 1], 1, true);
+        let y = conv1d(&x, &[1.0, 0.0, -1.0], Some(&[0.5]), &c).unwrap();
+        assert_eq!(y.shape(), &[1, 1, 3]);
+        assert_eq!(y.data(), &[-1.5, -1.5, 4.5]);
+        // Two groups, kernel 2 with dilation 2 (taps j and j + 2), L_out = 4 - 2 = 2:
+        // channel 0 [1 2 3 4] with [1, 1] -> [1 + 3, 2 + 4] = [4, 6];
+        // channel 1 [10 20 30 40] with [1, -1] -> [10 - 30, 20 - 40] = [-20, -20].
+        let x = Tensor::new(&[1, 2, 4], vec![1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0]).unwrap();
+        let c = conv(2, 2, [1, 2], [1, 1], [[0, 0], [0, 0]], [1, 2], 2, false);
+        let y = conv1d(&x, &[1.0, 1.0, 1.0, -1.0], None, &c).unwrap();
+        assert_eq!(y.shape(), &[1, 2, 2]);
+        assert_eq!(y.data(), &[4.0, 6.0, -20.0, -20.0]);
+        // Errors speak of the 1-D layer.
+        assert_eq!(
+            conv1d(&x, &[1.0; 3], None, &c).unwrap_err().to_string(),
+            "Conv1d: weight must have shape [2, 1, 2] (4 values), found 3 values"
+        );
+        let c3 = conv(2, 2, [1, 9], [1, 1], [[0, 0], [0, 0]], [1, 1], 2, false);
+        assert_eq!(
+            conv1d(&x, &[0.0; 18], None, &c3).unwrap_err().to_string(),
+            "Conv1d: kernel extent 9 along the length is larger than the padded input 4"
+        );
+        let c2 = conv(2, 2, [3, 2], [1, 1], [[0, 0], [0, 0]], [1, 1], 2, false);
+        assert!(conv1d(&x, &[0.0; 12], None, &c2).is_err());
+        let x4 = Tensor::zeros(&[1, 2, 1, 4]).unwrap();
+        assert_eq!(
+            conv1d(&x4, &[1.0; 4], None, &c).unwrap_err().to_string(),
+            "Conv1d: expects a [N, C, L] tensor, found [1, 2, 1, 4]"
         );
     }
 }

@@ -1,17 +1,31 @@
 //! Naive but careful CPU kernels, one module per family.
 //!
-//! Every kernel takes batched tensors (`[N, C, H, W]` feature maps, `[N, F]`
-//! vectors) and weights in PyTorch layout, allocates its output once, and
+//! Every kernel takes batched tensors (full shapes, the batch included:
+//! `[N, C, H, W]` feature maps, `[N, F]` vectors, `[N, 197, 768]` token
+//! sequences) and weights in PyTorch layout, allocates its output once, and
 //! returns [`Error::Kernel`] (never panics) when shapes do not fit. Inner loops
 //! run over contiguous memory so that they auto-vectorise.
+//!
+//! Tensors of any rank: [`shape`] (reshape, permute, concat, narrow,
+//! select, roll, pad), [`broadcast`] (`+ - * /` with numpy broadcasting,
+//! `scale·x + shift`), [`reduce`] (mean, softmax), [`matmul`] (batched,
+//! broadcasting, `b` transposed in place), [`norm`] (layer and group norm
+//! beside batch norm), [`linear`] on the last axis, [`conv::conv1d`]. Axes
+//! are full-tensor axes. The heavier of these split their rows over
+//! [`crate::threads`]; each row is computed alone, so the values never
+//! depend on the thread count.
 
 pub mod activation;
+pub mod broadcast;
 pub mod conv;
 pub mod elementwise;
 pub mod fast;
 pub mod linear;
+pub mod matmul;
 pub mod norm;
 pub mod pool;
+pub mod reduce;
+pub mod shape;
 
 use crate::error::{kernel, Error};
 use crate::tensor::Tensor;

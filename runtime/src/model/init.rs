@@ -21,7 +21,9 @@ impl Model {
     /// conv and linear weights and biases uniform in `±1 / sqrt(fan_in)`
     /// (`kaiming_uniform_(a = √5)`), with `fan_in = C_in / groups · k_h · k_w`
     /// or `in_features`; batch-norm weight 1, bias 0, running mean 0, running
-    /// variance 1. Tensors are drawn in graph order, weight before bias.
+    /// variance 1; layer and group norms weight 1, bias 0; declared
+    /// parameters uniform in `±0.02`. Tensors are drawn in graph order,
+    /// weight before bias.
     pub fn random(graph: &'static Graph<'static>, seed: u64) -> Model {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let layers = graph
@@ -29,8 +31,10 @@ impl Model {
             .iter()
             .map(|node| {
                 let fan_in = match &node.op {
-                    Op::Conv2d(c) => c.in_channels / c.groups.max(1) * c.kernel[0] * c.kernel[1],
-                    Op::Linear(l) => l.in_features,
+                    Op::Conv2d(c) | Op::Conv1d(c) => {
+                        c.in_channels / c.groups.max(1) * c.kernel[0] * c.kernel[1]
+                    }
+                    Op::Linear(l) | Op::MhaInProj { linear: l, .. } => l.in_features,
                     _ => 0,
                 };
                 let bound = if fan_in == 0 {
@@ -47,6 +51,14 @@ impl Model {
                         let data = match (&node.op, s.suffix) {
                             (Op::BatchNorm2d(_), "weight" | "running_var") => vec![1.0; n],
                             (Op::BatchNorm2d(_), _) => vec![0.0; n],
+                            (Op::LayerNorm(_) | Op::GroupNorm(_), "weight") => vec![1.0; n],
+                            (Op::LayerNorm(_) | Op::GroupNorm(_), _) => vec![0.0; n],
+                            // Class tokens, position embeddings, layer
+                            // scales: small values (timm's trunc_normal_(std=.02)
+                            // scale), uniform for determinism.
+                            (Op::Parameter { .. }, _) => {
+                                (0..n).map(|_| uniform(&mut rng, 0.02)).collect()
+                            }
                             _ => (0..n).map(|_| uniform(&mut rng, bound)).collect(),
                         };
                         Tensor::from_parts(s.shape, data)

@@ -44,7 +44,11 @@ pub(crate) fn runs_in_place(op: &Op) -> bool {
         op,
         Op::BatchNorm2d(_)
             | Op::Activation(_)
-            | Op::Softmax
+            | Op::Softmax { .. }
+            | Op::LayerNorm(_)
+            | Op::GroupNorm(_)
+            | Op::Affine { .. }
+            | Op::Reshape { .. }
             | Op::Flatten
             | Op::Dropout { .. }
             | Op::Identity
@@ -53,11 +57,13 @@ pub(crate) fn runs_in_place(op: &Op) -> bool {
     )
 }
 
-/// `{layer}.{suffix}`, or `suffix` for an unnamed layer.
+/// `{layer}.{suffix}`, `suffix` for an unnamed layer, `{layer}` for a
+/// parameter (empty suffix).
 pub(crate) fn full_name(graph: &Graph<'_>, index: usize, suffix: &str) -> String {
-    match graph.layers.get(index).map_or("", |l| l.name) {
-        "" => suffix.to_string(),
-        name => format!("{name}.{suffix}"),
+    match (graph.layers.get(index).map_or("", |l| l.name), suffix) {
+        ("", _) => suffix.to_string(),
+        (name, "") => name.to_string(),
+        (name, _) => format!("{name}.{suffix}"),
     }
 }
 

@@ -4,10 +4,16 @@
 
 use super::run::Operands;
 use crate::error::{kernel, Error};
-use crate::kernels::{activation, conv, elementwise, linear, norm, pool};
+use crate::kernels::broadcast::{self, BinaryOp};
+use crate::kernels::{activation, conv, elementwise, linear, matmul, norm, pool, reduce, shape};
 use crate::layers::Layer;
 use crate::tensor::Tensor;
-use netspec_model::Op;
+use netspec_model::{Dims, Op};
+
+/// Full-tensor axes of per-sample axes (the batch is axis 0).
+fn full(axes: &Dims) -> Vec<usize> {
+    axes.as_slice().iter().map(|a| a + 1).collect()
+}
 
 /// Runs `op` with its built `layer` on `operands`, returning the output.
 pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<Tensor, Error> {
@@ -49,11 +55,81 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
             activation::activation_in_place(&mut t, *a);
             t
         }
-        (Op::Softmax, _) => {
+        (Op::Softmax { dim, causal }, _) => {
             let mut t = own()?;
-            activation::softmax_in_place(&mut t)?;
+            reduce::softmax(&mut t, dim + 1, *causal)?;
             t
         }
+        (Op::LayerNorm(n), Layer::Norm(l)) => {
+            let mut t = own()?;
+            let normalized = n.shape.as_slice().iter().product();
+            norm::layer_norm(
+                &mut t,
+                normalized,
+                l.weight.as_ref().map(Tensor::data),
+                l.bias.as_ref().map(Tensor::data),
+                n.eps as f32,
+            )?;
+            t
+        }
+        (Op::GroupNorm(g), Layer::Norm(l)) => {
+            let mut t = own()?;
+            norm::group_norm(
+                &mut t,
+                g.groups,
+                l.weight.as_ref().map(Tensor::data),
+                l.bias.as_ref().map(Tensor::data),
+                g.eps as f32,
+            )?;
+            t
+        }
+        (Op::Affine { scale, shift }, _) => {
+            let mut t = own()?;
+            broadcast::affine_in_place(&mut t, *scale as f32, *shift as f32);
+            t
+        }
+        (Op::Reshape { shape: target }, _) => {
+            let t = own()?;
+            let per_sample: usize = target.as_slice().iter().product();
+            let n = t.len().checked_div(per_sample).unwrap_or(0);
+            let full_shape: Vec<usize> = std::iter::once(n).chain(target.as_slice().iter().copied()).collect();
+            shape::reshape(t, &full_shape)?
+        }
+        (Op::Permute { dims }, _) => {
+            let axes: Vec<usize> = std::iter::once(0).chain(full(dims)).collect();
+            shape::permute(one()?, &axes)?
+        }
+        (Op::Select { dim, index }, _) => shape::select(one()?, dim + 1, *index)?,
+        (Op::Roll { shifts, dims }, _) => shape::roll(one()?, shifts.as_slice(), &full(dims))?,
+        (Op::Pad { before, after, value }, _) => {
+            let b: Vec<usize> = std::iter::once(0).chain(before.as_slice().iter().copied()).collect();
+            let a: Vec<usize> = std::iter::once(0).chain(after.as_slice().iter().copied()).collect();
+            shape::pad(one()?, &b, &a, *value as f32)?
+        }
+        (Op::Matmul { trans_b, alpha }, _) => match inputs.as_slice() {
+            [a, b] => matmul::matmul(a, b, *trans_b, *alpha as f32)?,
+            _ => return kernel("Matmul", format!("takes two inputs, found {}", inputs.len())),
+        },
+        (Op::Sub | Op::Div, _) => match inputs.as_slice() {
+            [a, b] => {
+                let op = if matches!(op, Op::Sub) { BinaryOp::Sub } else { BinaryOp::Div };
+                broadcast::binary(a, b, op)?
+            }
+            _ => return kernel(op.kind(), format!("takes two inputs, found {}", inputs.len())),
+        },
+        (Op::Parameter { .. }, Layer::Parameter(t)) => t.clone(),
+        (Op::Conv1d(c), Layer::Conv2d(l)) => conv::conv1d(
+            one()?,
+            l.weight.data(),
+            l.bias.as_ref().map(Tensor::data),
+            c,
+        )?,
+        (Op::MhaInProj { linear: c, .. }, Layer::InProj(l)) => linear::linear(
+            one()?,
+            l.weight.data(),
+            l.bias.as_ref().map(Tensor::data),
+            c,
+        )?,
         (Op::Flatten, _) => elementwise::flatten(own()?)?,
         (Op::Dropout { .. } | Op::Identity | Op::StochasticDepth { .. }, _) => own()?,
         (Op::Add, _) => {
@@ -61,20 +137,20 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
                 return kernel("Add", "needs at least one input".to_string());
             };
             for x in &inputs {
-                elementwise::add_assign(&mut acc, x)?;
+                if x.shape() == acc.shape() {
+                    elementwise::add_assign(&mut acc, x)?;
+                } else {
+                    // Broadcasting (a position embedding, a layer scale): in
+                    // place when the sum keeps the accumulator's shape.
+                    let grows = broadcast::binary_assign(&mut acc, x, BinaryOp::Add).is_err();
+                    if grows {
+                        acc = broadcast::binary(&acc, x, BinaryOp::Add)?;
+                    }
+                }
             }
             acc
         }
-        (Op::Mean { keepdim }, _) => {
-            // The spatial mean is adaptive average pooling to 1x1 (flattened
-            // unless the dimensions are kept).
-            let pooled = pool::adaptive_avg_pool2d(one()?, [1, 1])?;
-            if *keepdim {
-                pooled
-            } else {
-                elementwise::flatten(pooled)?
-            }
-        }
+        (Op::Mean { dims, keepdim }, _) => reduce::mean(one()?, &full(dims), *keepdim)?,
         (Op::Conv2d(c), Layer::Conv2d(l)) => conv::conv2d(
             one()?,
             l.weight.data(),
@@ -90,14 +166,24 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
         (Op::MaxPool2d(p), _) => pool::max_pool2d(one()?, p)?,
         (Op::AvgPool2d(p), _) => pool::avg_pool2d(one()?, p)?,
         (Op::AdaptiveAvgPool2d { output }, _) => pool::adaptive_avg_pool2d(one()?, *output)?,
-        (Op::Slice { start, len }, _) => elementwise::slice_channels(one()?, *start, *len)?,
+        (Op::Slice { dim, start, len }, _) => shape::narrow(one()?, dim + 1, *start, *len)?,
         (Op::ChannelShuffle { groups }, _) => elementwise::channel_shuffle(one()?, *groups)?,
-        (Op::Concat, _) => elementwise::concat(&inputs)?,
+        (Op::Concat { dim }, _) => shape::concat(&inputs, dim + 1)?,
         (Op::Mul, _) => match inputs.as_slice() {
-            [a, b] => elementwise::mul(a, b)?,
+            [a, b] => broadcast::binary(a, b, BinaryOp::Mul)?,
             _ => return kernel("Mul", format!("takes two inputs, found {}", inputs.len())),
         },
-        (Op::BatchNorm2d(_) | Op::Conv2d(_) | Op::Linear(_), _) => {
+        (
+            Op::BatchNorm2d(_)
+            | Op::Conv2d(_)
+            | Op::Conv1d(_)
+            | Op::Linear(_)
+            | Op::MhaInProj { .. }
+            | Op::LayerNorm(_)
+            | Op::GroupNorm(_)
+            | Op::Parameter { .. },
+            _,
+        ) => {
             return kernel(
                 op.kind(),
                 "the layer was built without its tensors".to_string(),

@@ -5,24 +5,28 @@
 //! which neither library ships, is compared with its paper's table.
 
 mod classic;
+mod convnext;
 mod efficientnet;
 mod ghostnet;
 mod mnasnet;
 mod mobilenet;
 mod mobilenet_v1;
 mod mobilenet_v3;
+mod mobilevit;
 mod resnet;
 mod shufflenet;
 mod shufflenet_v1;
 mod squeezenet;
 
 pub use classic::{AlexNet, LeNet5, Vgg16};
+pub use convnext::{ConvNeXtTiny, SmallConvNeXt};
 pub use efficientnet::EfficientNetB0;
 pub use ghostnet::GhostNet;
 pub use mnasnet::MnasNet1_0;
 pub use mobilenet::MobileNetV2;
 pub use mobilenet_v1::MobileNetV1;
 pub use mobilenet_v3::{MobileNetV3Large, MobileNetV3Small};
+pub use mobilevit::{MobileViTS, MobileViTXxs};
 pub use resnet::{ResNet18, ResNet50};
 pub use shufflenet::{ShuffleNetV2X0_5, ShuffleNetV2X1_0, ShuffleNetV2X1_5, ShuffleNetV2X2_0};
 pub use shufflenet_v1::ShuffleNetV1;

@@ -102,6 +102,19 @@ pub fn matmul(
     accumulate: bool,
     threads: usize,
 ) -> Result<(), Error> {
+    matmul_scaled(c, a, b, accumulate, 1.0, threads)
+}
+
+/// [`matmul`] with the product scaled: `C = scale·A·B` or `C += scale·A·B`
+/// (the scale applied inside the product's kernel, no extra pass).
+pub fn matmul_scaled(
+    c: MatMut<'_>,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    accumulate: bool,
+    scale: f32,
+    threads: usize,
+) -> Result<(), Error> {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if b.rows != k || c.rows != m || c.cols != n {
         return kernel(
@@ -144,6 +157,8 @@ pub fn matmul(
     } else {
         gemm::Parallelism::None
     };
+    // `dst := 1·dst + scale·lhs·rhs` (the first factor is ignored when the
+    // destination is not read).
     // SAFETY: every element the product reads or writes is inside its slice
     // (checked by `fits` above, strides fit in isize); `c` is borrowed
     // mutably, so it does not alias `a` or `b`.
@@ -163,7 +178,7 @@ pub fn matmul(
             b.cs as isize,
             b.rs as isize,
             1.0,
-            1.0,
+            scale,
             false,
             false,
             false,

@@ -1,4 +1,5 @@
-//! Fully connected layer through the shared matrix product.
+//! Fully connected layer through the shared matrix product, on the last
+//! axis of a tensor of any rank (the leading axes fold into the rows).
 
 use super::conv::epilogue;
 use super::gemm::{matmul, MatMut, MatRef};
@@ -65,7 +66,8 @@ impl PackedLinear {
         &self.linear
     }
 
-    /// `y[n, o] = Σ_i x[n, i]·W[o, i] + b[o]` for `x` of shape `[N, in]`.
+    /// `y[.., o] = Σ_i x[.., i]·W[o, i] + b[o]` for `x` of shape `[..., in]`
+    /// (any leading dimensions, as PyTorch's `nn.Linear`), giving `[..., out]`.
     pub fn run(&self, x: &Tensor) -> Result<Tensor, Error> {
         self.run_reusing(x, Tensor::from_parts(vec![0], Vec::new()))
     }
@@ -73,11 +75,11 @@ impl PackedLinear {
     /// [`PackedLinear::run`], writing the output into `buffer`'s allocation
     /// (any shape, contents ignored).
     pub fn run_reusing(&self, x: &Tensor, buffer: Tensor) -> Result<Tensor, Error> {
-        let [n, f] = *x.shape() else {
+        let Some((&f, lead)) = x.shape().split_last() else {
             return kernel(
                 "Linear",
                 format!(
-                    "expects a [N, features] tensor, found {}",
+                    "expects a [..., features] tensor, found {}",
                     shape_str(x.shape())
                 ),
             );
@@ -86,6 +88,10 @@ impl PackedLinear {
         if f != i {
             return kernel("Linear", format!("expects {i} input features, found {f}"));
         }
+        // Every leading dimension folds into the rows of one product.
+        let n: usize = lead.iter().product();
+        let mut shape = lead.to_vec();
+        shape.push(o);
         let mut out = buffer.into_data();
         out.resize(n * o, 0.0);
         threads::install(|threads| {
@@ -107,6 +113,6 @@ impl PackedLinear {
                 }
             }
         }
-        Ok(Tensor::from_parts(vec![n, o], out))
+        Ok(Tensor::from_parts(shape, out))
     }
 }

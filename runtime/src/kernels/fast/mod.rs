@@ -106,4 +106,4 @@ pub(crate) fn has_avx2_fma() -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

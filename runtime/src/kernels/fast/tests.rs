@@ -15,7 +15,8 @@ use std::sync::{Mutex, MutexGuard};
 /// The thread count is global: tests that set it hold this while they run.
 static THREADS: Mutex<()> = Mutex::new(());
 
-fn hold_threads() -> MutexGuard<'static, ()> {
+/// Holds the thread count for one test (every kernel test that sets it).
+pub(crate) fn hold_threads() -> MutexGuard<'static, ()> {
     THREADS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -171,6 +172,33 @@ fn linear_matches_the_reference() {
             .run(&x)
             .unwrap();
         assert_close(&fast, &reference, &format!("linear {i}->{o} batch {n}"));
+    }
+}
+
+#[test]
+fn linear_on_leading_dimensions_matches_the_reference() {
+    // [N, L, in] and [N, H, L, in] (tokens, heads): the leading axes fold
+    // into the product's rows; [in] alone is one row.
+    let mut rng = ChaCha8Rng::seed_from_u64(15);
+    let shapes: [&[usize]; 4] = [&[2, 37, 48], &[2, 3, 5, 48], &[48], &[1, 1, 48]];
+    for (case, shape) in shapes.into_iter().enumerate() {
+        let l = Linear {
+            in_features: 48,
+            out_features: 20,
+            bias: case % 2 == 0,
+        };
+        let x = Tensor::new(shape, values(&mut rng, shape.iter().product())).unwrap();
+        let w = values(&mut rng, 20 * 48);
+        let b = l.bias.then(|| values(&mut rng, 20));
+        let reference = linear::linear(&x, &w, b.as_deref(), &l).unwrap();
+        let mut expect = shape.to_vec();
+        *expect.last_mut().unwrap() = 20;
+        assert_eq!(reference.shape(), expect.as_slice());
+        let fast = PackedLinear::new(&l, &w, b.as_deref())
+            .unwrap()
+            .run(&x)
+            .unwrap();
+        assert_close(&fast, &reference, &format!("linear on {shape:?}"));
     }
 }
 

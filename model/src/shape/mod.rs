@@ -3,8 +3,11 @@
 //! Every rule follows PyTorch. Errors say which argument or input is to blame,
 //! so the compiler can put the message under the token the user must change.
 
+mod tensor;
+
 use crate::op::{Conv2d, Op, Pool2d};
 use std::fmt;
+pub use tensor::broadcast;
 
 /// What a shape error is about, so that the caller can choose a span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +135,20 @@ fn kernel_extent(kernel: usize, dilation: usize) -> Option<usize> {
         .and_then(|e| e.checked_add(1))
 }
 
+fn conv1d_shape(c: &Conv2d, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
+    let [ch, len] = match input {
+        [c, l] => [*c, *l],
+        _ => {
+            return err(
+                Blame::Input(0),
+                format!("Conv1d expects a [C, L] sequence, found {}", shape_str(input)),
+            )
+        }
+    };
+    let out = conv_shape(c, &[ch, 1, len])?;
+    Ok(vec![out[0], out[2]])
+}
+
 fn conv_shape(c: &Conv2d, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
     let [ch, h, w] = feature_map("Conv2d", input)?;
     positive(c.out_channels, "out_channels")?;
@@ -232,25 +249,6 @@ fn pool_shape(kind: &str, p: &Pool2d, input: &[usize]) -> Result<Vec<usize>, Sha
     Ok(vec![ch, oh, ow])
 }
 
-fn same_shapes(kind: &str, verb: &str, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeError> {
-    let Some(first) = inputs.first() else {
-        return err(Blame::Layer, format!("{kind} needs at least one input"));
-    };
-    for (i, other) in inputs.iter().enumerate().skip(1) {
-        if other != first {
-            return err(
-                Blame::Input(i),
-                format!(
-                    "cannot {verb} {} and {}: shapes differ",
-                    shape_str(first),
-                    shape_str(other)
-                ),
-            );
-        }
-    }
-    Ok(first.to_vec())
-}
-
 /// The output shape of `op` applied to `inputs`.
 pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeError> {
     let one = |kind: &str| -> Result<&[usize], ShapeError> {
@@ -264,24 +262,11 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
     };
     match op {
         Op::Conv2d(c) => conv_shape(c, one("Conv2d")?),
-        Op::Linear(l) => {
-            let x = one("Linear")?;
-            positive(l.out_features, "out_features")?;
-            match x {
-                [f] if *f == l.in_features => Ok(vec![l.out_features]),
-                [f] => err(
-                    Blame::Input(0),
-                    format!("Linear expects {} input features, found {f}", l.in_features),
-                ),
-                _ => err(
-                    Blame::Input(0),
-                    format!(
-                        "Linear expects a flat [features] vector, found {}: add Flatten before it",
-                        shape_str(x)
-                    ),
-                ),
-            }
-        }
+        Op::Conv1d(c) => conv1d_shape(c, one("Conv1d")?),
+        Op::Linear(l) => tensor::linear("Linear", l, one("Linear")?),
+        Op::MhaInProj { linear, heads } => tensor::mha_in_proj(linear, *heads, one("MultiheadAttention")?),
+        Op::LayerNorm(n) => tensor::layer_norm(n, one("LayerNorm")?),
+        Op::GroupNorm(g) => tensor::group_norm(g, one("GroupNorm")?),
         Op::BatchNorm2d(b) => {
             let x = one("BatchNorm2d")?;
             let [c, _, _] = feature_map("BatchNorm2d", x)?;
@@ -300,17 +285,8 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
         Op::Dropout { .. } | Op::Identity | Op::StochasticDepth { .. } => {
             Ok(one(op.kind())?.to_vec())
         }
-        Op::Mean { keepdim } => {
-            let [c, _, _] = feature_map("Mean", one("Mean")?)?;
-            Ok(if *keepdim { vec![c, 1, 1] } else { vec![c] })
-        }
-        Op::Softmax => {
-            let x = one("Softmax")?;
-            if x.is_empty() {
-                return err(Blame::Input(0), "Softmax needs a dimension".to_string());
-            }
-            Ok(x.to_vec())
-        }
+        Op::Mean { dims, keepdim } => tensor::mean(one("Mean")?, dims, *keepdim),
+        Op::Softmax { dim, causal } => tensor::softmax(one("Softmax")?, *dim, *causal),
         Op::MaxPool2d(p) => pool_shape("MaxPool2d", p, one("MaxPool2d")?),
         Op::AvgPool2d(p) => pool_shape("AvgPool2d", p, one("AvgPool2d")?),
         Op::AdaptiveAvgPool2d { output } => {
@@ -329,84 +305,36 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
             if inputs.len() < 2 {
                 return err(Blame::Layer, "Add needs two or more inputs".to_string());
             }
-            same_shapes("Add", "add", inputs)
+            tensor::broadcast_all("add", inputs)
         }
-        Op::Mul => {
-            let [a, b] = inputs else {
-                return err(Blame::Layer, "Mul takes two inputs".to_string());
+        Op::Sub | Op::Mul | Op::Div => {
+            let verb = match op {
+                Op::Sub => "subtract",
+                Op::Mul => "multiply",
+                _ => "divide",
             };
-            if a.len() != b.len() {
-                return err(
-                    Blame::Input(1),
-                    format!(
-                        "cannot multiply {} by {}: ranks differ",
-                        shape_str(a),
-                        shape_str(b)
-                    ),
-                );
+            if inputs.len() != 2 {
+                return err(Blame::Layer, format!("{} takes two inputs", op.kind()));
             }
-            let mut out = Vec::with_capacity(a.len());
-            for (&x, &y) in a.iter().zip(b.iter()) {
-                if x == y || y == 1 || x == 1 {
-                    out.push(x.max(y));
-                } else {
-                    return err(
-                        Blame::Input(1),
-                        format!(
-                            "cannot multiply {} by {}: sizes {x} and {y} do not broadcast",
-                            shape_str(a),
-                            shape_str(b)
-                        ),
-                    );
-                }
-            }
-            Ok(out)
+            tensor::broadcast_all(verb, inputs)
         }
-        Op::Concat => {
-            let Some(first) = inputs.first() else {
-                return err(Blame::Layer, "cat needs at least one input".to_string());
-            };
-            if first.is_empty() {
-                return err(Blame::Input(0), "cannot concatenate scalars".to_string());
+        Op::Affine { .. } => Ok(one("Affine")?.to_vec()),
+        Op::Concat { dim } => tensor::concat(*dim, inputs),
+        Op::Slice { dim, start, len } => tensor::slice(one("Slice")?, *dim, *start, *len),
+        Op::Select { dim, index } => tensor::select(one("Select")?, *dim, *index),
+        Op::Reshape { shape } => tensor::reshape(one("Reshape")?, shape),
+        Op::Permute { dims } => tensor::permute(one("Permute")?, dims),
+        Op::Matmul { trans_b, .. } => match inputs {
+            [a, b] => tensor::matmul(a, b, *trans_b),
+            _ => err(Blame::Layer, format!("matmul takes two inputs, found {}", inputs.len())),
+        },
+        Op::Roll { shifts, dims } => tensor::roll(one("Roll")?, shifts, dims),
+        Op::Pad { before, after, .. } => tensor::pad(one("Pad")?, before, after),
+        Op::Parameter { shape } => {
+            if !inputs.is_empty() {
+                return err(Blame::Layer, "a Parameter reads no input".to_string());
             }
-            let mut channels = 0usize;
-            for (i, x) in inputs.iter().enumerate() {
-                if x.len() != first.len() || x[1..] != first[1..] {
-                    return err(
-                        Blame::Input(i),
-                        format!(
-                            "cannot concatenate {} and {} along channels: the other dimensions differ",
-                            shape_str(first),
-                            shape_str(x)
-                        ),
-                    );
-                }
-                channels = match channels.checked_add(x[0]) {
-                    Some(c) => c,
-                    None => return err(Blame::Layer, "channel count overflows".to_string()),
-                };
-            }
-            let mut out = first.to_vec();
-            out[0] = channels;
-            Ok(out)
-        }
-        Op::Slice { start, len } => {
-            let x = one("Slice")?;
-            let Some(&c) = x.first() else {
-                return err(Blame::Input(0), "cannot split a scalar".to_string());
-            };
-            if start.checked_add(*len).is_none_or(|end| end > c) || *len == 0 {
-                return err(
-                    Blame::Layer,
-                    format!(
-                        "channels {start}..{} are outside the {c} channels",
-                        *start as u128 + *len as u128
-                    ),
-                );
-            }
-            let mut out = x.to_vec();
-            out[0] = *len;
-            Ok(out)
+            Ok(shape.as_slice().to_vec())
         }
         Op::ChannelShuffle { groups } => {
             let x = one("ChannelShuffle")?;
@@ -496,6 +424,8 @@ mod tests {
     #[test]
     fn mul_broadcasts_size_one() {
         let a: &[usize] = &[64, 7, 7];
+        let d: &[usize] = &[7];
+        assert_eq!(output_shape(&Op::Mul, &[a, d]).unwrap(), [64, 7, 7]);
         let b: &[usize] = &[64, 1, 1];
         assert_eq!(output_shape(&Op::Mul, &[a, b]).unwrap(), [64, 7, 7]);
         let c: &[usize] = &[32, 1, 1];

@@ -1,0 +1,113 @@
+//! Tensors of any rank, attention and normalisation: the transformer and
+//! hybrid zoo against PyTorch. Counts equal the reference files
+//! (`tests/data/reference/`, PyTorch's `FlopCounterMode` / 2 with the math
+//! attention backend) to the unit, and the forward pass on the fixtures'
+//! weights reproduces PyTorch's output (`tests/data/fixtures/`).
+
+use netspec::zoo::{ConvNeXtTiny, MobileViTS, MobileViTXxs, SmallConvNeXt};
+use netspec::{Model, Network, Tensor};
+use safetensors::tensor::TensorView;
+use safetensors::SafeTensors;
+
+fn data(path: &str) -> Vec<u8> {
+    let path = format!("{}/data/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+fn reference(name: &str) -> serde_json::Value {
+    serde_json::from_slice(&data(&format!("reference/{name}.json"))).unwrap()
+}
+
+/// Params and MACs of a network against its reference file, and each
+/// product kind against `macs_by_op` (convolutions; linear layers; the
+/// attention products).
+fn assert_counts<N: Network>(name: &str) {
+    let r = reference(name);
+    assert_eq!(N::PARAMS, r["params"].as_u64().unwrap(), "{name} params");
+    assert_eq!(N::MACS, r["macs"].as_u64().unwrap(), "{name} MACs");
+    let by_kind = |kinds: &[&str]| -> u64 {
+        N::LAYERS
+            .iter()
+            .filter(|l| kinds.contains(&l.kind))
+            .map(|l| l.macs)
+            .sum()
+    };
+    let op = |k: &str| r["macs_by_op"][k].as_u64().unwrap_or(0);
+    assert_eq!(by_kind(&["Conv2d", "Conv1d"]), op("aten.convolution"), "{name} convolutions");
+    assert_eq!(
+        by_kind(&["Linear", "MultiheadAttention"]),
+        op("aten.addmm") + op("aten.mm"),
+        "{name} linear layers"
+    );
+    assert_eq!(by_kind(&["Matmul"]), op("aten.bmm"), "{name} attention products");
+}
+
+#[test]
+fn convnext_counts_equal_torchvision() {
+    assert_counts::<ConvNeXtTiny>("convnext_tiny");
+    assert_counts::<SmallConvNeXt>("small_convnext");
+}
+
+#[test]
+fn mobilevit_counts_equal_timm() {
+    assert_counts::<MobileViTXxs>("timm_mobilevit_xxs");
+    assert_counts::<MobileViTS>("timm_mobilevit_s");
+}
+
+/// The fixture's weights without the `__input__` / `__output__` pair and the
+/// counters (`total_ops`, `total_params`) that thop leaves on every module of
+/// the timm fixtures, as a safetensors file, plus the input and the output.
+fn fixture(name: &str) -> (Vec<u8>, Tensor, Tensor) {
+    let bytes = data(&format!("fixtures/{name}.safetensors"));
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let tensor = |n: &str| {
+        let v = st.tensor(n).unwrap();
+        let d = v
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Tensor::new(v.shape(), d).unwrap()
+    };
+    let (x, y) = (tensor("__input__"), tensor("__output__"));
+    let kept: Vec<(String, TensorView<'_>)> = st
+        .iter()
+        .filter(|(n, _)| {
+            !n.starts_with("__") && !n.ends_with("total_ops") && !n.ends_with("total_params")
+        })
+        .map(|(n, v)| (n.to_string(), v))
+        .collect();
+    (safetensors::serialize(kept, None).unwrap(), x, y)
+}
+
+/// max |ours - PyTorch| / max |PyTorch|
+fn relative_error(ours: &Tensor, theirs: &Tensor) -> f32 {
+    assert_eq!(ours.shape(), theirs.shape());
+    let diff = ours
+        .data()
+        .iter()
+        .zip(theirs.data())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    let scale = theirs.data().iter().map(|v| v.abs()).fold(0.0f32, f32::max);
+    diff / scale
+}
+
+fn assert_agrees<N: Network>(fixture_name: &str) {
+    let (weights, x, y) = fixture(fixture_name);
+    let net = Model::from_safetensors(N::GRAPH, &weights).unwrap();
+    let ours = net.forward(&x).unwrap();
+    let err = relative_error(&ours, &y);
+    eprintln!("{fixture_name}: max |ours - PyTorch| / max |PyTorch| = {err:e}");
+    assert!(err <= 1e-4, "{fixture_name}: relative error {err}");
+}
+
+#[test]
+fn small_convnext_matches_pytorch() {
+    assert_agrees::<SmallConvNeXt>("small_convnext");
+}
+
+#[test]
+fn mobilevit_xxs_matches_pytorch() {
+    assert_agrees::<MobileViTXxs>("timm_mobilevit_xxs");
+}
