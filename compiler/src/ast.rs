@@ -237,6 +237,10 @@ pub struct Arg {
 pub struct Stage {
     /// `name:` before the spec.
     pub name: Option<Ident>,
+    /// `"encoder_layer_{i}":` before the spec: a name formatted from
+    /// integer variables (for names a loop makes, as PyTorch's
+    /// `OrderedDict` keys).
+    pub template: Option<LitStr>,
     /// What to apply.
     pub spec: Spec,
 }

@@ -146,7 +146,9 @@ fn op_src(op: &Op) -> String {
             "{O}::Mean {{ dims: {}, keepdim: {keepdim} }}",
             dims_new(dims)
         ),
-        Op::Softmax { dim, causal } => format!("{O}::Softmax {{ dim: {dim}, causal: {causal} }}"),
+        Op::Softmax { dim, causal, fused } => {
+            format!("{O}::Softmax {{ dim: {dim}, causal: {causal}, fused: {fused} }}")
+        }
         Op::Add => format!("{O}::Add"),
         Op::Sub => format!("{O}::Sub"),
         Op::Mul => format!("{O}::Mul"),
@@ -163,8 +165,12 @@ fn op_src(op: &Op) -> String {
         Op::Select { dim, index } => format!("{O}::Select {{ dim: {dim}, index: {index} }}"),
         Op::Reshape { shape } => format!("{O}::Reshape {{ shape: {} }}", dims_new(shape)),
         Op::Permute { dims } => format!("{O}::Permute {{ dims: {} }}", dims_new(dims)),
-        Op::Matmul { trans_b, alpha } => format!(
-            "{O}::Matmul {{ trans_b: {trans_b}, alpha: {} }}",
+        Op::Matmul {
+            trans_b,
+            alpha,
+            fused,
+        } => format!(
+            "{O}::Matmul {{ trans_b: {trans_b}, alpha: {}, fused: {fused} }}",
             float_src(*alpha)
         ),
         Op::Roll { shifts, dims } => format!(

@@ -592,6 +592,7 @@ pub fn build(
             Op::Softmax {
                 dim: usize::try_from(dim - 1).unwrap_or(0),
                 causal: false,
+                fused: false,
             }
         }
         "ChannelShuffle" => Op::ChannelShuffle {

@@ -211,7 +211,7 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
             let bias = if l.bias { out_elems } else { 0 };
             (macs, macs.checked_mul(2)?.checked_add(bias)?)
         }
-        Op::Matmul { trans_b, alpha } => {
+        Op::Matmul { trans_b, alpha, .. } => {
             // out_elems = batch · M · N; K is the first operand's last size.
             let k = u(*inputs.first()?.last()?)?;
             let _ = trans_b;

@@ -305,6 +305,11 @@ pub enum Op {
         /// Mask the upper triangle of the last two axes first (PyTorch's
         /// `is_causal`, top-left aligned).
         causal: bool,
+        /// Part of a scaled dot-product attention (`attention(...)`,
+        /// `MultiheadAttention`): inside PyTorch's one
+        /// `F.scaled_dot_product_attention` call, which tracers and hooks see
+        /// whole, not as a softmax.
+        fused: bool,
     },
     /// Elementwise sum of two or more tensors, broadcasting (right-aligned,
     /// size-1 dimensions stretch).
@@ -363,6 +368,11 @@ pub enum Op {
         trans_b: bool,
         /// Scale of the product (attention's `1/√d`).
         alpha: f64,
+        /// One of the two products of a scaled dot-product attention (see
+        /// [`Op::Softmax`]'s `fused`): counted in MACs (`FlopCounterMode`
+        /// counts it with the math backend), invisible to fvcore, thop and
+        /// ptflops as a matrix product.
+        fused: bool,
     },
     /// `torch.roll`: each axis in `dims` shifted by the matching `shifts`
     /// entry (normalised to `0..size`).

@@ -4,7 +4,9 @@
 //! attention backend) to the unit, and the forward pass on the fixtures'
 //! weights reproduces PyTorch's output (`tests/data/fixtures/`).
 
-use netspec::zoo::{ConvNeXtTiny, MobileViTS, MobileViTXxs, SmallConvNeXt};
+use netspec::zoo::{
+    ConvNeXtTiny, DeiTTiny, MobileViTS, MobileViTXxs, SmallConvNeXt, SmallVit, VitB16,
+};
 use netspec::{Model, Network, Tensor};
 use safetensors::tensor::TensorView;
 use safetensors::SafeTensors;
@@ -40,6 +42,13 @@ fn assert_counts<N: Network>(name: &str) {
         "{name} linear layers"
     );
     assert_eq!(by_kind(&["Matmul"]), op("aten.bmm"), "{name} attention products");
+}
+
+#[test]
+fn vit_counts_equal_torchvision_and_timm() {
+    assert_counts::<VitB16>("vit_b_16");
+    assert_counts::<SmallVit>("small_vit");
+    assert_counts::<DeiTTiny>("timm_deit_tiny_patch16_224");
 }
 
 #[test]
@@ -110,4 +119,14 @@ fn small_convnext_matches_pytorch() {
 #[test]
 fn mobilevit_xxs_matches_pytorch() {
     assert_agrees::<MobileViTXxs>("timm_mobilevit_xxs");
+}
+
+#[test]
+fn small_vit_matches_pytorch() {
+    assert_agrees::<SmallVit>("small_vit");
+}
+
+#[test]
+fn deit_tiny_matches_pytorch() {
+    assert_agrees::<DeiTTiny>("timm_deit_tiny_patch16_224");
 }

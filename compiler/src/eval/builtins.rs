@@ -368,7 +368,7 @@ mod tests {
         let e = errors_of("pub struct N(x: [3]) { x -> Linear(mystery(4)) }");
         assert_eq!(
             e,
-            ["unknown function `mystery`; expected one of: cat, chunk, narrow, mean, min, max, make_divisible, int"]
+            ["unknown function `mystery`; expected one of: attention, reshape, flatten, transpose, permute, matmul, softmax, cat, chunk, narrow, mean, min, max, make_divisible, int"]
         );
     }
 }

@@ -233,9 +233,10 @@ impl<'a> Ctx<'a> {
         index: &mut usize,
         span: Range,
     ) -> Value {
-        let segment = match &stage.name {
-            Some(n) => n.to_string(),
-            None => index.to_string(),
+        let segment = match self.stage_name(env, stage) {
+            Ok(Some(s)) => s,
+            Ok(None) => index.to_string(),
+            Err(()) => return Value::Poison,
         };
         *index += 1;
         self.apply(env, v, &stage.spec, Some(join(base, &segment)), span)
@@ -319,6 +320,53 @@ impl<'a> Ctx<'a> {
                 ),
             ),
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// The path segment a stage's name gives: its identifier, or its string
+    /// with each `{var}` replaced by that integer variable's value
+    /// (`"encoder_layer_{i}"`); `None` without a name. A string that is not a
+    /// plain name after formatting (letters, digits, `_`) is an error.
+    pub(super) fn stage_name(&mut self, env: &Env, stage: &Stage) -> Result<Option<String>, ()> {
+        if let Some(n) = &stage.name {
+            return Ok(Some(n.to_string()));
+        }
+        let Some(t) = &stage.template else {
+            return Ok(None);
+        };
+        let text = t.value();
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                self.errors.push(t.span(), format!("unclosed `{{` in the name {text:?}"));
+                return Err(());
+            };
+            let var = &after[..close];
+            match env.vars.get(var) {
+                Some(Value::Int(i)) => out.push_str(&i.to_string()),
+                Some(Value::Poison) => return Err(()),
+                Some(other) => {
+                    self.errors.push(t.span(), format!("`{{{var}}}` in a name must be an integer, found {}", other.describe()));
+                    return Err(());
+                }
+                None => {
+                    let hint = did_you_mean(var, env.vars.keys().map(String::as_str));
+                    self.errors.push(t.span(), format!("undefined name `{var}` in the name {text:?}{hint}"));
+                    return Err(());
+                }
+            }
+            rest = &after[close + 1..];
+        }
+        out.push_str(rest);
+        if out.is_empty() || !out.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            self.errors.push(t.span(), format!("a layer name is letters, digits and `_`, found {out:?}"));
+            return Err(());
+        }
+        Ok(Some(out))
     }
 }
 

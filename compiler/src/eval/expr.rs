@@ -155,7 +155,10 @@ impl Ctx<'_> {
             ExprKind::Chain(head, stages) => {
                 let mut v = self.expr(env, head);
                 for stage in stages {
-                    let path = stage.name.as_ref().map(|n| env.join(&n.to_string()));
+                    let path = match self.stage_name(env, stage) {
+                        Ok(name) => name.map(|n| env.join(&n)),
+                        Err(()) => return Value::Poison,
+                    };
                     v = self.apply(env, v, &stage.spec, path, head.span);
                 }
                 v
@@ -343,15 +346,21 @@ mod tests {
     }
 
     #[test]
-    fn tensors_add_and_multiply_only() {
-        let i = run("pub struct N(x: [3, 4, 4]) { x + x * x }").unwrap();
+    fn tensors_combine_by_arithmetic_and_matmul() {
+        let i = run("pub struct N(x: [3, 4, 4]) { x + x * x - x / x }").unwrap();
         let names: Vec<&str> = i.nodes.iter().map(|n| n.name.as_str()).collect();
-        assert_eq!(names, ["mul", "add"]);
-        let e = errors_of("pub struct N(x: [3]) { x - x }");
+        assert_eq!(names, ["mul", "add", "div", "sub"]);
+        let i = run("pub struct N(x: [3, 4]) { 1.0 - x * 0.5 }").unwrap();
+        let ops: Vec<_> = i.nodes.iter().map(|n| n.op).collect();
         assert_eq!(
-            e,
-            ["tensors combine only with `+` (add) and `*` (multiply)"]
+            ops,
+            [
+                netspec_model::Op::Affine { scale: 0.5, shift: 0.0 },
+                netspec_model::Op::Affine { scale: -1.0, shift: 1.0 }
+            ]
         );
+        let e = errors_of("pub struct N(x: [3]) { x % x }");
+        assert_eq!(e, ["tensors combine with `+`, `-`, `*`, `/` and `@`"]);
     }
 
     #[test]

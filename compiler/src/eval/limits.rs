@@ -100,11 +100,13 @@ mod tests {
 
     #[test]
     fn a_failing_repetition_stops_at_once() {
-        // The first Linear fails (a feature map, not a vector); the other
-        // 9.2e18 repetitions are not tried.
-        let e = errors_of("pub struct N(x: [3, 4, 4]) { x -> [Linear(3); 9223372036854775807] }");
+        // The first batch norm fails (5 features given, 3 channels); the
+        // other 9.2e18 repetitions are not tried.
+        let e = errors_of(
+            "pub struct N(x: [3, 4, 4]) { x -> [BatchNorm2d(5); 9223372036854775807] }",
+        );
         assert_eq!(e.len(), 1, "{e:?}");
-        assert!(e[0].contains("Linear expects a flat"), "{e:?}");
+        assert!(e[0].contains("BatchNorm2d is given 5 features"), "{e:?}");
     }
 
     #[test]

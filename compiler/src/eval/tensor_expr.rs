@@ -175,7 +175,7 @@ impl Ctx<'_> {
                     BinOp::Sub => (Op::Sub, "sub"),
                     BinOp::Mul => (Op::Mul, "mul"),
                     BinOp::Div => (Op::Div, "div"),
-                    BinOp::MatMul => (Op::Matmul { trans_b: false, alpha: 1.0 }, "matmul"),
+                    BinOp::MatMul => (Op::Matmul { trans_b: false, alpha: 1.0, fused: false }, "matmul"),
                     _ => return self.fail(span, "tensors combine with `+`, `-`, `*`, `/` and `@`"),
                 };
                 self.node(env, node, vec![x, y], None, span, &spans, auto)

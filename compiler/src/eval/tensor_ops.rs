@@ -405,7 +405,7 @@ impl Ctx<'_> {
                 let Some(bt) = self.tensor_arg(b, "the second operand of `matmul`") else {
                     return Value::Poison;
                 };
-                let op = Op::Matmul { trans_b: false, alpha: 1.0 };
+                let op = Op::Matmul { trans_b: false, alpha: 1.0, fused: false };
                 self.node(env, op, vec![t, bt], None, span, &[x_span, b.span], "matmul")
             }
             "softmax" => {
@@ -418,7 +418,7 @@ impl Ctx<'_> {
                 let Some(dim) = self.axis(&t, &d.value, d.span, 0) else {
                     return Value::Poison;
                 };
-                self.unary(env, Op::Softmax { dim, causal: false }, t, span, x_span, "softmax")
+                self.unary(env, Op::Softmax { dim, causal: false, fused: false }, t, span, x_span, "softmax")
             }
             "roll" => {
                 let [shifts, dims] = rest else {
@@ -581,7 +581,7 @@ impl Ctx<'_> {
         };
         let d = Self::sample_shape(&q).last().copied().unwrap_or(1).max(1);
         let alpha = a.scale.unwrap_or(1.0 / (d as f64).sqrt());
-        let qk = self.node(env, Op::Matmul { trans_b: true, alpha }, vec![q, k], None, span, &spans[..2], "qk");
+        let qk = self.node(env, Op::Matmul { trans_b: true, alpha, fused: true }, vec![q, k], None, span, &spans[..2], "qk");
         let Value::Tensor(mut scores) = qk else {
             return Value::Poison;
         };
@@ -592,11 +592,11 @@ impl Ctx<'_> {
             }
         }
         let dim = Self::sample_shape(&scores).len().saturating_sub(1);
-        let soft = self.node(env, Op::Softmax { dim, causal: a.causal }, vec![scores], None, span, &[span], "softmax");
+        let soft = self.node(env, Op::Softmax { dim, causal: a.causal, fused: true }, vec![scores], None, span, &[span], "softmax");
         let Value::Tensor(weights) = soft else {
             return Value::Poison;
         };
-        let out = self.node(env, Op::Matmul { trans_b: false, alpha: 1.0 }, vec![weights, v], None, span, &[span, spans[2]], "av");
+        let out = self.node(env, Op::Matmul { trans_b: false, alpha: 1.0, fused: true }, vec![weights, v], None, span, &[span, spans[2]], "av");
         let (Some(_), Value::Tensor(o)) = (a.heads, &out) else {
             return out;
         };
@@ -670,7 +670,9 @@ impl Ctx<'_> {
             return Value::Poison;
         };
         let out_proj = Op::Linear(netspec_model::Linear { in_features: e, out_features: e, bias: linear.bias });
-        self.node_named(out_proj, vec![o], format!("{path}.out_proj"), true, span, &|_| span)
+        // PyTorch's module applies `out_proj`'s weights with `F.linear`,
+        // never calling the submodule: a functional call to hook counters.
+        self.node_named(out_proj, vec![o], format!("{path}.out_proj"), false, span, &|_| span)
     }
 }
 

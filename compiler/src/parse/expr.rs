@@ -224,11 +224,13 @@ fn parse_index(input: ParseStream, brackets: Range) -> syn::Result<Vec<IndexItem
     }
     let mut items = Vec::new();
     while !input.is_empty() {
-        items.push(parse_index_item(input)?);
+        let item = parse_index_item(input)?;
+        let slice = matches!(item, IndexItem::Slice { .. } | IndexItem::Full(_));
+        items.push(item);
         if input.is_empty() {
             break;
         }
-        if input.peek(Token![:]) {
+        if slice && input.peek(Token![:]) {
             return Err(input.error(SLICE_STEP));
         }
         if !input.peek(Token![,]) {
@@ -829,6 +831,7 @@ mod tests {
             "expected an index inside `[]`, as in `x[:, 0]`"
         );
         assert_eq!(error("x[0 1]"), "expected `,` or `]` after an index");
+        assert_eq!(error("x[...:3]"), "expected `,` or `]` after an index");
         assert_eq!(error("x[a.b c]"), "expected `,` or `]` after an index");
         assert!(error("x[,]").starts_with("expected one of"));
         assert!(error("x[..]").starts_with("expected one of"));

@@ -5,14 +5,15 @@
 //! - each token is read once: the parser never backtracks over a nested
 //!   list, so its time is linear in the input;
 //! - nesting deeper than [`MAX_NESTING`] levels (parentheses, lists, `if`,
-//!   unary and binary operators, field accesses) is a spanned error, not a
-//!   stack overflow;
+//!   unary and binary operators, field accesses, method calls, indexing) is
+//!   a spanned error, not a stack overflow;
 //! - a syntax error inside one body costs only that block or network: its
 //!   header is kept (so a network's struct and consts still exist, as a stub)
 //!   and the next items are parsed as usual.
 //!
-//! One file per part of the grammar: items and bodies here, expressions in
-//! `parse/expr.rs`, `->` stages and lists in `parse/stage.rs`.
+//! One file per part of the grammar: items and bodies here, expressions
+//! (operators, method calls, indexing, named sources) in `parse/expr.rs`,
+//! `->` stages and lists in `parse/stage.rs`.
 
 mod expr;
 mod stage;
@@ -437,6 +438,39 @@ mod tests {
         }
         // The counter unwinds with the error: the next parse starts at zero.
         body_of(&at_limit);
+    }
+
+    #[test]
+    fn a_transformer_parses() {
+        // The design's example: torchvision's ViT-B/16 encoder block.
+        let input = parse(
+            "block EncoderBlock(x, heads, mlp_dim) {
+                 let y = x -> ln_1: LayerNorm(eps = 1e-6)
+                           -> self_attention: MultiheadAttention(heads, batch_first = true)
+                           -> dropout: Dropout(0.0);
+                 let x = y + x;
+                 let z = x -> ln_2: LayerNorm(eps = 1e-6)
+                           -> mlp: [Linear(mlp_dim), GELU, Dropout(0.0), Linear(x.size(-1)), Dropout(0.0)];
+                 x + z
+             }
+             block Attention(x, heads) {
+                 let (q, k, v) = chunk(x -> qkv: Linear(3 * x.size(-1)), 3, dim = -1);
+                 let a = softmax(q @ k.transpose(-2, -1) / 8.0, -1) @ v;
+                 let pos = pos_embedding: Parameter(1, 197, 768);
+                 (a + pos)[:, 1:, ..., None] -> proj: Linear(x.size(-1))
+             }
+             pub struct VitB16(x: [3, 224, 224]) {
+                 let x = x -> conv_proj: Conv2d(768, 16, stride = 16);
+                 let x = x.flatten(2).transpose(1, 2);
+                 let cls = class_token: Parameter(1, 1, 768);
+                 let x = cat(cls, x, dim = 1);
+                 let x = x -> encoder: Encoder(12, 3072);
+                 x[:, 0] -> heads: [head: Linear(1000)]
+             }",
+        )
+        .expect("it parses");
+        assert!(input.errors.is_empty(), "{:?}", input.errors);
+        assert_eq!(input.items.len(), 3);
     }
 
     #[test]

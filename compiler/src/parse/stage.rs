@@ -5,10 +5,10 @@ use super::expr::{parse_binary, parse_paren_args};
 use super::{delim, join, Level};
 use crate::ast::{Expr, ListItem, Spec, Stage};
 use syn::parse::{Parse, ParseStream};
-use syn::{braced, bracketed, Ident, Token};
+use syn::{braced, bracketed, Ident, LitStr, Token};
 
 /// ```text
-/// $STAGE := ($IDENT ":")? $SPEC
+/// $STAGE := (($IDENT | $STRING) ":")? $SPEC      a string name is formatted: "encoder_layer_{i}"
 /// ```
 impl Parse for Stage {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -19,8 +19,19 @@ impl Parse for Stage {
         } else {
             None
         };
+        let template = if name.is_none() && input.peek(LitStr) && input.peek2(Token![:]) {
+            let t: LitStr = input.parse()?;
+            input.parse::<Token![:]>()?;
+            Some(t)
+        } else {
+            None
+        };
         let spec = input.parse()?;
-        Ok(Stage { name, spec })
+        Ok(Stage {
+            name,
+            template,
+            spec,
+        })
     }
 }
 

@@ -286,7 +286,7 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
             Ok(one(op.kind())?.to_vec())
         }
         Op::Mean { dims, keepdim } => tensor::mean(one("Mean")?, dims, *keepdim),
-        Op::Softmax { dim, causal } => tensor::softmax(one("Softmax")?, *dim, *causal),
+        Op::Softmax { dim, causal, .. } => tensor::softmax(one("Softmax")?, *dim, *causal),
         Op::MaxPool2d(p) => pool_shape("MaxPool2d", p, one("MaxPool2d")?),
         Op::AvgPool2d(p) => pool_shape("AvgPool2d", p, one("AvgPool2d")?),
         Op::AdaptiveAvgPool2d { output } => {

@@ -16,9 +16,9 @@ use rayon::prelude::*;
 /// Elements below which a copy stays on the calling thread.
 const PARALLEL_MIN: usize = 1 << 16;
 
-/// Side of the square tiles of a blocked transpose (a tile of 32 x 32 f32
-/// reads 32 cache lines and writes 32).
-const TILE: usize = 32;
+/// Side of the square tiles of a blocked transpose (64 x 64 f32 is 16 KiB
+/// on each side, inside L1).
+const TILE: usize = 64;
 
 /// Row-major strides of `shape` (in elements).
 pub(crate) fn strides(shape: &[usize]) -> Vec<usize> {
@@ -153,20 +153,35 @@ fn permute_block(dst: &mut [f32], src: &[f32], dims: &[(usize, usize)]) {
         let src_off: usize = idx.iter().zip(&others).map(|(i, o)| i * o.1).sum();
         let dst_off: usize = idx.iter().zip(&others).map(|(i, o)| i * o.2).sum();
         for r0 in (0..rows).step_by(TILE) {
-            let r1 = (r0 + TILE).min(rows);
+            let nr = TILE.min(rows - r0);
             for c0 in (0..len).step_by(TILE) {
-                let c1 = (c0 + TILE).min(len);
-                for r in r0..r1 {
-                    let d = &mut dst[dst_off + r * row_stride + c0..dst_off + r * row_stride + c1];
-                    let s = &src[src_off + r + c0 * stride..];
-                    for (c, v) in d.iter_mut().enumerate() {
-                        *v = s[c * stride];
-                    }
-                }
+                let nc = TILE.min(len - c0);
+                transpose_tile(
+                    &mut dst[dst_off + r0 * row_stride + c0..],
+                    row_stride,
+                    &src[src_off + r0 + c0 * stride..],
+                    stride,
+                    nr,
+                    nc,
+                );
             }
         }
         if !advance(&mut idx, &sizes) {
             return;
+        }
+    }
+}
+
+/// `dst[r·ds + c] = src[r + c·ss]` for `r < rows`, `c < cols`: each output
+/// row written contiguously from a strided walk of the input (tiles of
+/// [`TILE`] keep both sides' lines in cache; measured faster here than
+/// 8 x 8 register blocks or contiguous reads with strided writes).
+fn transpose_tile(dst: &mut [f32], ds: usize, src: &[f32], ss: usize, rows: usize, cols: usize) {
+    for r in 0..rows {
+        let d = &mut dst[r * ds..r * ds + cols];
+        let s = &src[r..];
+        for (c, v) in d.iter_mut().enumerate() {
+            *v = s[c * ss];
         }
     }
 }

@@ -55,7 +55,7 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
             activation::activation_in_place(&mut t, *a);
             t
         }
-        (Op::Softmax { dim, causal }, _) => {
+        (Op::Softmax { dim, causal, .. }, _) => {
             let mut t = own()?;
             reduce::softmax(&mut t, dim + 1, *causal)?;
             t
@@ -106,7 +106,7 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
             let a: Vec<usize> = std::iter::once(0).chain(after.as_slice().iter().copied()).collect();
             shape::pad(one()?, &b, &a, *value as f32)?
         }
-        (Op::Matmul { trans_b, alpha }, _) => match inputs.as_slice() {
+        (Op::Matmul { trans_b, alpha, .. }, _) => match inputs.as_slice() {
             [a, b] => matmul::matmul(a, b, *trans_b, *alpha as f32)?,
             _ => return kernel("Matmul", format!("takes two inputs, found {}", inputs.len())),
         },

@@ -81,7 +81,7 @@ pub(crate) static CONCAT: Graph<'static> = Graph {
             inputs: &[0],
         },
         Node {
-            op: Op::Concat,
+            op: Op::Concat { dim: 0 },
             inputs: &[1, 2],
         },
         Node {

@@ -17,6 +17,7 @@ mod resnet;
 mod shufflenet;
 mod shufflenet_v1;
 mod squeezenet;
+mod vit;
 
 pub use classic::{AlexNet, LeNet5, Vgg16};
 pub use convnext::{ConvNeXtTiny, SmallConvNeXt};
@@ -31,3 +32,4 @@ pub use resnet::{ResNet18, ResNet50};
 pub use shufflenet::{ShuffleNetV2X0_5, ShuffleNetV2X1_0, ShuffleNetV2X1_5, ShuffleNetV2X2_0};
 pub use shufflenet_v1::ShuffleNetV1;
 pub use squeezenet::{SqueezeNet1_0, SqueezeNet1_1};
+pub use vit::{DeiTTiny, SmallVit, VitB16};

@@ -80,7 +80,7 @@ fn sigmoid_body<M: Madd>(d: &mut [f32], silu: bool) {
 /// are clamped to `[-87, 88]`: `e^x` saturates to about 1.6e-38 below and
 /// 1.7e38 above (enough for the sigmoid, which reads `1 / (1 + e^-x)`).
 #[inline(always)]
-fn exp<M: Madd>(x: f32) -> f32 {
+pub(crate) fn exp<M: Madd>(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
     let x = x.clamp(-87.0, 88.0);
@@ -93,9 +93,18 @@ fn exp<M: Madd>(x: f32) -> f32 {
     p = M::madd(p, r, 0.5);
     p = M::madd(p, r, 1.0);
     p = M::madd(p, r, 1.0);
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // `2^n` from the exponent bits. `n` is an integer in [-126, 127], so
+    // `n + 1.5·2^23` is exact and its low mantissa bits hold `n`: integer
+    // operations only, which vectorise (a float-to-int `as` cast does not:
+    // it saturates lane by lane).
+    let biased = (n + MAGIC).to_bits().wrapping_sub(MAGIC.to_bits()) as i32;
+    let scale = f32::from_bits(((biased + 127) as u32) << 23);
     p * scale
 }
+
+/// `1.5·2^23`: adding it to an integer-valued f32 of magnitude below 2^22
+/// puts that integer in the low mantissa bits.
+const MAGIC: f32 = 12_582_912.0;
 
 /// Inference batch norm with `scale = gamma / sqrt(var + eps)` and
 /// `shift = beta - mean·scale` prepared once (in f64, as the reference does).
