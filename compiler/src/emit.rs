@@ -153,6 +153,8 @@ fn op_src(op: &Op) -> String {
         Op::Sub => format!("{O}::Sub"),
         Op::Mul => format!("{O}::Mul"),
         Op::Div => format!("{O}::Div"),
+        Op::Maximum => format!("{O}::Maximum"),
+        Op::Minimum => format!("{O}::Minimum"),
         Op::Affine { scale, shift } => format!(
             "{O}::Affine {{ scale: {}, shift: {} }}",
             float_src(*scale),

@@ -215,7 +215,7 @@ impl Convention {
     /// The tool and version the rules come from, and what its number means.
     pub const fn source(self) -> &'static str {
         match self {
-            Convention::Torchvision => "conv, linear and matmul MACs, bias excluded (netspec MACS)",
+            Convention::Torchvision => "conv and linear MACs, bias excluded (netspec MACS)",
             Convention::Fvcore => {
                 "fvcore 0.1.5 FlopCountAnalysis: 1 per fused multiply-add, traced ops"
             }
@@ -286,8 +286,7 @@ impl Convention {
                 Op::Conv2d(c) | Op::Conv1d(c) if c.bias => "2/MAC + 1/output",
                 Op::Linear(l) | Op::MhaInProj { linear: l, .. } if l.bias => "2/MAC + 1/output",
                 Op::Conv2d(_) | Op::Conv1d(_) | Op::Linear(_) | Op::MhaInProj { .. } => "2/MAC",
-                Op::Matmul { alpha, .. } if *alpha != 1.0 => "2/MAC + 1/output (scale)",
-                Op::Matmul { .. } => "2/MAC",
+                Op::Matmul { .. } => "2/MAC (+1/output if scaled)",
                 Op::LayerNorm(LayerNorm { affine: true, .. })
                 | Op::GroupNorm(GroupNorm { affine: true, .. }) => "7/element",
                 Op::LayerNorm(_) | Op::GroupNorm(_) => "5/element",
@@ -305,11 +304,7 @@ impl Convention {
                 Op::AdaptiveAvgPool2d { .. } => "bin area/output",
                 Op::Add => "(n-1)/output",
                 Op::Sub | Op::Mul | Op::Div => "1/output",
-                Op::Affine { scale, shift } => match (*scale != 1.0, *shift != 0.0) {
-                    (true, true) => "2/element",
-                    (false, false) => "0",
-                    _ => "1/element",
-                },
+                Op::Affine { .. } => "1/element per scale != 1, shift != 0",
                 Op::Mean { .. } => "1/input element",
                 _ => "0",
             },

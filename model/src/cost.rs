@@ -21,7 +21,7 @@
 //! | AvgPool2d | 0 | `k_h·k_w` per output element (adds and one divide) |
 //! | AdaptiveAvgPool2d | 0 | the bin's area per output element (adds and one divide) |
 //! | Add of n inputs | 0 | `n − 1` per output element |
-//! | Sub, Mul, Div | 0 | 1 per output element |
+//! | Sub, Mul, Div, Maximum, Minimum | 0 | 1 per output element |
 //! | Affine `scale·x + shift` | 0 | 1 per element for each of `scale ≠ 1`, `shift ≠ 0` |
 //! | Mean (any dims) | 0 | one per input element (adds and one divide per output) |
 //! | Flatten, Reshape, Permute, Dropout, StochasticDepth, Identity, Concat, Slice, Select, Roll, Pad, ChannelShuffle, Parameter | 0 | 0 |
@@ -244,7 +244,7 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
             0,
             out_elems.checked_mul(u(inputs.len().saturating_sub(1))?)?,
         ),
-        Op::Sub | Op::Mul | Op::Div => (0, out_elems),
+        Op::Sub | Op::Mul | Op::Div | Op::Maximum | Op::Minimum => (0, out_elems),
         Op::Affine { scale, shift } => {
             let per = u64::from(*scale != 1.0) + u64::from(*shift != 0.0);
             (0, out_elems.checked_mul(per)?)

@@ -320,6 +320,10 @@ pub enum Op {
     Mul,
     /// Elementwise quotient of two tensors, broadcasting.
     Div,
+    /// Elementwise maximum of two tensors, broadcasting (`torch.maximum`).
+    Maximum,
+    /// Elementwise minimum of two tensors, broadcasting (`torch.minimum`).
+    Minimum,
     /// `scale · x + shift` with scalars (`x * 0.125`, `x + 1.0`, `1.0 - x`).
     Affine {
         /// Multiplier.
@@ -460,6 +464,8 @@ impl Op {
             Op::Sub => "Sub",
             Op::Mul => "Mul",
             Op::Div => "Div",
+            Op::Maximum => "Maximum",
+            Op::Minimum => "Minimum",
             Op::Affine { .. } => "Affine",
             Op::Concat { .. } => "Concat",
             Op::Slice { .. } => "Slice",

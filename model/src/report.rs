@@ -340,9 +340,19 @@ pub struct KindRow {
 fn kind_label(info: &LayerInfo<'_>, op: Option<&Op>) -> String {
     let mut label = info.kind.to_string();
     match op {
-        Some(Op::Conv2d(c)) if c.bias => label.push_str(" + bias"),
-        Some(Op::Linear(l)) if l.bias => label.push_str(" + bias"),
+        Some(Op::Conv2d(c) | Op::Conv1d(c)) if c.bias => label.push_str(" + bias"),
+        Some(Op::Linear(l) | Op::MhaInProj { linear: l, .. }) if l.bias => {
+            label.push_str(" + bias")
+        }
         Some(Op::Activation(crate::op::Activation::GELU { tanh: true })) => label.push_str(" tanh"),
+        // Inside a scaled dot-product attention: one call the tools see whole.
+        Some(Op::Matmul { fused: true, .. } | Op::Softmax { fused: true, .. }) => {
+            label.push_str(" fused")
+        }
+        Some(Op::LayerNorm(crate::op::LayerNorm { affine: false, .. }))
+        | Some(Op::GroupNorm(crate::op::GroupNorm { affine: false, .. })) => {
+            label.push_str(" no affine")
+        }
         _ => {}
     }
     if !info.module {

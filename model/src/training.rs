@@ -535,7 +535,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                 }
             }
             Op::Mean { .. } => t.grad_input_flops = e_in,
-            Op::Mul | Op::Div => {
+            Op::Mul | Op::Div | Op::Maximum | Op::Minimum => {
                 for (j, &x) in layer.inputs.iter().enumerate() {
                     if !*needs_grad.get(x)? {
                         continue;

@@ -23,6 +23,7 @@ use netspec::zoo::{
     ShuffleNetV2X0_5, ShuffleNetV2X1_0, ShuffleNetV2X1_5, ShuffleNetV2X2_0, SmallConvNeXt,
     SqueezeNet1_0, SqueezeNet1_1, Vgg16,
 };
+use netspec::zoo::{DeiTTiny, SmallVit, VitB16};
 use netspec::{Convention, LayerInfo, Network, Op};
 use std::collections::BTreeMap;
 
@@ -55,6 +56,9 @@ const MODELS: &[(&str, Check)] = &[
     ("small_convnext", check::<SmallConvNeXt>),
     ("timm_mobilevit_xxs", check::<MobileViTXxs>),
     ("timm_mobilevit_s", check::<MobileViTS>),
+    ("vit_b_16", check::<VitB16>),
+    ("small_vit", check::<SmallVit>),
+    ("timm_deit_tiny_patch16_224", check::<DeiTTiny>),
 ];
 
 /// fvcore's `by_operator()` for the attention models, whose reference files
@@ -189,7 +193,7 @@ const GAPS: &[Gap] = &[
         "LayerNorm2d: 1 x 2,080 elements",
     ),
     // MobileViT-XXS: every batch norm is timm's `BatchNormAct2d`
-    // (4,022,272 elements in its 38); thop and ptflops have no rule for the
+    // (4,022,272 elements in its 32); thop and ptflops have no rule for the
     // subclass. ptflops also hooks timm's `Attention` (9 of them: 2, 4 and 3
     // transformer blocks at widths 64, 80, 96, 4 heads, on 4 patch
     // positions of 256, 64 and 16 tokens): its hook counts
@@ -208,7 +212,7 @@ const GAPS: &[Gap] = &[
         4_970_496,
         "BatchNormAct2d 2 x 4,022,272; timm Attention hook 80,787,456 for its linears 67,772,416",
     ),
-    // MobileViT-S: 13,058,048 batch-norm elements; attention at widths
+    // MobileViT-S: 13,058,048 elements in its 32 batch norms; attention at widths
     // 144, 192, 240: hook 180,544,512, linears 367,251,456.
     (
         "timm_mobilevit_s",
@@ -221,6 +225,26 @@ const GAPS: &[Gap] = &[
         Convention::Ptflops,
         -212_823_040,
         "BatchNormAct2d 2 x 13,058,048; timm Attention hook 180,544,512 for its linears 367,251,456",
+    ),
+    // DeiT-Tiny: its 25 layer norms (2 per block x 12, and the final one)
+    // are timm's `LayerNorm`, a subclass of `nn.LayerNorm`: no rule in thop
+    // (4 per element for the exact class) or ptflops (1 per element), on
+    // 25 x 197 x 192 = 945,600 elements. fvcore traces `aten::layer_norm`:
+    // exact. ptflops' hook on its 12 timm `Attention`s (3 heads, 197 tokens,
+    // width 192) counts 12 x (197·192 + 3·(2·197·197·64 + 197·197))
+    // = 180,682,884 and drops their `qkv` and `proj` linears,
+    // 12 x (197·192·576 + 197·576 + 197·192·192 + 197·192) = 350,401,536.
+    (
+        "timm_deit_tiny_patch16_224",
+        Convention::Thop,
+        -3_782_400,
+        "timm LayerNorm: 4 x 945,600",
+    ),
+    (
+        "timm_deit_tiny_patch16_224",
+        Convention::Ptflops,
+        -170_664_252,
+        "timm LayerNorm 945,600; timm Attention hook 180,682,884 for its linears 350,401,536",
     ),
 ];
 
@@ -592,6 +616,68 @@ fn the_attention_model_gaps_are_the_classes_the_tools_look_up() {
         assert_eq!((bn, hook, linears), expected, "{model}");
     }
     assert_eq!(scoped::<MobileViTXxs>("Attention").len(), 9);
+
+    // DeiT-Tiny: every layer norm is timm's LayerNorm, and its attentions
+    // are timm's.
+    let norms: Vec<&LayerInfo<'_>> = DeiTTiny::LAYERS
+        .iter()
+        .filter(|l| l.kind == "LayerNorm")
+        .collect();
+    assert_eq!(norms.len(), 25);
+    let ln: i128 = norms.iter().map(|l| input_elements(l)).sum();
+    assert_eq!(ln, 25 * 197 * 192);
+    let (hook, linears) = timm_attention::<DeiTTiny>();
+    assert_eq!(
+        hook,
+        12 * (197 * 192 + 3 * (2 * 197 * 197 * 64 + 197 * 197))
+    );
+    assert_eq!(
+        linears,
+        12 * (197 * 192 * 576 + 197 * 576 + 197 * 192 * 192 + 197 * 192)
+    );
+    let model = "timm_deit_tiny_patch16_224";
+    assert_eq!(gap(model, Convention::Fvcore), 0);
+    assert_eq!(gap_of(model, Convention::Thop), -4 * ln);
+    assert_eq!(gap_of(model, Convention::Ptflops), -ln + hook - linears);
+
+    // torchvision's ViTs need no gap: nn.MultiheadAttention's hook is
+    // computed at its in-projection, its out_proj is F.linear, and its
+    // layer norms are the exact class. The hook, ViT-B/16 per layer:
+    // 197·768 + 3·197·768² + 3·197·768 + 12·(2·197·197·64 + 197·197)
+    // + 197·768·769 = 525,614,124 (ptflops measured 6,307,369,488 for 12).
+    for model in ["vit_b_16", "small_vit"] {
+        for c in [Convention::Fvcore, Convention::Thop, Convention::Ptflops] {
+            assert_eq!(gap(model, c), 0);
+        }
+    }
+    let mha: Vec<&LayerInfo<'_>> = VitB16::LAYERS
+        .iter()
+        .filter(|l| l.kind == "MultiheadAttention")
+        .collect();
+    assert_eq!(mha.len(), 12);
+    assert_eq!(
+        mha[0].count_as(Convention::Ptflops),
+        197 * 768
+            + 3 * 197 * 768 * 768
+            + 3 * 197 * 768
+            + 12 * (2 * 197 * 197 * 64 + 197 * 197)
+            + 197 * 768 * 769
+    );
+    assert_eq!(
+        mha.iter()
+            .map(|l| l.count_as(Convention::Ptflops))
+            .sum::<u64>(),
+        6_307_369_488
+    );
+    // thop sees nothing of it: MultiheadAttention has no rule and calls its
+    // out_proj with F.linear.
+    let attention_thop: u64 = VitB16::LAYERS
+        .iter()
+        .filter(|l| l.name.contains("self_attention"))
+        .map(|l| l.count_as(Convention::Thop))
+        .sum();
+    assert_eq!(attention_thop, 0);
+    assert_eq!(scoped::<MobileViTXxs>("BatchNormAct2d").len(), 32);
 }
 
 #[test]
@@ -639,11 +725,4 @@ fn the_report_explains_the_conventions() {
     ] {
         assert!(report.contains(line), "missing {line:?} in\n{report}");
     }
-}
-#[test]
-fn zz_debug() {
-    let n = MobileViTXxs::GRAPH.scopes.iter().filter(|s| s.kind == "BatchNormAct2d").count();
-    let m = MobileViTS::GRAPH.scopes.iter().filter(|s| s.kind == "BatchNormAct2d").count();
-    println!("bnact {n} {m}");
-    for l in SmallConvNeXt::LAYERS { if l.kind == "LayerNorm" { println!("{} {} {:?}", l.name, l.module, l.inputs); } }
 }

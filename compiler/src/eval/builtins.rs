@@ -55,6 +55,18 @@ impl Ctx<'_> {
                 if vals.iter().any(|a| a.value == Value::Poison) {
                     return Value::Poison;
                 }
+                // Between tensors: torch.maximum / torch.minimum, broadcasting.
+                if let (["min" | "max"], [a, b]) = ([key.as_str()], vals.as_slice()) {
+                    if let (Value::Tensor(x), Value::Tensor(y)) = (&a.value, &b.value) {
+                        let (op, auto) = if key == "max" {
+                            (Op::Maximum, "maximum")
+                        } else {
+                            (Op::Minimum, "minimum")
+                        };
+                        let spans = [a.span, b.span];
+                        return self.node(env, op, vec![x.clone(), y.clone()], None, span, &spans, auto);
+                    }
+                }
                 self.numeric(&key, vals, span)
             }
             _ => {

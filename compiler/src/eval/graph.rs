@@ -102,7 +102,14 @@ impl Ctx<'_> {
 fn broadcasts(op: &Op) -> bool {
     matches!(
         op,
-        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Matmul { .. } | Op::Concat { .. }
+        Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Maximum
+            | Op::Minimum
+            | Op::Matmul { .. }
+            | Op::Concat { .. }
     )
 }
 
@@ -155,6 +162,9 @@ fn views(op: &Op, inputs: &[TensorVal]) -> Result<(Vec<Vec<usize>>, bool), (usiz
             u.clone()
         } else if u.first() == Some(&1) {
             u[1..].to_vec()
+        } else if matches!(op, Op::Reshape { shape } if shape.as_slice() == u.as_slice()) {
+            // `t[None]` / `t.unsqueeze(0)`: the whole tensor becomes a batch of one.
+            u.clone()
         } else {
             return Err((
                 i,

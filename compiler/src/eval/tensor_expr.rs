@@ -91,6 +91,21 @@ impl Ctx<'_> {
         // Walk the full dimensions: `full` is the current PyTorch dimension,
         // which is per-sample axis `full - 1` of the current value.
         let mut full = 0usize;
+        let mut items = items;
+        if let (false, Some(IndexItem::NewAxis(_))) = (t.batched, items.first()) {
+            // `t[None]` on an unbatched tensor (a parameter without a batch
+            // dimension): a leading 1, its batch of one.
+            if t.shape.len() >= MAX_RANK {
+                return self.fail(span, format!("at most {MAX_RANK} dimensions are supported"));
+            }
+            let op = Op::Reshape { shape: Dims::new(&t.shape) };
+            match self.node(env, op, vec![t.clone()], None, span, &[recv.span], "unsqueeze") {
+                Value::Tensor(n) => t = n,
+                other => return other,
+            }
+            items = &items[1..];
+            full = 1;
+        }
         for (n, item) in items.iter().enumerate() {
             match item {
                 IndexItem::Ellipsis(_) => {

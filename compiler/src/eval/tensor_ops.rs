@@ -197,7 +197,10 @@ impl Ctx<'_> {
             }
             out[i] = have / known;
         } else if known != have {
-            let sp = sizes.first().map_or(span, |a| a.span);
+            let sp = match (sizes.first(), sizes.last()) {
+                (Some(a), Some(b)) => a.span.to(b.span),
+                _ => span,
+            };
             return self.fail(
                 sp,
                 format!(
@@ -729,7 +732,7 @@ mod tests {
     fn shape_mistakes_are_errors() {
         let e = errors_of("pub struct N(x: [4, 6]) { let y = x -> Linear(5); x @ y }");
         assert_eq!(e.len(), 1);
-        assert!(e[0].contains("matmul inner dimensions differ"), "{e:?}");
+        assert!(e[0].contains("`matmul`: inner dimensions differ"), "{e:?}");
         let e = errors_of("pub struct N(x: [4, 6]) { x.reshape(5, -1) }");
         assert!(e[0].contains("not a multiple of 5"), "{e:?}");
         let e = errors_of("pub struct N(x: [4, 6]) { x.reshape(5, 5) }");

@@ -307,11 +307,12 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
             }
             tensor::broadcast_all("add", inputs)
         }
-        Op::Sub | Op::Mul | Op::Div => {
+        Op::Sub | Op::Mul | Op::Div | Op::Maximum | Op::Minimum => {
             let verb = match op {
                 Op::Sub => "subtract",
                 Op::Mul => "multiply",
-                _ => "divide",
+                Op::Div => "divide",
+                _ => "compare",
             };
             if inputs.len() != 2 {
                 return err(Blame::Layer, format!("{} takes two inputs", op.kind()));

@@ -152,7 +152,7 @@ pub(super) fn matmul(a: &[usize], b: &[usize], trans_b: bool) -> Result<Vec<usiz
         return err(
             Blame::Input(1),
             format!(
-                "matmul inner dimensions differ: {} @ {}{what}: {k} columns against {kb} rows",
+                "inner dimensions differ: {} @ {}{what}: {k} columns against {kb} rows",
                 shape_str(a),
                 shape_str(b)
             ),
@@ -424,6 +424,7 @@ mod tests {
         let e = matmul(&[5, 6], &[7, 2], false).unwrap_err();
         assert_eq!(e.blame, Blame::Input(1));
         assert!(e.message.contains("6 columns against 7 rows"), "{}", e.message);
+        assert!(e.message.starts_with("inner dimensions differ"), "{}", e.message);
         assert!(matmul(&[2, 5, 6], &[3, 6, 2], false).is_err());
     }
 

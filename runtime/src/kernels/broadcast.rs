@@ -30,6 +30,10 @@ pub enum BinaryOp {
     Mul,
     /// `a / b`.
     Div,
+    /// `max(a, b)` (`torch.maximum`).
+    Max,
+    /// `min(a, b)` (`torch.minimum`).
+    Min,
 }
 
 impl BinaryOp {
@@ -40,6 +44,8 @@ impl BinaryOp {
             BinaryOp::Sub => "Sub",
             BinaryOp::Mul => "Mul",
             BinaryOp::Div => "Div",
+            BinaryOp::Max => "Maximum",
+            BinaryOp::Min => "Minimum",
         }
     }
 }
@@ -212,6 +218,8 @@ fn run(out: &mut [f32], a: Lhs<'_>, b: &[f32], p: &Plan, op: BinaryOp) {
         BinaryOp::Sub => go(out, a, b, p, |x, y| x - y),
         BinaryOp::Mul => go(out, a, b, p, |x, y| x * y),
         BinaryOp::Div => go(out, a, b, p, |x, y| x / y),
+        BinaryOp::Max => go(out, a, b, p, f32::max),
+        BinaryOp::Min => go(out, a, b, p, f32::min),
     }
 }
 

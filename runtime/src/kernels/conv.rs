@@ -1,4 +1,5 @@
-//! 2-D convolution: standard, grouped, depthwise, dilated, asymmetric padding.
+//! 2-D convolution: standard, grouped, depthwise, dilated, asymmetric padding;
+//! 1-D convolution ([`conv1d`]) as a 2-D one of height 1 on the same memory.
 //!
 //! Two strategies, both exact up to float rounding:
 //! - groups with four or more output channels run as a matrix product
@@ -13,6 +14,7 @@
 use super::{check_len, nchw};
 use crate::error::{kernel, Error};
 use crate::tensor::Tensor;
+use netspec_model::shape::shape_str;
 use netspec_model::Conv2d;
 
 /// Rows of the register tile (output channels computed together).
@@ -114,10 +116,7 @@ pub fn conv1d(
     let [n, cin, l] = *x.shape() else {
         return kernel(
             "Conv1d",
-            format!(
-                "expects a [N, C, L] tensor, found {}",
-                netspec_model::shape::shape_str(x.shape())
-            ),
+            format!("expects a [N, C, L] tensor, found {}", shape_str(x.shape())),
         );
     };
     if c.kernel[0] != 1 || c.stride[0] != 1 || c.dilation[0] != 1 || c.padding[0] != [0, 0] {
@@ -145,7 +144,13 @@ pub fn conv1d(
         other => other,
     })?;
     let [n, cout, _, lout] = *y.shape() else {
-        unreachable!("conv2d returns [N, C, H, W]")
+        return kernel(
+            "Conv1d",
+            format!(
+                "expected a [N, C, 1, L] result, found {}",
+                shape_str(y.shape())
+            ),
+        );
     };
     Ok(Tensor::from_parts(vec![n, cout, lout], y.into_data()))
 }

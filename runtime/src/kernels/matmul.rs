@@ -49,21 +49,18 @@ impl Geometry {
                 ),
             )
         };
-        if a.is_empty() || b.is_empty() {
-            return bad("both operands need rank 1 or more");
-        }
         // 1-D operands as PyTorch: a vector `a` is one row, a vector `b` one
         // column (the same memory either way round, so `trans_b` changes nothing).
         let (a_batch, m, ka) = match a {
             [k] => (&a[..0], 1, *k),
             [batch @ .., m, k] => (batch, *m, *k),
-            [] => unreachable!("checked above"),
+            [] => return bad("both operands need rank 1 or more"),
         };
         let (b_batch, kb, n) = match b {
             [k] => (&b[..0], *k, 1),
             [batch @ .., r, c] if trans_b => (batch, *c, *r),
             [batch @ .., r, c] => (batch, *r, *c),
-            [] => unreachable!("checked above"),
+            [] => return bad("both operands need rank 1 or more"),
         };
         if ka != kb {
             return bad(&format!("the inner dimensions {ka} and {kb} differ"));

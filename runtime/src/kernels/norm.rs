@@ -7,7 +7,7 @@
 //! channel), rows split over the threads (each row alone, so the values do
 //! not depend on the thread count).
 
-use super::reduce::sum_f64;
+use super::reduce::{sum_f64, LANES};
 use super::{check_len, nchw};
 use crate::error::{kernel, Error};
 use crate::tensor::Tensor;
@@ -63,17 +63,18 @@ pub fn batch_norm(
 }
 
 /// Mean and biased variance of `xs` (empty: 0 and 0), two passes in f64.
+#[inline(always)]
 fn moments(xs: &[f32]) -> (f64, f64) {
     if xs.is_empty() {
         return (0.0, 0.0);
     }
     let n = xs.len() as f64;
     let mean = sum_f64(xs) / n;
-    let mut acc = [0.0f64; 4];
-    let chunks = xs.chunks_exact(4);
+    let mut acc = [0.0f64; LANES];
+    let chunks = xs.chunks_exact(LANES);
     let rest = chunks.remainder();
     for c in chunks {
-        for i in 0..4 {
+        for i in 0..LANES {
             let d = f64::from(c[i]) - mean;
             acc[i] += d * d;
         }
@@ -82,7 +83,7 @@ fn moments(xs: &[f32]) -> (f64, f64) {
         .iter()
         .map(|&v| (f64::from(v) - mean) * (f64::from(v) - mean))
         .sum();
-    (mean, ((acc[0] + acc[2]) + (acc[1] + acc[3]) + tail) / n)
+    (mean, (acc.iter().sum::<f64>() + tail) / n)
 }
 
 /// `1 / sqrt(var + eps)` (infinite for a zero `var + eps`, whence NaN
@@ -145,26 +146,58 @@ pub fn layer_norm(
         check_len("LayerNorm", "bias", b, &[normalized])?;
     }
     rows(x.data_mut(), normalized, |_, row| {
-        let (mean, var) = moments(row);
-        let a = rstd(var, eps) as f32;
-        let m = mean as f32;
-        match (weight, bias) {
-            (Some(w), Some(b)) => row
-                .iter_mut()
-                .zip(w.iter().zip(b))
-                .for_each(|(v, (&w, &b))| *v = (*v - m) * a * w + b),
-            (Some(w), None) => row
-                .iter_mut()
-                .zip(w)
-                .for_each(|(v, &w)| *v = (*v - m) * a * w),
-            (None, Some(b)) => row
-                .iter_mut()
-                .zip(b)
-                .for_each(|(v, &b)| *v = (*v - m) * a + b),
-            (None, None) => row.iter_mut().for_each(|v| *v = (*v - m) * a),
-        }
+        layer_norm_row(row, weight, bias, eps)
     });
     Ok(())
+}
+
+/// One row of [`layer_norm`], compiled for AVX2 when the CPU has it.
+fn layer_norm_row(row: &mut [f32], weight: Option<&[f32]>, bias: Option<&[f32]>, eps: f32) {
+    #[cfg(target_arch = "x86_64")]
+    if super::fast::has_avx2_fma() {
+        // SAFETY: AVX2 and FMA were detected at run time.
+        unsafe { layer_norm_row_avx2(row, weight, bias, eps) };
+        return;
+    }
+    layer_norm_row_body(row, weight, bias, eps);
+}
+
+/// [`layer_norm_row_body`] compiled for AVX2 (no fused multiply-adds:
+/// the same roundings as on any other CPU).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn layer_norm_row_avx2(
+    row: &mut [f32],
+    weight: Option<&[f32]>,
+    bias: Option<&[f32]>,
+    eps: f32,
+) {
+    layer_norm_row_body(row, weight, bias, eps);
+}
+
+#[inline(always)]
+fn layer_norm_row_body(row: &mut [f32], weight: Option<&[f32]>, bias: Option<&[f32]>, eps: f32) {
+    let (mean, var) = moments(row);
+    let a = rstd(var, eps) as f32;
+    let m = mean as f32;
+    match (weight, bias) {
+        (Some(w), Some(b)) => row
+            .iter_mut()
+            .zip(w.iter().zip(b))
+            .for_each(|(v, (&w, &b))| *v = (*v - m) * a * w + b),
+        (Some(w), None) => row
+            .iter_mut()
+            .zip(w)
+            .for_each(|(v, &w)| *v = (*v - m) * a * w),
+        (None, Some(b)) => row
+            .iter_mut()
+            .zip(b)
+            .for_each(|(v, &b)| *v = (*v - m) * a + b),
+        (None, None) => row.iter_mut().for_each(|v| *v = (*v - m) * a),
+    }
 }
 
 /// PyTorch's group norm in place on `x` of shape `[N, C, *]`: the channels

@@ -18,19 +18,23 @@ use rayon::prelude::*;
 /// Elements below which a softmax stays on the calling thread.
 const PARALLEL_MIN: usize = 1 << 15;
 
-/// Sum of `xs` in f64 with four independent accumulators (vectorises).
+/// Independent f64 accumulators of [`sum_f64`] and the layer norm's
+/// variance: four AVX2 registers, enough to hide the latency of the adds.
+pub(crate) const LANES: usize = 16;
+
+/// Sum of `xs` in f64 with [`LANES`] independent accumulators (vectorises).
 #[inline(always)]
 pub(crate) fn sum_f64(xs: &[f32]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let chunks = xs.chunks_exact(4);
+    let mut acc = [0.0f64; LANES];
+    let chunks = xs.chunks_exact(LANES);
     let rest = chunks.remainder();
     for c in chunks {
-        for i in 0..4 {
+        for i in 0..LANES {
             acc[i] += f64::from(c[i]);
         }
     }
     let tail: f64 = rest.iter().map(|&v| f64::from(v)).sum();
-    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+    acc.iter().sum::<f64>() + tail
 }
 
 /// The mean of `x` over `axes` (PyTorch's `x.mean(axes, keepdim)`): the

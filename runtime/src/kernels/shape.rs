@@ -135,10 +135,13 @@ fn permute_block(dst: &mut [f32], src: &[f32], dims: &[(usize, usize)]) {
     }
     // The input's contiguous axis `p` is elsewhere: transpose (p, last)
     // tiles for every combination of the other axes.
-    let p = dims
-        .iter()
-        .position(|d| d.1 == 1)
-        .expect("some axis has input stride 1");
+    let Some(p) = dims.iter().position(|d| d.1 == 1) else {
+        // Not reached (the input's innermost axis of size > 1 has stride 1
+        // and survives merging); the plain strided walk is the fallback.
+        let (sizes, st): (Vec<usize>, Vec<usize>) = dims.iter().copied().unzip();
+        gather_strided(dst, src, &sizes, &st);
+        return;
+    };
     let out_st = strides(&dims.iter().map(|d| d.0).collect::<Vec<_>>());
     let (rows, row_stride) = (dims[p].0, out_st[p]);
     let others: Vec<(usize, usize, usize)> = dims[..last]

@@ -110,9 +110,14 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
             [a, b] => matmul::matmul(a, b, *trans_b, *alpha as f32)?,
             _ => return kernel("Matmul", format!("takes two inputs, found {}", inputs.len())),
         },
-        (Op::Sub | Op::Div, _) => match inputs.as_slice() {
+        (Op::Sub | Op::Div | Op::Maximum | Op::Minimum, _) => match inputs.as_slice() {
             [a, b] => {
-                let op = if matches!(op, Op::Sub) { BinaryOp::Sub } else { BinaryOp::Div };
+                let op = match op {
+                    Op::Sub => BinaryOp::Sub,
+                    Op::Div => BinaryOp::Div,
+                    Op::Maximum => BinaryOp::Max,
+                    _ => BinaryOp::Min,
+                };
                 broadcast::binary(a, b, op)?
             }
             _ => return kernel(op.kind(), format!("takes two inputs, found {}", inputs.len())),
