@@ -60,6 +60,11 @@ zoo! {
     "mnasnet1_0" => MnasNet1_0,
     "efficientnet_b0" => EfficientNetB0,
     "ghostnet" => GhostNet,
+    "vit_b_16" => VitB16,
+    "deit_tiny_patch16_224" => DeiTTiny,
+    "convnext_tiny" => ConvNeXtTiny,
+    "mobilevit_xxs" => MobileViTXxs,
+    "mobilevit_s" => MobileViTS,
 }
 
 /// How much of this CPU a zoo network uses, layer by layer, and why.

@@ -134,6 +134,11 @@ fn entries() -> Vec<Entry> {
         MnasNet1_0,
         EfficientNetB0,
         GhostNet,
+        VitB16,
+        DeiTTiny,
+        ConvNeXtTiny,
+        MobileViTXxs,
+        MobileViTS,
     ]
 }
 
@@ -234,7 +239,7 @@ fn chart(entries: &[Entry]) -> Result<String, String> {
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                "netspec zoo: MACs against parameters (224x224, batch 1)",
+                "netspec zoo: MACs against parameters (each at its own input size, batch 1)",
                 ("sans-serif", 20),
             )
             .margin(20)
@@ -345,6 +350,7 @@ fn main() -> ExitCode {
 
     let measured = if measure_too {
         // The kernels run on one thread: utilization is against one core.
+        netspec::set_num_threads(1);
         let profile =
             HardwareProfile::measure_with_progress_bar(&ProfileOptions::default()).one_core();
         eprintln!("{profile}");

@@ -194,7 +194,31 @@ fn op_src(op: &Op) -> String {
         Op::ChannelShuffle { groups } => {
             format!("{O}::ChannelShuffle {{ groups: {groups} }}")
         }
+        Op::Constant { index, shape } => format!(
+            "{O}::Constant {{ index: {index}, shape: {} }}",
+            dims_new(shape)
+        ),
+        Op::Gather { dim, index, shape } => format!(
+            "{O}::Gather {{ dim: {dim}, index: {index}, shape: {} }}",
+            dims_new(shape)
+        ),
     }
+}
+
+/// The constants table: one `p::Constant::new(name, shape, integer, data)`
+/// per entry, its values as one string literal ([`encode_values`]).
+///
+/// [`encode_values`]: netspec_model::info::encode_values
+fn constants_src(constants: &[crate::eval::constants::ConstRec]) -> TokenStream {
+    let items = constants.iter().map(|c| {
+        let name = &c.name;
+        let shape = dims(&c.shape);
+        let integer = c.integer;
+        let values: Vec<f32> = c.data.iter().map(|&v| v as f32).collect();
+        let text = Literal::string(&netspec_model::info::encode_values(&values));
+        quote!(::netspec::__private::Constant::new(#name, #shape, #integer, #text))
+    });
+    quote!(&[#(#items),*])
 }
 
 /// Parses generated source; a failure (a bug, never the user's input) becomes
@@ -333,6 +357,7 @@ impl Compiled<'_> {
             layers: &layers,
             output: self.instance.output,
             scopes: &scopes,
+            constants: &[],
             totals: self.counted.totals,
         })
     }
@@ -358,6 +383,7 @@ struct Parts {
     layers: TokenStream,
     nodes: TokenStream,
     scopes: TokenStream,
+    constants: TokenStream,
     out_id: usize,
     report: String,
 }
@@ -481,6 +507,7 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
             layers: parse_src(&layers),
             nodes: parse_src(&nodes),
             scopes: parse_src(&scopes),
+            constants: constants_src(&c.instance.constants),
             out_id: c.instance.output,
             report: c.report(),
         },
@@ -499,6 +526,7 @@ pub fn stub(def: &NetworkDef) -> TokenStream {
             layers: quote!(&[]),
             nodes: TokenStream::new(),
             scopes: TokenStream::new(),
+            constants: quote!(&[]),
             out_id: 0,
             report: String::new(),
         },
@@ -518,6 +546,7 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
         layers,
         nodes,
         scopes,
+        constants,
         out_id,
         report,
     } = parts;
@@ -594,6 +623,7 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
                 layers: Self::LAYERS,
                 output: #out_id,
                 scopes: { #[allow(unused_imports)] use ::netspec::__private as p; &[#scopes] },
+                constants: #constants,
                 totals: #totals,
             };
             /// Backward MACs of a training step per sample (grad-input +

@@ -568,14 +568,19 @@ pub fn build(
         "Softmax" => {
             // PyTorch's dimension, the batch first; the default is the
             // channel (feature) dimension.
-            let full = i64::try_from(input.len()).unwrap_or(i64::MAX).saturating_add(1);
+            let full = i64::try_from(input.len())
+                .unwrap_or(i64::MAX)
+                .saturating_add(1);
             let dim = match b.get("dim") {
                 None => 1,
                 Some((Value::Int(d), _)) if *d < 0 => d.saturating_add(full),
                 Some((Value::Int(d), _)) => *d,
                 Some((Value::Poison, _)) => return None,
                 Some((other, sp)) => {
-                    errors.push(*sp, format!("`dim` must be an integer, found {}", other.describe()));
+                    errors.push(
+                        *sp,
+                        format!("`dim` must be an integer, found {}", other.describe()),
+                    );
                     return None;
                 }
             };
@@ -605,7 +610,12 @@ pub fn build(
             let dilation = b.int("dilation", 1, 1, errors);
             let groups = b.int("groups", 1, 1, errors);
             let bias = b.boolean("bias", true, errors);
-            b.only("padding_mode", &Value::Str("zeros".into()), "\"zeros\"", errors);
+            b.only(
+                "padding_mode",
+                &Value::Str("zeros".into()),
+                "\"zeros\"",
+                errors,
+            );
             let padding = match b.get("padding") {
                 Some((Value::Str(s), _)) if s == "valid" => Some([0, 0]),
                 Some((Value::Str(s), sp)) if s == "same" => match (k, dilation, stride) {
@@ -623,7 +633,12 @@ pub fn build(
                     _ => None,
                 },
                 Some((Value::Str(other), sp)) => {
-                    errors.push(*sp, format!("`padding` must be an integer, \"same\" or \"valid\", found {other:?}"));
+                    errors.push(
+                        *sp,
+                        format!(
+                            "`padding` must be an integer, \"same\" or \"valid\", found {other:?}"
+                        ),
+                    );
                     None
                 }
                 _ => b.int("padding", 0, 0, errors).map(|p| [p, p]),
@@ -655,11 +670,20 @@ pub fn build(
                 Some((v, sp)) => vec![to_usize(v, *sp, "normalized_shape", 1, errors)?],
             };
             if shape.is_empty() || !netspec_model::Dims::fits(&shape) {
-                errors.push(b.span_of("normalized_shape"), format!("`normalized_shape` needs 1 to {} trailing dimensions", netspec_model::MAX_RANK));
+                errors.push(
+                    b.span_of("normalized_shape"),
+                    format!(
+                        "`normalized_shape` needs 1 to {} trailing dimensions",
+                        netspec_model::MAX_RANK
+                    ),
+                );
                 return None;
             }
-            if !(eps > 0.0) {
-                errors.push(b.span_of("eps"), format!("`eps` must be positive, found {eps}"));
+            if eps.is_nan() || eps <= 0.0 {
+                errors.push(
+                    b.span_of("eps"),
+                    format!("`eps` must be positive, found {eps}"),
+                );
                 return None;
             }
             let n = shape.len();
@@ -683,8 +707,11 @@ pub fn build(
         }
         "GroupNorm" => {
             let eps = b.float("eps", 1e-5, errors)?;
-            if !(eps > 0.0) {
-                errors.push(b.span_of("eps"), format!("`eps` must be positive, found {eps}"));
+            if eps.is_nan() || eps <= 0.0 {
+                errors.push(
+                    b.span_of("eps"),
+                    format!("`eps` must be positive, found {eps}"),
+                );
                 return None;
             }
             Op::GroupNorm(GroupNorm {
@@ -701,7 +728,11 @@ pub fn build(
             b.only("add_zero_attn", &Value::Bool(false), "false", errors)?;
             for dim in ["kdim", "vdim"] {
                 if let Some((v, sp)) = b.get(dim) {
-                    if *v != Value::Int(i64::try_from(input.last().copied().unwrap_or(0)).unwrap_or(-1)) {
+                    if *v
+                        != Value::Int(
+                            i64::try_from(input.last().copied().unwrap_or(0)).unwrap_or(-1),
+                        )
+                    {
                         errors.push(*sp, format!("`MultiheadAttention` supports {dim} equal to the embedding dimension only"));
                         return None;
                     }

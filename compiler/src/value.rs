@@ -21,6 +21,24 @@ pub struct TensorVal {
     pub batched: bool,
 }
 
+/// A compile-time array: a constant tensor computed by the compiler from
+/// the network's configuration (`arange(7)`, a shifted-window mask), in
+/// PyTorch's terms on its full shape (an array has no batch). It costs
+/// nothing until it meets a tensor, where it becomes a constant of the graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArrayVal {
+    /// Full shape (at least one dimension; a 0-d result is a number).
+    pub shape: Vec<usize>,
+    /// Values in row-major order, shared between copies of the value.
+    pub data: std::rc::Rc<Vec<f64>>,
+    /// Every value is an integer (from `arange` of integers, integer
+    /// arithmetic, comparisons): `/` floors, and the array can index.
+    pub integer: bool,
+    /// For an array declared `name: Buffer(...)`: its entry in the
+    /// network's constants table, which carries the state-dict name.
+    pub buffer: Option<usize>,
+}
+
 /// A value. `Poison` stands for the result of something that already failed,
 /// so one mistake is reported once and not again by everything downstream.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +55,8 @@ pub enum Value {
     Tuple(Vec<Value>),
     /// A tensor.
     Tensor(TensorVal),
+    /// A compile-time array.
+    Array(ArrayVal),
     /// The result of an error already reported.
     Poison,
 }
@@ -56,6 +76,11 @@ impl Value {
             Value::Tensor(t) => format!(
                 "an unbatched tensor {}",
                 netspec_model::shape::shape_str(&t.shape)
+            ),
+            Value::Array(a) => format!(
+                "{} array {}",
+                if a.integer { "an integer" } else { "a float" },
+                netspec_model::shape::shape_str(&a.shape)
             ),
             Value::Poison => "an invalid value".to_string(),
         }

@@ -131,7 +131,14 @@ fn pair_or_int(rng: &mut Rng, names: &[&str]) -> String {
 /// A random layer call, its arguments drawn from hostile values.
 fn layer(rng: &mut Rng, names: &[&str]) -> String {
     let a = |rng: &mut Rng| int_expr(rng, names, 1);
-    match rng.below(16) {
+    match rng.below(21) {
+        16 => rng
+            .pick(&["LayerNorm", "LayerNorm(eps = 1e-6)", "LayerNorm((4, 4))"])
+            .to_string(),
+        17 => format!("MultiheadAttention({}, batch_first = true)", a(rng)),
+        18 => format!("GroupNorm({})", a(rng)),
+        19 => format!("Conv1d({}, {})", a(rng), a(rng)),
+        20 => format!("Softmax(dim = {})", rng.pick(&["-2", "3", "0", "-9"])),
         0 | 1 => {
             let mut s = format!("Conv2d({}, {}", a(rng), pair_or_int(rng, names));
             if rng.chance(50) {
@@ -288,6 +295,35 @@ fn generated(rng: &mut Rng) -> String {
             .map(|_| stage(rng, &[], &blocks, 3))
             .collect();
         let mut body = format!("x -> {}", stages.join(" -> "));
+        if rng.chance(25) {
+            // The tensor language: methods, indexing, products, parameters,
+            // attention, over hostile dimensions and sizes.
+            let d = |rng: &mut Rng| {
+                rng.pick(&["0", "1", "2", "-1", "-3", "7", "9223372036854775807"])
+                    .to_string()
+            };
+            let tensor_op = match rng.below(10) {
+                0 => format!("x.reshape({}, -1)", small_or_hostile(rng)),
+                1 => format!("x.flatten({}).transpose({}, {})", d(rng), d(rng), d(rng)),
+                2 => format!("x.permute(0, {}, {}, {})", d(rng), d(rng), d(rng)),
+                3 => format!("x[:, {}] @ x[:, {}:]", d(rng), d(rng)),
+                4 => format!("attention(x, x, x, heads = {})", small_or_hostile(rng)),
+                5 => format!(
+                    "x + p: Parameter({}, {})",
+                    small_or_hostile(rng),
+                    small_or_hostile(rng)
+                ),
+                6 => format!("softmax(x * 0.5 - 1.0, {}).mean({})", d(rng), d(rng)),
+                7 => format!("roll(x, ({}, 1), ({}, 2))", small_or_hostile(rng), d(rng)),
+                8 => format!(
+                    "pad(x, ({}, 1)).unsqueeze({})",
+                    small_or_hostile(rng),
+                    d(rng)
+                ),
+                _ => format!("max(x, x[..., None]).size({})", d(rng)),
+            };
+            body = format!("let x = {tensor_op}; {body}");
+        }
         if rng.chance(15) {
             body = format!(
                 "let (a, b) = chunk(x, {}); {}",

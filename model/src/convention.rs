@@ -36,7 +36,7 @@
 //! | MaxPool2d | 0 | 0 | 0 | 2/input elem | 1/input elem |
 //! | AvgPool2d | 0 | 0 | 1/output | 2/input elem | 1/input elem |
 //! | AdaptiveAvgPool2d | 0 | 1/input elem | `(H/h·W/w + 1)`/output | 2/input elem | 1/input elem |
-//! | everything else (`+ - * /`, scalar affine, mean, reshapes, permutes, select, slice, cat, roll, pad, parameters) | 0 | 0 | 0 | 0 | 0 |
+//! | everything else (`+ - * /`, `torch.maximum`/`minimum`, scalar affine, mean, reshapes, permutes, select, slice, cat, roll, pad, parameters) | 0 | 0 | 0 | 0 | 0 |
 //!
 //! thop sees modules only: every functional operation counts 0 there.
 //!
@@ -215,7 +215,7 @@ impl Convention {
     /// The tool and version the rules come from, and what its number means.
     pub const fn source(self) -> &'static str {
         match self {
-            Convention::Torchvision => "conv and linear MACs, bias excluded (netspec MACS)",
+            Convention::Torchvision => "conv, linear and matmul MACs, bias excluded (netspec MACS)",
             Convention::Fvcore => {
                 "fvcore 0.1.5 FlopCountAnalysis: 1 per fused multiply-add, traced ops"
             }
@@ -303,7 +303,7 @@ impl Convention {
                 Op::AvgPool2d(_) => "k*k/output",
                 Op::AdaptiveAvgPool2d { .. } => "bin area/output",
                 Op::Add => "(n-1)/output",
-                Op::Sub | Op::Mul | Op::Div => "1/output",
+                Op::Sub | Op::Mul | Op::Div | Op::Maximum | Op::Minimum => "1/output",
                 Op::Affine { .. } => "1/element per scale != 1, shift != 0",
                 Op::Mean { .. } => "1/input element",
                 _ => "0",
@@ -991,6 +991,8 @@ mod tests {
         let ops = [
             Op::Sub,
             Op::Div,
+            Op::Maximum,
+            Op::Minimum,
             Op::Affine {
                 scale: 0.5,
                 shift: 1.0,

@@ -24,15 +24,17 @@
 //! | Sub, Mul, Div, Maximum, Minimum | 0 | 1 per output element |
 //! | Affine `scale·x + shift` | 0 | 1 per element for each of `scale ≠ 1`, `shift ≠ 0` |
 //! | Mean (any dims) | 0 | one per input element (adds and one divide per output) |
-//! | Flatten, Reshape, Permute, Dropout, StochasticDepth, Identity, Concat, Slice, Select, Roll, Pad, ChannelShuffle, Parameter | 0 | 0 |
+//! | Flatten, Reshape, Permute, Dropout, StochasticDepth, Identity, Concat, Slice, Select, Roll, Pad, ChannelShuffle, Parameter, Constant, Gather | 0 | 0 |
 //!
 //! Memory access is `4 · (input elements + output elements + params)` bytes:
 //! every layer reads its inputs and parameters and writes its output once, as
 //! f32; layers that hand their input on unchanged (Identity, Dropout,
 //! StochasticDepth, Flatten, Reshape: views in PyTorch) move nothing, and a
-//! Parameter moves nothing itself (the layers that read it count it).
-//! Activations are the elements of the layer's output (none for a
-//! Parameter, which is a weight).
+//! Parameter or a Constant moves nothing itself (the layers that read it
+//! count it; a Gather reads its table and writes its output, its indices
+//! are part of the graph). Activations are the elements of the layer's
+//! output (none for a Parameter, which is a weight, or a Constant, which is
+//! data the network carries).
 
 use crate::op::{Activation, GroupNorm, LayerNorm, Op};
 use crate::shape::numel;
@@ -44,7 +46,7 @@ pub struct Costs {
     pub params: u64,
     /// Buffer elements (batch-norm running statistics).
     pub buffers: u64,
-    /// Multiply-accumulates of convolutions and linear layers, bias excluded.
+    /// Multiply-accumulates of every matrix product (convolutions, linear layers, matmuls), bias excluded.
     pub macs: u64,
     /// Floating-point operations, by the table in this module's docs.
     pub flops: u64,
@@ -262,6 +264,8 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
         | Op::Roll { .. }
         | Op::Pad { .. }
         | Op::Parameter { .. }
+        | Op::Constant { .. }
+        | Op::Gather { .. }
         | Op::ChannelShuffle { .. } => (0, 0),
     };
     // Layers that hand their input on unchanged (as views in PyTorch, moves
@@ -274,6 +278,7 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
             | Op::Flatten
             | Op::Reshape { .. }
             | Op::Parameter { .. }
+            | Op::Constant { .. }
     );
     let memory_access_bytes = if pass_through {
         0
@@ -283,7 +288,7 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
             .checked_add(params)?
             .checked_mul(4)?
     };
-    let activations = if matches!(op, Op::Parameter { .. }) {
+    let activations = if matches!(op, Op::Parameter { .. } | Op::Constant { .. }) {
         0
     } else {
         out_elems

@@ -318,8 +318,115 @@ pub struct Graph<'a> {
     pub output: usize,
     /// Block instances and lists, for the report's hierarchy.
     pub scopes: &'a [Scope<'a>],
+    /// The constant tensors computed at compile time (attention masks,
+    /// relative-position indices), which [`Op::Constant`] and
+    /// [`Op::Gather`] nodes refer to by index.
+    pub constants: &'a [Constant<'a>],
     /// Totals.
     pub totals: Totals,
+}
+
+/// A constant tensor a network computes at compile time from its
+/// configuration (a shifted-window attention mask, a relative-position
+/// index), in the graph's constants table.
+///
+/// A constant with a `name` is also a buffer of the PyTorch module (torchvision's
+/// `relative_position_index`): a state dict that carries a tensor of that
+/// name is checked against these values when loaded, and one that does not
+/// is accepted all the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Constant<'a> {
+    /// The state-dict name of the buffer it stands for, empty if none.
+    pub name: &'a str,
+    /// Its full shape (a constant has no batch dimension).
+    pub shape: &'a [usize],
+    /// Whether every value is an integer (PyTorch keeps such buffers as int64).
+    pub integer: bool,
+    /// The values in row-major order, as [`encode_values`] writes them.
+    pub data: &'a str,
+}
+
+impl<'a> Constant<'a> {
+    /// A constant from its parts (what the `network!` macro emits).
+    pub const fn new(name: &'a str, shape: &'a [usize], integer: bool, data: &'a str) -> Self {
+        Constant {
+            name,
+            shape,
+            integer,
+            data,
+        }
+    }
+
+    /// The number of values its shape holds (`None` on overflow).
+    pub fn len(&self) -> Option<usize> {
+        crate::shape::numel(self.shape)
+    }
+
+    /// Whether its shape holds no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
+    /// The values, decoded ([`decode_values`]), which must fill the shape.
+    pub fn values(&self) -> Result<Vec<f32>, String> {
+        let n = self
+            .len()
+            .ok_or_else(|| "the constant's shape overflows".to_string())?;
+        decode_values(self.data, n)
+    }
+}
+
+/// Writes `values` as text, compactly: space-separated numbers (Rust's
+/// shortest round-trip form of each f32), a run of `n >= 2` equal values as
+/// `v*n`. An attention mask of 150,000 values of two kinds is a few
+/// thousand characters; [`decode_values`] reads it back exactly.
+pub fn encode_values(values: &[f32]) -> String {
+    use core::fmt::Write;
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(&v) = values.get(i) {
+        let run = values[i..]
+            .iter()
+            .take_while(|&&w| w.to_bits() == v.to_bits())
+            .count();
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        // Writing to a String cannot fail.
+        let _ = if run > 1 {
+            write!(out, "{v}*{run}")
+        } else {
+            write!(out, "{v}")
+        };
+        i += run.max(1);
+    }
+    out
+}
+
+/// Reads the text of [`encode_values`], which must hold exactly `len` values.
+pub fn decode_values(text: &str, len: usize) -> Result<Vec<f32>, String> {
+    let mut out = Vec::with_capacity(len.min(1 << 24));
+    for token in text.split_ascii_whitespace() {
+        let (value, run) = match token.split_once('*') {
+            Some((v, n)) => (
+                v,
+                n.parse::<usize>()
+                    .map_err(|e| format!("bad run `{token}`: {e}"))?,
+            ),
+            None => (token, 1),
+        };
+        let v = value
+            .parse::<f32>()
+            .map_err(|e| format!("bad value `{token}`: {e}"))?;
+        if run > len - out.len() {
+            return Err(format!("more than the {len} values of the shape"));
+        }
+        out.extend(core::iter::repeat_n(v, run));
+    }
+    if out.len() != len {
+        return Err(format!("{} values for a shape of {len}", out.len()));
+    }
+    Ok(out)
 }
 
 /// The most elements alive at once when `nodes` run in order.
@@ -380,6 +487,30 @@ mod tests {
         // A chain only ever holds two values.
         let reads = vec![vec![0], vec![1], vec![2]];
         assert_eq!(peak_live_elements(&values, &reads, 3), Some(40));
+    }
+
+    #[test]
+    fn constants_round_trip_through_their_text() {
+        let values = [0.0, 0.0, 0.0, -100.0, 1.5, 1.5, 84.0, 1e-7, -0.0, f32::MAX];
+        let text = encode_values(&values);
+        assert_eq!(
+            text,
+            "0*3 -100 1.5*2 84 0.0000001 -0 340282350000000000000000000000000000000"
+        );
+        let back = decode_values(&text, values.len()).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back), bits(&values));
+        assert_eq!(encode_values(&[]), "");
+        assert_eq!(decode_values("", 0).unwrap(), Vec::<f32>::new());
+        // Too many, too few, malformed: errors, never a panic.
+        assert!(decode_values("1*5", 4).is_err());
+        assert!(decode_values("1 2", 3).is_err());
+        assert!(decode_values("1*x", 1).is_err());
+        assert!(decode_values("one", 1).is_err());
+        assert!(decode_values("1*99999999999999999999", 1).is_err());
+        let c = Constant::new("index", &[2, 2], true, "0 1*2 3");
+        assert_eq!(c.values().unwrap(), [0.0, 1.0, 1.0, 3.0]);
+        assert_eq!((c.len(), c.is_empty()), (Some(4), false));
     }
 
     #[test]

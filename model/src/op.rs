@@ -417,6 +417,32 @@ pub enum Op {
         /// Groups.
         groups: usize,
     },
+    /// A constant tensor computed at compile time from the network's
+    /// configuration (an attention mask): entry `index` of the graph's
+    /// constants table ([`crate::info::Graph::constants`]). It reads nothing;
+    /// like a [`Op::Parameter`], its value is unbatched (its shape is its full
+    /// shape), but it is not learnable and not in the state dict.
+    Constant {
+        /// Entry of the constants table.
+        index: usize,
+        /// The tensor's shape.
+        shape: Dims,
+    },
+    /// `table[idx]` by a constant integer array: the entries of the input
+    /// along axis `dim` picked by the indices of entry `index` of the
+    /// constants table (of shape `shape`), PyTorch's advanced indexing with
+    /// one index tensor. The output replaces axis `dim` by `shape`. `dim` is
+    /// an axis of the input as the shape rule sees it: per sample for a
+    /// batched input, the full shape of an unbatched one (a learnable table);
+    /// a kernel counts it from the last axis, which both agree on.
+    Gather {
+        /// The gathered axis.
+        dim: usize,
+        /// Entry of the constants table holding the indices.
+        index: usize,
+        /// The shape of the indices.
+        shape: Dims,
+    },
 }
 
 /// Whether a stored tensor is learnable (counted in `PARAMS`) or a buffer.
@@ -478,6 +504,8 @@ impl Op {
             Op::Parameter { .. } => "Parameter",
             Op::MhaInProj { .. } => "MultiheadAttention",
             Op::ChannelShuffle { .. } => "ChannelShuffle",
+            Op::Constant { .. } => "Constant",
+            Op::Gather { .. } => "Gather",
         }
     }
 

@@ -180,6 +180,7 @@ mod tests {
             layers: &[conv],
             output: 1,
             scopes: &[],
+            constants: &[],
             totals: crate::info::Totals::ZERO,
         };
         // Batch 2. Forward: 2,000 FLOPs, 2·(100 − 40) + 40 = 160 bytes.

@@ -25,6 +25,7 @@
 //! | AvgPool2d, AdaptiveAvgPool2d | 0 / the forward FLOPs (each output's gradient spread over its window) | — |
 //! | mean | 0 / 1 per input element | — |
 //! | a · b | 0 / per input needing a gradient: `E` (`dy·other`) + `E − numel(input)` (summing over broadcast dimensions) | — |
+//! | `table[idx]` (gather by a constant index) | 0 / 1 per output element (added back into the table) | — |
 //! | add, cat, chunk, narrow, flatten, channel shuffle, identity | 0 (gradients are copied or routed) | — |
 //!
 //! Dropout and stochastic depth are counted as at inference (identity): their
@@ -53,7 +54,7 @@
 //! | AvgPool2d, AdaptiveAvgPool2d | the input (not for a 1x1 output: PyTorch computes it as a mean, which keeps nothing) |
 //! | a · b | each input whose partner needs a gradient |
 //! | stochastic depth with `p > 0` | its noise, one value per sample |
-//! | add, mean, cat, chunk, narrow, flatten, channel shuffle, identity, dropout | nothing |
+//! | add, mean, cat, chunk, narrow, flatten, channel shuffle, identity, dropout, gather, constants | nothing (a gather's indices are a buffer) |
 //!
 //! Views (`Flatten`, `chunk`, `narrow`, identity layers) and in-place
 //! activations share their input's storage; a storage saved several times
@@ -379,6 +380,15 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
             out.push(Training::ZERO);
             continue;
         }
+        if let Op::Constant { .. } = layer.op {
+            // Data the network carries: no gradient, nothing saved.
+            *needs_grad.get_mut(v)? = false;
+            let leaf = storages.new_storage(0);
+            storages.of_value.push(leaf);
+            saved.resize(storages.size.len(), false);
+            out.push(Training::ZERO);
+            continue;
+        }
         let first = *layer.inputs.first()?;
         let first_needs_grad = *needs_grad.get(first)?;
         let has_params = !layer.op.stored_tensors().is_empty();
@@ -550,6 +560,14 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                     }
                 }
             }
+            Op::Gather { .. } => {
+                // The gradient is added back into the table at the indices
+                // (`index_put_` with accumulation): one add per output
+                // element; the indices are a buffer, not saved activations.
+                if first_needs_grad {
+                    t.grad_input_flops = e_out;
+                }
+            }
             Op::StochasticDepth { p } if *p > 0.0 => t.saved_floats = 1,
             Op::StochasticDepth { .. }
             | Op::Add
@@ -561,6 +579,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
             | Op::Roll { .. }
             | Op::Pad { .. }
             | Op::Parameter { .. }
+            | Op::Constant { .. }
             | Op::ChannelShuffle { .. }
             | Op::Flatten
             | Op::Dropout { .. }
@@ -705,8 +724,16 @@ mod tests {
             out_features: 8,
             bias: true,
         });
-        let a = Op::Slice { dim: 0, start: 0, len: 4 };
-        let b = Op::Slice { dim: 0, start: 4, len: 4 };
+        let a = Op::Slice {
+            dim: 0,
+            start: 0,
+            len: 4,
+        };
+        let b = Op::Slice {
+            dim: 0,
+            start: 4,
+            len: 4,
+        };
         let relu = Op::Activation(Activation::ReLU);
         let fc2 = Op::Linear(crate::op::Linear {
             in_features: 4,

@@ -152,6 +152,14 @@ pub enum WeightProblem {
         /// Dtype in the file (`F16`, `I64`, ...).
         found: String,
     },
+    /// A buffer the network computes from its configuration (a
+    /// relative-position index) differs from the file's.
+    Buffer {
+        /// Full state-dict name.
+        name: String,
+        /// How it differs.
+        message: String,
+    },
 }
 
 impl fmt::Display for WeightProblem {
@@ -188,6 +196,7 @@ impl fmt::Display for WeightProblem {
             WeightProblem::Dtype { name, found } => {
                 write!(f, "`{name}`: expected dtype F32, found {found}")
             }
+            WeightProblem::Buffer { name, message } => write!(f, "`{name}`: {message}"),
         }
     }
 }

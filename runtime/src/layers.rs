@@ -69,8 +69,26 @@ pub enum Layer {
     /// A learnable tensor declared in the network, stored under the layer's
     /// own path.
     Parameter(Tensor),
+    /// A constant tensor of the graph (an attention mask), decoded from the
+    /// graph's constants table when the model is built. Not in the state dict.
+    Constant(Tensor),
+    /// The indices of a gather by a constant integer array, decoded from the
+    /// graph's constants table when the model is built. Not in the state dict.
+    Gather(Gather),
     /// An operation without tensors (activations, pooling, joins, reshapes).
     Stateless,
+}
+
+/// What a gather by a constant integer array reads: its indices and the
+/// gathered axis, counted from the last (so that a batched and an unbatched
+/// input agree).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gather {
+    /// The indices, row-major, each below the gathered axis's size.
+    pub indices: Vec<usize>,
+    /// Axes from the gathered one to the last, the gathered one included:
+    /// full axis `rank - from_end` of a tensor of rank `rank`.
+    pub from_end: usize,
 }
 
 impl Layer {
@@ -90,7 +108,11 @@ impl Layer {
             }),
             Op::LayerNorm(n) => {
                 let weight = if n.affine { Some(it.next()?) } else { None };
-                let bias = if n.affine && n.bias { Some(it.next()?) } else { None };
+                let bias = if n.affine && n.bias {
+                    Some(it.next()?)
+                } else {
+                    None
+                };
                 Layer::Norm(Norm { weight, bias })
             }
             Op::GroupNorm(g) => {
@@ -144,7 +166,9 @@ impl Layer {
                 ("", None),
             ],
             Layer::Parameter(t) => [("", Some(t)), ("", None), ("", None), ("", None)],
-            Layer::Stateless => [("", None), ("", None), ("", None), ("", None)],
+            Layer::Constant(_) | Layer::Gather(_) | Layer::Stateless => {
+                [("", None), ("", None), ("", None), ("", None)]
+            }
         };
         slots.into_iter().filter_map(|(s, t)| t.map(|t| (s, t)))
     }

@@ -77,6 +77,7 @@ pub mod __private {
     pub use crate::model::{LayerEvent, Model};
     pub use crate::network::Network;
     pub use crate::tensor::Tensor;
+    pub use netspec_model::info::Constant;
     pub use netspec_model::{
         Activation, BatchNorm2d, Conv2d, Costs, Dims, Graph, GroupNorm, LayerInfo, LayerNorm,
         Linear, Node, Op, Optimizer, Pool2d, Precision, Scope, Totals, Training,

@@ -18,7 +18,7 @@ pub trait Network {
     const PARAMS: u64;
     /// Buffer elements (batch-norm running statistics).
     const BUFFERS: u64;
-    /// Multiply-accumulates of convolutions and linear layers, bias excluded.
+    /// Multiply-accumulates of every matrix product (convolutions, linear layers, matmuls, attention's products), bias excluded.
     const MACS: u64;
     /// Floating-point operations of every layer.
     const FLOPS: u64;

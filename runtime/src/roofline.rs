@@ -318,6 +318,7 @@ mod tests {
             layers: &layers,
             output: 2,
             scopes: &[],
+            constants: &[],
             totals: Totals::default(),
         };
         // peak 100 FLOP/s, 10 B/s: ridge 10 FLOP/B

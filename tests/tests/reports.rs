@@ -2,7 +2,9 @@
 //! model, and one model's Markdown, JSON and CSV. An architecture change
 //! shows in review as a snapshot diff (`cargo insta review`).
 
-use netspec::zoo::{AlexNet, LeNet5, MobileNetV2, ResNet18, ResNet50, SqueezeNet1_0, Vgg16};
+use netspec::zoo::{
+    AlexNet, LeNet5, MobileNetV2, ResNet18, ResNet50, SmallConvNeXt, SmallVit, SqueezeNet1_0, Vgg16,
+};
 use netspec::Network;
 
 #[test]
@@ -14,6 +16,9 @@ fn zoo_reports() {
     insta::assert_snapshot!("resnet50", ResNet50::REPORT);
     insta::assert_snapshot!("mobilenet_v2", MobileNetV2::REPORT);
     insta::assert_snapshot!("squeezenet1_0", SqueezeNet1_0::REPORT);
+    // Tensors of any rank: tokens, attention's products as rows of their own.
+    insta::assert_snapshot!("small_vit", SmallVit::REPORT);
+    insta::assert_snapshot!("small_convnext", SmallConvNeXt::REPORT);
 }
 
 #[test]

@@ -35,13 +35,21 @@ fn assert_counts<N: Network>(name: &str) {
             .sum()
     };
     let op = |k: &str| r["macs_by_op"][k].as_u64().unwrap_or(0);
-    assert_eq!(by_kind(&["Conv2d", "Conv1d"]), op("aten.convolution"), "{name} convolutions");
+    assert_eq!(
+        by_kind(&["Conv2d", "Conv1d"]),
+        op("aten.convolution"),
+        "{name} convolutions"
+    );
     assert_eq!(
         by_kind(&["Linear", "MultiheadAttention"]),
         op("aten.addmm") + op("aten.mm"),
         "{name} linear layers"
     );
-    assert_eq!(by_kind(&["Matmul"]), op("aten.bmm"), "{name} attention products");
+    assert_eq!(
+        by_kind(&["Matmul"]),
+        op("aten.bmm"),
+        "{name} attention products"
+    );
 }
 
 #[test]

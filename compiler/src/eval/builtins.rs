@@ -27,6 +27,10 @@ pub(super) const FUNCTIONS: &[&str] = &[
     "max",
     "make_divisible",
     "int",
+    "sqrt",
+    "arange",
+    "zeros",
+    "ones",
 ];
 
 impl Ctx<'_> {
@@ -34,7 +38,7 @@ impl Ctx<'_> {
     pub(super) fn call(&mut self, env: &mut Env, name: &Ident, args: &[Arg], span: Range) -> Value {
         let key = name.to_string();
         if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-            if matches!(key.as_str(), "min" | "max" | "int") {
+            if matches!(key.as_str(), "min" | "max" | "int" | "sqrt") {
                 return self.fail(
                     a.value.span,
                     format!("`{key}` takes positional arguments only"),
@@ -44,13 +48,19 @@ impl Ctx<'_> {
         match key.as_str() {
             "cat" | "chunk" | "narrow" | "mean" => {
                 let vals = self.args(env, args);
-                self.dim_builtin(env, &key, vals, span).unwrap_or(Value::Poison)
+                self.dim_builtin(env, &key, vals, span)
+                    .unwrap_or(Value::Poison)
             }
             k if super::tensor_ops::TENSOR_FUNCTIONS.contains(&k) => {
                 let vals = self.args(env, args);
-                self.tensor_call(env, k, vals, span).unwrap_or(Value::Poison)
+                self.tensor_call(env, k, vals, span)
+                    .unwrap_or(Value::Poison)
             }
-            "min" | "max" | "int" | "make_divisible" => {
+            k if super::arrays::ARRAY_FUNCTIONS.contains(&k) => {
+                let vals = self.args(env, args);
+                self.array_constructor(k, vals, span)
+            }
+            "min" | "max" | "int" | "make_divisible" | "sqrt" => {
                 let vals: Vec<ArgVal> = self.args(env, args);
                 if vals.iter().any(|a| a.value == Value::Poison) {
                     return Value::Poison;
@@ -64,7 +74,15 @@ impl Ctx<'_> {
                             (Op::Minimum, "minimum")
                         };
                         let spans = [a.span, b.span];
-                        return self.node(env, op, vec![x.clone(), y.clone()], None, span, &spans, auto);
+                        return self.node(
+                            env,
+                            op,
+                            vec![x.clone(), y.clone()],
+                            None,
+                            span,
+                            &spans,
+                            auto,
+                        );
                     }
                 }
                 self.numeric(&key, vals, span)
@@ -115,6 +133,10 @@ impl Ctx<'_> {
                     b.value.clone()
                 }
             }
+            ("sqrt", [a]) => match num(&a.value) {
+                Some(v) if v >= 0.0 && v.is_finite() => Value::Float(v.sqrt()),
+                _ => self.fail(a.span, "`sqrt` needs a finite number that is not negative"),
+            },
             ("int", [a]) => match &a.value {
                 Value::Float(f) if f.is_finite() && f.abs() < 9.0e15 => {
                     Value::Int(f.trunc() as i64)
@@ -151,7 +173,7 @@ impl Ctx<'_> {
             _ => {
                 let usage = match key {
                     "min" | "max" => "two numbers",
-                    "int" => "one number",
+                    "int" | "sqrt" => "one number",
                     _ => "a value, a divisor and an optional minimum",
                 };
                 self.fail(span, format!("`{key}` takes {usage}"))
@@ -165,23 +187,51 @@ impl Ctx<'_> {
     /// `chunk(x, n, dim = 1)`, `narrow(x, [dim,] start, len)` and
     /// `mean(x, [dim, keepdim = false])` (`mean(x)` alone is the spatial
     /// mean, `x.mean([2, 3])`). `None` for another name.
-    pub(super) fn dim_builtin(&mut self, env: &mut Env, key: &str, vals: Vec<ArgVal>, span: Range) -> Option<Value> {
+    pub(super) fn dim_builtin(
+        &mut self,
+        env: &mut Env,
+        key: &str,
+        vals: Vec<ArgVal>,
+        span: Range,
+    ) -> Option<Value> {
         if !matches!(key, "cat" | "chunk" | "narrow" | "mean") {
             return None;
         }
         if vals.iter().any(|a| a.value == Value::Poison) {
             return Some(Value::Poison);
         }
+        let vals = match self.route_arrays(env, key, vals, span) {
+            Ok(vals) => vals,
+            Err(done) => return Some(done),
+        };
         let keywords: &[&str] = match key {
             "cat" | "chunk" => &["dim"],
             "mean" => &["dim", "keepdim"],
             _ => &[],
         };
-        if let Some(a) = vals.iter().find(|a| a.name.as_ref().is_some_and(|n| !keywords.iter().any(|k| n == k))) {
-            let expected = if keywords.is_empty() { "it takes positional arguments only".to_string() } else { format!("its keyword arguments are {}", keywords.join(", ")) };
-            return Some(self.fail(a.span, format!("`{key}` has no argument `{}`: {expected}", a.name.as_ref().map(|n| n.to_string()).unwrap_or_default())));
+        if let Some(a) = vals.iter().find(|a| {
+            a.name
+                .as_ref()
+                .is_some_and(|n| !keywords.iter().any(|k| n == k))
+        }) {
+            let expected = if keywords.is_empty() {
+                "it takes positional arguments only".to_string()
+            } else {
+                format!("its keyword arguments are {}", keywords.join(", "))
+            };
+            return Some(self.fail(
+                a.span,
+                format!(
+                    "`{key}` has no argument `{}`: {expected}",
+                    a.name.as_ref().map(|n| n.to_string()).unwrap_or_default()
+                ),
+            ));
         }
-        let named = |n: &str| vals.iter().find(|a| a.name.as_ref().is_some_and(|x| x == n)).cloned();
+        let named = |n: &str| {
+            vals.iter()
+                .find(|a| a.name.as_ref().is_some_and(|x| x == n))
+                .cloned()
+        };
         let pos: Vec<ArgVal> = vals.iter().filter(|a| a.name.is_none()).cloned().collect();
         Some(match key {
             "cat" => {
@@ -189,7 +239,12 @@ impl Ctx<'_> {
                 for a in &pos {
                     match &a.value {
                         Value::Tensor(t) => tensors.push(t.clone()),
-                        other => return Some(self.fail(a.span, format!("`cat` joins tensors, found {}", other.describe()))),
+                        other => {
+                            return Some(self.fail(
+                                a.span,
+                                format!("`cat` joins tensors, found {}", other.describe()),
+                            ))
+                        }
                     }
                 }
                 if tensors.len() < 2 {
@@ -198,7 +253,11 @@ impl Ctx<'_> {
                 let dim = match named("dim") {
                     None => 0,
                     Some(d) => {
-                        let reference = tensors.iter().find(|t| t.batched).unwrap_or(&tensors[0]).clone();
+                        let reference = tensors
+                            .iter()
+                            .find(|t| t.batched)
+                            .unwrap_or(&tensors[0])
+                            .clone();
                         match self.axis(&reference, &d.value, d.span, 0) {
                             Some(a) => a,
                             None => return Some(Value::Poison),
@@ -210,7 +269,10 @@ impl Ctx<'_> {
             }
             "chunk" => {
                 let [x, n] = pos.as_slice() else {
-                    return Some(self.fail(span, "`chunk` takes a tensor and a number of chunks: chunk(x, 2)"));
+                    return Some(self.fail(
+                        span,
+                        "`chunk` takes a tensor and a number of chunks: chunk(x, 2)",
+                    ));
                 };
                 let Some(t) = self.tensor_arg(x, "`chunk`'s first argument") else {
                     return Some(Value::Poison);
@@ -222,17 +284,32 @@ impl Ctx<'_> {
                         None => return Some(Value::Poison),
                     },
                 };
-                let Some(n_chunks) = self.int_of(n.value.clone(), n.span, "the number of chunks") else {
+                let Some(n_chunks) = self.int_of(n.value.clone(), n.span, "the number of chunks")
+                else {
                     return Some(Value::Poison);
                 };
-                let sample = if t.batched { t.shape.as_slice() } else { t.shape.get(1..).unwrap_or(&[]) };
+                let sample = if t.batched {
+                    t.shape.as_slice()
+                } else {
+                    t.shape.get(1..).unwrap_or(&[])
+                };
                 let size = sample.get(axis).copied().unwrap_or(0);
                 let Ok(n_chunks) = usize::try_from(n_chunks) else {
-                    return Some(self.fail(n.span, format!("the number of chunks must be positive, found {n_chunks}")));
+                    return Some(self.fail(
+                        n.span,
+                        format!("the number of chunks must be positive, found {n_chunks}"),
+                    ));
                 };
                 if n_chunks == 0 || size % n_chunks != 0 {
-                    let what = if axis == 0 { "channels".to_string() } else { format!("entries of dimension {}", axis + 1) };
-                    return Some(self.fail(n.span, format!("cannot split {size} {what} into {n_chunks} equal chunks")));
+                    let what = if axis == 0 {
+                        "channels".to_string()
+                    } else {
+                        format!("entries of dimension {}", axis + 1)
+                    };
+                    return Some(self.fail(
+                        n.span,
+                        format!("cannot split {size} {what} into {n_chunks} equal chunks"),
+                    ));
                 }
                 // More chunks than the layer cap would leave: refuse before
                 // making any (each chunk is a layer).
@@ -243,7 +320,11 @@ impl Ctx<'_> {
                 let mut outs = Vec::with_capacity(n_chunks);
                 for i in 0..n_chunks {
                     // `i * len < size`: no overflow.
-                    let op = Op::Slice { dim: axis, start: i * len, len };
+                    let op = Op::Slice {
+                        dim: axis,
+                        start: i * len,
+                        len,
+                    };
                     let out = self.node(env, op, vec![t.clone()], None, span, &[x.span], "chunk");
                     if out == Value::Poison {
                         return Some(Value::Poison);
@@ -270,7 +351,15 @@ impl Ctx<'_> {
                 let (Some(dim), Some(start), Some(len)) = (axis, start, len) else {
                     return Some(Value::Poison);
                 };
-                self.node(env, Op::Slice { dim, start, len }, vec![t], None, span, &[x.span], "narrow")
+                self.node(
+                    env,
+                    Op::Slice { dim, start, len },
+                    vec![t],
+                    None,
+                    span,
+                    &[x.span],
+                    "narrow",
+                )
             }
             _ => {
                 let usage = "`mean` takes a tensor and an optional `keepdim = true`: mean(x), the mean over height and width; or mean(x, dim, keepdim = false)";
@@ -282,7 +371,10 @@ impl Ctx<'_> {
                 };
                 let keepdim = match named("keepdim") {
                     None => false,
-                    Some(ArgVal { value: Value::Bool(b), .. }) => b,
+                    Some(ArgVal {
+                        value: Value::Bool(b),
+                        ..
+                    }) => b,
                     Some(a) => return Some(self.fail(a.span, usage)),
                 };
                 let dim = pos.get(1).cloned().or(named("dim"));
@@ -312,7 +404,10 @@ impl Ctx<'_> {
                         axes
                     }
                 };
-                let op = Op::Mean { dims: netspec_model::Dims::new(&dims), keepdim };
+                let op = Op::Mean {
+                    dims: netspec_model::Dims::new(&dims),
+                    keepdim,
+                };
                 self.node(env, op, vec![t], None, span, &[x.span], "mean")
             }
         })

@@ -78,8 +78,7 @@ impl<'a> Ctx<'a> {
                 } else {
                     t.shape.get(1..).unwrap_or(&[]).to_vec()
                 };
-                let Some((op, bound)) = layers::build(name, argv, *span, &view, self.errors)
-                else {
+                let Some((op, bound)) = layers::build(name, argv, *span, &view, self.errors) else {
                     return Value::Poison;
                 };
                 let auto = op.kind().to_lowercase();
@@ -89,7 +88,8 @@ impl<'a> Ctx<'a> {
                     Blame::Arg(a) => bound.span_of(a),
                     Blame::Input(_) | Blame::Layer => *span,
                 };
-                let value = self.node_named(op, vec![t], path.clone(), module, *span, &|b| blame_span(b));
+                let value =
+                    self.node_named(op, vec![t], path.clone(), module, *span, &|b| blame_span(b));
                 if let (Value::Tensor(_), Some(node)) = (&value, self.nodes.last_mut()) {
                     node.inplace = bound.inplace();
                 }
@@ -342,7 +342,8 @@ impl Ctx<'_> {
             out.push_str(&rest[..open]);
             let after = &rest[open + 1..];
             let Some(close) = after.find('}') else {
-                self.errors.push(t.span(), format!("unclosed `{{` in the name {text:?}"));
+                self.errors
+                    .push(t.span(), format!("unclosed `{{` in the name {text:?}"));
                 return Err(());
             };
             let var = &after[..close];
@@ -350,12 +351,21 @@ impl Ctx<'_> {
                 Some(Value::Int(i)) => out.push_str(&i.to_string()),
                 Some(Value::Poison) => return Err(()),
                 Some(other) => {
-                    self.errors.push(t.span(), format!("`{{{var}}}` in a name must be an integer, found {}", other.describe()));
+                    self.errors.push(
+                        t.span(),
+                        format!(
+                            "`{{{var}}}` in a name must be an integer, found {}",
+                            other.describe()
+                        ),
+                    );
                     return Err(());
                 }
                 None => {
                     let hint = did_you_mean(var, env.vars.keys().map(String::as_str));
-                    self.errors.push(t.span(), format!("undefined name `{var}` in the name {text:?}{hint}"));
+                    self.errors.push(
+                        t.span(),
+                        format!("undefined name `{var}` in the name {text:?}{hint}"),
+                    );
                     return Err(());
                 }
             }
@@ -363,7 +373,10 @@ impl Ctx<'_> {
         }
         out.push_str(rest);
         if out.is_empty() || !out.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            self.errors.push(t.span(), format!("a layer name is letters, digits and `_`, found {out:?}"));
+            self.errors.push(
+                t.span(),
+                format!("a layer name is letters, digits and `_`, found {out:?}"),
+            );
             return Err(());
         }
         Ok(Some(out))

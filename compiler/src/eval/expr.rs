@@ -113,6 +113,7 @@ impl Ctx<'_> {
                         None => self.fail(e.span, "integer overflow"),
                     },
                     (UnOp::Neg, Value::Float(f)) => Value::Float(-f),
+                    (op, Value::Array(a)) => self.array_unary(e.span, *op, a),
                     (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
                     (op, other) => {
                         let sym = if *op == UnOp::Neg { "-" } else { "!" };
@@ -232,13 +233,20 @@ impl Ctx<'_> {
         use Value::{Bool, Float, Int, Poison, Tensor};
         match (a, b) {
             (Poison, _) | (_, Poison) => Poison,
-            (a @ Tensor(_), b) | (a, b @ Tensor(_)) => self.tensor_binary(env, span, a, op, b, spans),
+            (a @ Tensor(_), b) | (a, b @ Tensor(_)) => {
+                self.tensor_binary(env, span, a, op, b, spans)
+            }
+            (a @ Value::Array(_), b) | (a, b @ Value::Array(_)) => {
+                self.array_binary(span, a, op, b, spans)
+            }
             (Int(x), Int(y)) => {
                 let r = match op {
                     BinOp::Add => x.checked_add(y).map(Int),
                     BinOp::Sub => x.checked_sub(y).map(Int),
                     BinOp::Mul => x.checked_mul(y).map(Int),
-                    BinOp::MatMul => return self.fail(span, "`@` multiplies tensors, found numbers"),
+                    BinOp::MatMul => {
+                        return self.fail(span, "`@` multiplies tensors, found numbers")
+                    }
                     BinOp::Div | BinOp::Rem if y == 0 => {
                         return self.fail(spans[1], "division by zero")
                     }
@@ -355,8 +363,14 @@ mod tests {
         assert_eq!(
             ops,
             [
-                netspec_model::Op::Affine { scale: 0.5, shift: 0.0 },
-                netspec_model::Op::Affine { scale: -1.0, shift: 1.0 }
+                netspec_model::Op::Affine {
+                    scale: 0.5,
+                    shift: 0.0
+                },
+                netspec_model::Op::Affine {
+                    scale: -1.0,
+                    shift: 1.0
+                }
             ]
         );
         let e = errors_of("pub struct N(x: [3]) { x % x }");

@@ -88,13 +88,27 @@ impl Ctx<'_> {
         });
         // An unbatched value computed by a per-sample operation keeps its
         // batch of one as a leading 1 (its full shape).
-        let shape = if batched || matches!(op, Op::Parameter { .. }) || broadcasts(&op) {
+        let shape = if batched || sees_whole(&op) || broadcasts(&op) {
             output
         } else {
             std::iter::once(1).chain(output).collect()
         };
         Value::Tensor(TensorVal { id, shape, batched })
     }
+}
+
+/// The per-sample shapes an operation sees of its inputs, and whether its
+/// output is batched.
+type Views = (Vec<Vec<usize>>, bool);
+
+/// Operations that see an unbatched operand whole (its full shape) and
+/// whose unbatched output is a full shape: sources, and a gather from a
+/// learnable table (`table[index]`).
+fn sees_whole(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Parameter { .. } | Op::Constant { .. } | Op::Gather { .. }
+    )
 }
 
 /// Operations that broadcast their operands against each other (PyTorch's
@@ -120,7 +134,7 @@ fn broadcasts(op: &Op) -> bool {
 /// it broadcasts over). A per-sample operation (anything but the
 /// broadcasting ones) on an unbatched tensor reads its leading 1 as a batch
 /// of one. Errors name the input.
-fn views(op: &Op, inputs: &[TensorVal]) -> Result<(Vec<Vec<usize>>, bool), (usize, String)> {
+fn views(op: &Op, inputs: &[TensorVal]) -> Result<Views, (usize, String)> {
     let batched = inputs.iter().any(|t| t.batched);
     let rank = inputs
         .iter()
@@ -131,7 +145,7 @@ fn views(op: &Op, inputs: &[TensorVal]) -> Result<(Vec<Vec<usize>>, bool), (usiz
     let mut out = Vec::with_capacity(inputs.len());
     for (i, t) in inputs.iter().enumerate() {
         let u = &t.shape;
-        let view = if t.batched {
+        let view = if t.batched || sees_whole(op) {
             u.clone()
         } else if broadcasts(op) && batched {
             if u.len() <= rank {

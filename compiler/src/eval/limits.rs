@@ -102,9 +102,8 @@ mod tests {
     fn a_failing_repetition_stops_at_once() {
         // The first batch norm fails (5 features given, 3 channels); the
         // other 9.2e18 repetitions are not tried.
-        let e = errors_of(
-            "pub struct N(x: [3, 4, 4]) { x -> [BatchNorm2d(5); 9223372036854775807] }",
-        );
+        let e =
+            errors_of("pub struct N(x: [3, 4, 4]) { x -> [BatchNorm2d(5); 9223372036854775807] }");
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].contains("BatchNorm2d is given 5 features"), "{e:?}");
     }

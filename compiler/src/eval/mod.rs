@@ -11,7 +11,11 @@
 //! - [`limits`]: the one expansion budget every step draws on, and the
 //!   nesting limits.
 
+mod array_data;
+mod array_expr;
+pub mod arrays;
 mod builtins;
+pub mod constants;
 mod expand;
 mod expr;
 mod graph;
@@ -59,6 +63,9 @@ pub struct Instance {
     pub input: Vec<usize>,
     /// Value id of the output.
     pub output: usize,
+    /// The constant tensors its [`Op::Constant`] and [`Op::Gather`] nodes
+    /// refer to, and its named buffers.
+    pub constants: Vec<constants::ConstRec>,
 }
 
 /// Variables in scope and the path prefix of the layers being created.
@@ -92,6 +99,11 @@ struct Ctx<'a> {
     /// Paths of layers that hold tensors, to reject duplicates.
     weighted: HashMap<String, Range>,
     limits: Limits,
+    /// The constants table (compile-time arrays that met the graph, and
+    /// named buffers).
+    constants: Vec<constants::ConstRec>,
+    /// Values computed by compile-time arrays so far.
+    array_work: usize,
 }
 
 impl Ctx<'_> {
@@ -156,6 +168,8 @@ pub fn instantiate(
         scopes: Vec::new(),
         weighted: HashMap::new(),
         limits: Limits::default(),
+        constants: Vec::new(),
+        array_work: 0,
     };
     let mut env = Env {
         vars: HashMap::new(),
@@ -185,6 +199,7 @@ pub fn instantiate(
         nodes,
         scopes,
         errors,
+        constants,
         ..
     } = ctx;
     if errors.len() > before {
@@ -195,6 +210,7 @@ pub fn instantiate(
         scopes,
         input,
         output: output?,
+        constants,
     })
 }
 

@@ -11,7 +11,14 @@ use syn::Ident;
 
 impl Ctx<'_> {
     /// `recv.name(args)`: the built-in `name(recv, args)`.
-    pub(super) fn method(&mut self, env: &mut Env, recv: &Expr, name: &Ident, args: &[Arg], span: Range) -> Value {
+    pub(super) fn method(
+        &mut self,
+        env: &mut Env,
+        recv: &Expr,
+        name: &Ident,
+        args: &[Arg],
+        span: Range,
+    ) -> Value {
         let r = self.expr(env, recv);
         let key = name.to_string();
         let mut vals = vec![ArgVal {
@@ -20,6 +27,20 @@ impl Ctx<'_> {
             span: recv.span,
         }];
         vals.extend(self.args(env, args));
+        // A method of an array, with no tensor among its arguments, is
+        // evaluated at once.
+        if let Some((
+            ArgVal {
+                value: Value::Array(a),
+                ..
+            },
+            rest,
+        )) = vals.split_first()
+        {
+            if !rest.iter().any(|v| matches!(v.value, Value::Tensor(_))) {
+                return self.array_method(&key, a.clone(), rest, span);
+            }
+        }
         if let Some(v) = self.tensor_call(env, &key, vals.clone(), span) {
             return v;
         }
@@ -34,17 +55,30 @@ impl Ctx<'_> {
 
     /// A named source: `name: Parameter(d...)`, a learnable tensor of that
     /// shape whose state-dict name is the path of `name`.
-    pub(super) fn source(&mut self, env: &mut Env, name: &Ident, kind: &Ident, args: &[Arg], span: Range) -> Value {
+    pub(super) fn source(
+        &mut self,
+        env: &mut Env,
+        name: &Ident,
+        kind: &Ident,
+        args: &[Arg],
+        span: Range,
+    ) -> Value {
         let k = kind.to_string();
+        if k == "Buffer" {
+            return self.buffer(env, name, args, span);
+        }
         if k != "Parameter" {
             return self.fail(
                 kind.span(),
-                format!("`{k}` takes an input: apply it with `->`; only `Parameter(...)` makes a tensor from nothing"),
+                format!("`{k}` takes an input: apply it with `->`; only `Parameter(...)` makes a tensor from nothing (and `Buffer(array)` names a compile-time array)"),
             );
         }
         let vals = self.args(env, args);
         if let Some(a) = vals.iter().find(|a| a.name.is_some()) {
-            return self.fail(a.span, "`Parameter` takes its shape only: Parameter(1, 1, 768)");
+            return self.fail(
+                a.span,
+                "`Parameter` takes its shape only: Parameter(1, 1, 768)",
+            );
         }
         let mut dims = Vec::new();
         let items: Vec<(Value, Range)> = match vals.as_slice() {
@@ -56,37 +90,87 @@ impl Ctx<'_> {
             _ => vals.iter().map(|a| (a.value.clone(), a.span)).collect(),
         };
         if items.is_empty() || items.len() > MAX_RANK {
-            return self.fail(span, format!("a Parameter has 1 to {MAX_RANK} dimensions, found {}", items.len()));
+            return self.fail(
+                span,
+                format!(
+                    "a Parameter has 1 to {MAX_RANK} dimensions, found {}",
+                    items.len()
+                ),
+            );
         }
         for (v, sp) in items {
             match v {
                 Value::Int(d) if d > 0 => dims.push(usize::try_from(d).unwrap_or(usize::MAX)),
                 Value::Poison => return Value::Poison,
-                other => return self.fail(sp, format!("a Parameter's size must be a positive integer, found {}", other.describe())),
+                other => {
+                    return self.fail(
+                        sp,
+                        format!(
+                            "a Parameter's size must be a positive integer, found {}",
+                            other.describe()
+                        ),
+                    )
+                }
             }
         }
         let path = env.join(&name.to_string());
-        let op = Op::Parameter { shape: Dims::new(&dims) };
+        let op = Op::Parameter {
+            shape: Dims::new(&dims),
+        };
         self.node_named(op, Vec::new(), path, true, span, &|_| span)
     }
 
     /// `x[items]`: selections (`0`), slices (`1:`, `:64`), `:`, `...` and
     /// `None`, one node each, left to right.
-    pub(super) fn index(&mut self, env: &mut Env, recv: &Expr, items: &[IndexItem], span: Range) -> Value {
+    pub(super) fn index(
+        &mut self,
+        env: &mut Env,
+        recv: &Expr,
+        items: &[IndexItem],
+        span: Range,
+    ) -> Value {
         let t = match self.expr(env, recv) {
             Value::Tensor(t) => t,
+            Value::Array(a) => return self.array_index(env, a, items, span),
             Value::Poison => return Value::Poison,
-            other => return self.fail(recv.span, format!("only tensors can be indexed, found {}", other.describe())),
+            other => {
+                return self.fail(
+                    recv.span,
+                    format!(
+                        "only tensors and arrays can be indexed, found {}",
+                        other.describe()
+                    ),
+                )
+            }
         };
         let mut t = t;
-        let rank = if t.batched { t.shape.len() } else { t.shape.len().saturating_sub(1) };
+        let rank = if t.batched {
+            t.shape.len()
+        } else {
+            t.shape.len().saturating_sub(1)
+        };
         // Dimensions consumed by items other than `None` and `...`.
-        let used = items.iter().filter(|i| !matches!(i, IndexItem::NewAxis(_) | IndexItem::Ellipsis(_))).count();
-        if items.iter().filter(|i| matches!(i, IndexItem::Ellipsis(_))).count() > 1 {
+        let used = items
+            .iter()
+            .filter(|i| !matches!(i, IndexItem::NewAxis(_) | IndexItem::Ellipsis(_)))
+            .count();
+        if items
+            .iter()
+            .filter(|i| matches!(i, IndexItem::Ellipsis(_)))
+            .count()
+            > 1
+        {
             return self.fail(span, "an index may hold one `...` only");
         }
         if used > rank + 1 {
-            return self.fail(span, format!("too many indices for a tensor {} (with the batch, {} dimensions)", crate::value::Value::Tensor(t.clone()).describe(), rank + 1));
+            return self.fail(
+                span,
+                format!(
+                    "too many indices for a tensor {} (with the batch, {} dimensions)",
+                    crate::value::Value::Tensor(t.clone()).describe(),
+                    rank + 1
+                ),
+            );
         }
         // Walk the full dimensions: `full` is the current PyTorch dimension,
         // which is per-sample axis `full - 1` of the current value.
@@ -98,8 +182,18 @@ impl Ctx<'_> {
             if t.shape.len() >= MAX_RANK {
                 return self.fail(span, format!("at most {MAX_RANK} dimensions are supported"));
             }
-            let op = Op::Reshape { shape: Dims::new(&t.shape) };
-            match self.node(env, op, vec![t.clone()], None, span, &[recv.span], "unsqueeze") {
+            let op = Op::Reshape {
+                shape: Dims::new(&t.shape),
+            };
+            match self.node(
+                env,
+                op,
+                vec![t.clone()],
+                None,
+                span,
+                &[recv.span],
+                "unsqueeze",
+            ) {
                 Value::Tensor(n) => t = n,
                 other => return other,
             }
@@ -116,48 +210,121 @@ impl Ctx<'_> {
                     full += 1;
                     continue;
                 }
+                IndexItem::At(e) if full == 0 && !t.batched => {
+                    // `table[index]` on an unbatched tensor (a learnable
+                    // table): gathers along its first dimension.
+                    match self.expr(env, e) {
+                        Value::Array(a) => {
+                            let size = t.shape.first().copied().unwrap_or(0);
+                            match self.gather(env, t.clone(), 0, size, &a, span, [recv.span, e.span]) {
+                                Value::Tensor(n) => t = n,
+                                other => return other,
+                            }
+                            full += a.shape.len();
+                            continue;
+                        }
+                        Value::Poison => return Value::Poison,
+                        _ => {
+                            return self.fail(
+                                item.span(),
+                                "index 0 is the batch, which stays whole: write `:` first, as in x[:, 0] (an unbatched tensor is indexed along its first dimension by an integer array only)",
+                            )
+                        }
+                    }
+                }
                 _ if full == 0 => {
-                    return self.fail(item.span(), "index 0 is the batch, which stays whole: write `:` first, as in x[:, 0]");
+                    return self.fail(
+                        item.span(),
+                        "index 0 is the batch, which stays whole: write `:` first, as in x[:, 0]",
+                    );
                 }
                 _ => {}
             }
             let axis = full - 1;
-            let shp = if t.batched { t.shape.clone() } else { t.shape.get(1..).unwrap_or(&[]).to_vec() };
+            let shp = if t.batched {
+                t.shape.clone()
+            } else {
+                t.shape.get(1..).unwrap_or(&[]).to_vec()
+            };
             let next = match item {
                 IndexItem::NewAxis(sp) => {
                     if shp.len() >= MAX_RANK {
-                        return self.fail(*sp, format!("at most {MAX_RANK} dimensions per sample are supported"));
+                        return self.fail(
+                            *sp,
+                            format!("at most {MAX_RANK} dimensions per sample are supported"),
+                        );
                     }
                     let mut out = shp.clone();
                     out.insert(axis, 1);
                     full += 1;
-                    self.node(env, Op::Reshape { shape: Dims::new(&out) }, vec![t.clone()], None, span, &[recv.span], "unsqueeze")
+                    self.node(
+                        env,
+                        Op::Reshape {
+                            shape: Dims::new(&out),
+                        },
+                        vec![t.clone()],
+                        None,
+                        span,
+                        &[recv.span],
+                        "unsqueeze",
+                    )
                 }
                 IndexItem::At(e) => {
                     let v = self.expr(env, e);
+                    if let Value::Array(a) = v {
+                        // Gathers along this dimension: of the per-sample
+                        // view if batched, of the whole shape if not.
+                        let dim = if t.batched { axis } else { full };
+                        let size = t.shape.get(dim).copied().unwrap_or(0);
+                        match self.gather(env, t.clone(), dim, size, &a, span, [recv.span, e.span])
+                        {
+                            Value::Tensor(n) => t = n,
+                            other => return other,
+                        }
+                        full += a.shape.len();
+                        continue;
+                    }
                     let Some(i) = self.int_of(v, e.span, "an index") else {
                         return Value::Poison;
                     };
                     let size = shp.get(axis).copied().unwrap_or(0);
                     let Some(index) = normalize(i, size).filter(|&x| x < size) else {
-                        return self.fail(e.span, format!("index {i} is out of range for dimension {full} of size {size}"));
+                        return self.fail(
+                            e.span,
+                            format!(
+                                "index {i} is out of range for dimension {full} of size {size}"
+                            ),
+                        );
                     };
                     let _ = n;
-                    self.node(env, Op::Select { dim: axis, index }, vec![t.clone()], None, span, &[recv.span], "select")
+                    self.node(
+                        env,
+                        Op::Select { dim: axis, index },
+                        vec![t.clone()],
+                        None,
+                        span,
+                        &[recv.span],
+                        "select",
+                    )
                 }
-                IndexItem::Slice { start, end, span: sp } => {
+                IndexItem::Slice {
+                    start,
+                    end,
+                    span: sp,
+                } => {
                     let size = shp.get(axis).copied().unwrap_or(0);
-                    let mut bound = |e: &Option<Expr>, default: usize, this: &mut Self| -> Option<usize> {
-                        match e {
-                            None => Some(default),
-                            Some(e) => {
-                                let v = this.expr(env, e);
-                                let i = this.int_of(v, e.span, "a slice bound")?;
-                                // Python clamps slice bounds into 0..=size.
-                                Some(normalize(i, size).unwrap_or(0).min(size))
+                    let mut bound =
+                        |e: &Option<Expr>, default: usize, this: &mut Self| -> Option<usize> {
+                            match e {
+                                None => Some(default),
+                                Some(e) => {
+                                    let v = this.expr(env, e);
+                                    let i = this.int_of(v, e.span, "a slice bound")?;
+                                    // Python clamps slice bounds into 0..=size.
+                                    Some(normalize(i, size).unwrap_or(0).min(size))
+                                }
                             }
-                        }
-                    };
+                        };
                     let (Some(a), Some(b)) = (bound(start, 0, self), bound(end, size, self)) else {
                         return Value::Poison;
                     };
@@ -166,9 +333,27 @@ impl Ctx<'_> {
                         continue;
                     }
                     if b <= a {
-                        return self.fail(*sp, format!("the slice {a}..{b} of dimension {} (size {size}) is empty", full - 1));
+                        return self.fail(
+                            *sp,
+                            format!(
+                                "the slice {a}..{b} of dimension {} (size {size}) is empty",
+                                full - 1
+                            ),
+                        );
                     }
-                    self.node(env, Op::Slice { dim: axis, start: a, len: b - a }, vec![t.clone()], None, span, &[recv.span], "slice")
+                    self.node(
+                        env,
+                        Op::Slice {
+                            dim: axis,
+                            start: a,
+                            len: b - a,
+                        },
+                        vec![t.clone()],
+                        None,
+                        span,
+                        &[recv.span],
+                        "slice",
+                    )
                 }
                 IndexItem::Full(_) | IndexItem::Ellipsis(_) => continue,
             };
@@ -182,7 +367,15 @@ impl Ctx<'_> {
 
     /// Arithmetic with a tensor: `+ - * /` between tensors (broadcasting),
     /// `@` (matmul), and `+ - * /` with a number (an affine node).
-    pub(super) fn tensor_binary(&mut self, env: &Env, span: Range, a: Value, op: BinOp, b: Value, spans: [Range; 2]) -> Value {
+    pub(super) fn tensor_binary(
+        &mut self,
+        env: &Env,
+        span: Range,
+        a: Value,
+        op: BinOp,
+        b: Value,
+        spans: [Range; 2],
+    ) -> Value {
         match (a, b) {
             (Value::Tensor(x), Value::Tensor(y)) => {
                 let (node, auto) = match op {
@@ -190,11 +383,30 @@ impl Ctx<'_> {
                     BinOp::Sub => (Op::Sub, "sub"),
                     BinOp::Mul => (Op::Mul, "mul"),
                     BinOp::Div => (Op::Div, "div"),
-                    BinOp::MatMul => (Op::Matmul { trans_b: false, alpha: 1.0, fused: false }, "matmul"),
+                    BinOp::MatMul => (
+                        Op::Matmul {
+                            trans_b: false,
+                            alpha: 1.0,
+                            fused: false,
+                        },
+                        "matmul",
+                    ),
                     _ => return self.fail(span, "tensors combine with `+`, `-`, `*`, `/` and `@`"),
                 };
                 self.node(env, node, vec![x, y], None, span, &spans, auto)
             }
+            (Value::Tensor(x), Value::Array(a)) => match self.materialise(env, &a, spans[1]) {
+                Some(y) => {
+                    self.tensor_binary(env, span, Value::Tensor(x), op, Value::Tensor(y), spans)
+                }
+                None => Value::Poison,
+            },
+            (Value::Array(a), Value::Tensor(y)) => match self.materialise(env, &a, spans[0]) {
+                Some(x) => {
+                    self.tensor_binary(env, span, Value::Tensor(x), op, Value::Tensor(y), spans)
+                }
+                None => Value::Poison,
+            },
             (Value::Tensor(x), s) => self.scalar(env, span, x, op, s, false, spans),
             (s, Value::Tensor(y)) => self.scalar(env, span, y, op, s, true, [spans[1], spans[0]]),
             _ => Value::Poison,
@@ -203,12 +415,26 @@ impl Ctx<'_> {
 
     /// `x op s` (or `s op x` when `reversed`) for a number `s`.
     #[allow(clippy::too_many_arguments)]
-    fn scalar(&mut self, env: &Env, span: Range, x: TensorVal, op: BinOp, s: Value, reversed: bool, spans: [Range; 2]) -> Value {
+    fn scalar(
+        &mut self,
+        env: &Env,
+        span: Range,
+        x: TensorVal,
+        op: BinOp,
+        s: Value,
+        reversed: bool,
+        spans: [Range; 2],
+    ) -> Value {
         let c = match s {
             Value::Int(i) => i as f64,
             Value::Float(f) => f,
             Value::Poison => return Value::Poison,
-            other => return self.fail(spans[1], format!("a tensor combines with numbers, found {}", other.describe())),
+            other => {
+                return self.fail(
+                    spans[1],
+                    format!("a tensor combines with numbers, found {}", other.describe()),
+                )
+            }
         };
         let (scale, shift) = match (op, reversed) {
             (BinOp::Add, _) => (1.0, c),
@@ -217,13 +443,32 @@ impl Ctx<'_> {
             (BinOp::Mul, _) => (c, 0.0),
             (BinOp::Div, false) if c == 0.0 => return self.fail(spans[1], "division by zero"),
             (BinOp::Div, false) => (1.0 / c, 0.0),
-            (BinOp::Div, true) => return self.fail(span, "a number divided by a tensor is not supported; write the reciprocal as a layer"),
-            _ => return self.fail(span, "a tensor combines with a number by `+`, `-`, `*` and `/`"),
+            (BinOp::Div, true) => return self.fail(
+                span,
+                "a number divided by a tensor is not supported; write the reciprocal as a layer",
+            ),
+            _ => {
+                return self.fail(
+                    span,
+                    "a tensor combines with a number by `+`, `-`, `*` and `/`",
+                )
+            }
         };
         if !scale.is_finite() || !shift.is_finite() {
-            return self.fail(spans[1], format!("the scalar {c} gives a non-finite result"));
+            return self.fail(
+                spans[1],
+                format!("the scalar {c} gives a non-finite result"),
+            );
         }
-        self.node(env, Op::Affine { scale, shift }, vec![x], None, span, &spans[..1], "affine")
+        self.node(
+            env,
+            Op::Affine { scale, shift },
+            vec![x],
+            None,
+            span,
+            &spans[..1],
+            "affine",
+        )
     }
 }
 

@@ -55,18 +55,31 @@ impl Ctx<'_> {
     /// PyTorch dimension `v` of `t` as a per-sample axis: in
     /// `-(r + 1) ..= r` for per-sample rank `r` (`extra` more at the end, for
     /// `unsqueeze`), not 0 (the batch).
-    pub(super) fn axis(&mut self, t: &TensorVal, v: &Value, span: Range, extra: usize) -> Option<usize> {
+    pub(super) fn axis(
+        &mut self,
+        t: &TensorVal,
+        v: &Value,
+        span: Range,
+        extra: usize,
+    ) -> Option<usize> {
         let full = Self::rank_of(t) + 1 + extra;
         let d = match v {
             Value::Int(d) => *d,
             Value::Poison => return None,
             other => {
-                self.errors.push(span, format!("a dimension must be an integer, found {}", other.describe()));
+                self.errors.push(
+                    span,
+                    format!("a dimension must be an integer, found {}", other.describe()),
+                );
                 return None;
             }
         };
         let full_i = i64::try_from(full).unwrap_or(i64::MAX);
-        let nd = if d < 0 { d.checked_add(full_i) } else { Some(d) };
+        let nd = if d < 0 {
+            d.checked_add(full_i)
+        } else {
+            Some(d)
+        };
         match nd {
             Some(n) if n >= 1 && n < full_i => usize::try_from(n - 1).ok(),
             Some(0) => {
@@ -100,7 +113,10 @@ impl Ctx<'_> {
             Value::Tensor(t) => Some(t.clone()),
             Value::Poison => None,
             other => {
-                self.errors.push(a.span, format!("{what} must be a tensor, found {}", other.describe()));
+                self.errors.push(
+                    a.span,
+                    format!("{what} must be a tensor, found {}", other.describe()),
+                );
                 None
             }
         }
@@ -122,14 +138,24 @@ impl Ctx<'_> {
                 Value::Int(i) => out.push((i, span)),
                 Value::Poison => return None,
                 other => {
-                    self.errors.push(span, format!("{what} must be integers, found {}", other.describe()));
+                    self.errors.push(
+                        span,
+                        format!("{what} must be integers, found {}", other.describe()),
+                    );
                     return None;
                 }
             }
         }
         if out.len() > MAX_RANK + 1 {
             let span = out[MAX_RANK + 1].1;
-            self.errors.push(span, format!("at most {} dimensions are supported, found {}", MAX_RANK, out.len()));
+            self.errors.push(
+                span,
+                format!(
+                    "at most {} dimensions are supported, found {}",
+                    MAX_RANK,
+                    out.len()
+                ),
+            );
             return None;
         }
         Some(out)
@@ -146,12 +172,27 @@ impl Ctx<'_> {
     }
 
     /// A node of one input named automatically `auto`.
-    fn unary(&mut self, env: &Env, op: Op, t: TensorVal, span: Range, input_span: Range, auto: &str) -> Value {
+    fn unary(
+        &mut self,
+        env: &Env,
+        op: Op,
+        t: TensorVal,
+        span: Range,
+        input_span: Range,
+        auto: &str,
+    ) -> Value {
         self.node(env, op, vec![t], None, span, &[input_span], auto)
     }
 
     /// `reshape(x, d...)` / `view`: per-sample sizes, one of them `-1`.
-    fn reshape(&mut self, env: &Env, t: TensorVal, sizes: &[ArgVal], span: Range, x_span: Range) -> Value {
+    fn reshape(
+        &mut self,
+        env: &Env,
+        t: TensorVal,
+        sizes: &[ArgVal],
+        span: Range,
+        x_span: Range,
+    ) -> Value {
         let Some(list) = self.int_list(sizes, "reshape sizes") else {
             return Value::Poison;
         };
@@ -172,7 +213,10 @@ impl Ctx<'_> {
                 continue;
             }
             let Some(d) = usize::try_from(d).ok().filter(|&d| d > 0) else {
-                return self.fail(sp, format!("a reshape size must be positive or -1, found {d}"));
+                return self.fail(
+                    sp,
+                    format!("a reshape size must be positive or -1, found {d}"),
+                );
             };
             known = match known.checked_mul(d) {
                 Some(k) => k,
@@ -185,7 +229,7 @@ impl Ctx<'_> {
             format!("({})", parts.join(", "))
         };
         if let Some((i, sp)) = free {
-            if have % known != 0 {
+            if !have.is_multiple_of(known) {
                 return self.fail(
                     sp,
                     format!(
@@ -210,20 +254,42 @@ impl Ctx<'_> {
                 ),
             );
         }
-        self.unary(env, Op::Reshape { shape: Dims::new(&out) }, t, span, x_span, "reshape")
+        self.unary(
+            env,
+            Op::Reshape {
+                shape: Dims::new(&out),
+            },
+            t,
+            span,
+            x_span,
+            "reshape",
+        )
     }
 
     /// Calls the tensor function `key` on `vals` (the receiver first for a
     /// method), or `None` if `key` is not one of them.
-    pub(super) fn tensor_call(&mut self, env: &mut Env, key: &str, vals: Vec<ArgVal>, span: Range) -> Option<Value> {
+    pub(super) fn tensor_call(
+        &mut self,
+        env: &mut Env,
+        key: &str,
+        vals: Vec<ArgVal>,
+        span: Range,
+    ) -> Option<Value> {
         if !TENSOR_FUNCTIONS.contains(&key) {
             return None;
         }
         if vals.iter().any(|a| a.value == Value::Poison) {
             return Some(Value::Poison);
         }
+        let vals = match self.route_arrays(env, key, vals, span) {
+            Ok(vals) => vals,
+            Err(done) => return Some(done),
+        };
         let Some(first) = vals.first() else {
-            return Some(self.fail(span, format!("`{key}` needs a tensor as its first argument")));
+            return Some(self.fail(
+                span,
+                format!("`{key}` needs a tensor as its first argument"),
+            ));
         };
         let x_span = first.span;
         let Some(t) = self.tensor_arg(first, &format!("the first argument of `{key}`")) else {
@@ -234,12 +300,18 @@ impl Ctx<'_> {
     }
 
     fn named<'v>(rest: &'v [ArgVal], name: &str) -> Option<&'v ArgVal> {
-        rest.iter().find(|a| a.name.as_ref().is_some_and(|n| n == name))
+        rest.iter()
+            .find(|a| a.name.as_ref().is_some_and(|n| n == name))
     }
 
     /// Positional arguments, then the keywords in `keywords` (any other
     /// keyword is an error).
-    fn split_args<'v>(&mut self, key: &str, rest: &'v [ArgVal], keywords: &[&str]) -> Option<Vec<&'v ArgVal>> {
+    fn split_args<'v>(
+        &mut self,
+        key: &str,
+        rest: &'v [ArgVal],
+        keywords: &[&str],
+    ) -> Option<Vec<&'v ArgVal>> {
         let mut positional = Vec::new();
         for a in rest {
             match &a.name {
@@ -251,7 +323,10 @@ impl Ctx<'_> {
                     } else {
                         format!("expected one of: {}", keywords.join(", "))
                     };
-                    self.errors.push(n.span(), format!("unknown argument `{n}` of `{key}`; {expected}"));
+                    self.errors.push(
+                        n.span(),
+                        format!("unknown argument `{n}` of `{key}`; {expected}"),
+                    );
                     return None;
                 }
             }
@@ -259,7 +334,15 @@ impl Ctx<'_> {
         Some(positional)
     }
 
-    fn tensor_call_on(&mut self, env: &mut Env, key: &str, t: TensorVal, rest: &[ArgVal], span: Range, x_span: Range) -> Value {
+    fn tensor_call_on(
+        &mut self,
+        env: &mut Env,
+        key: &str,
+        t: TensorVal,
+        rest: &[ArgVal],
+        span: Range,
+        x_span: Range,
+    ) -> Value {
         let usage = |k: &str| -> &'static str {
             match k {
                 "flatten" => "flatten(x, start_dim = 1, end_dim = -1)",
@@ -285,7 +368,10 @@ impl Ctx<'_> {
             }
             "contiguous" => {
                 if !rest.is_empty() {
-                    return self.fail(span, format!("`contiguous` takes no arguments: {}", usage(key)));
+                    return self.fail(
+                        span,
+                        format!("`contiguous` takes no arguments: {}", usage(key)),
+                    );
                 }
                 Value::Tensor(t)
             }
@@ -306,7 +392,10 @@ impl Ctx<'_> {
                     return Value::Poison;
                 };
                 if pos.len() > 2 {
-                    return self.fail(span, format!("`flatten` takes at most two dimensions: {}", usage(key)));
+                    return self.fail(
+                        span,
+                        format!("`flatten` takes at most two dimensions: {}", usage(key)),
+                    );
                 }
                 let start = pos.first().copied().or(Self::named(rest, "start_dim"));
                 let end = pos.get(1).copied().or(Self::named(rest, "end_dim"));
@@ -326,7 +415,14 @@ impl Ctx<'_> {
                     return Value::Tensor(t);
                 }
                 if s > e {
-                    return self.fail(span, format!("flatten's start dimension {} is after its end dimension {}", s + 1, e + 1));
+                    return self.fail(
+                        span,
+                        format!(
+                            "flatten's start dimension {} is after its end dimension {}",
+                            s + 1,
+                            e + 1
+                        ),
+                    );
                 }
                 let shp = Self::sample_shape(&t);
                 let mut out: Vec<usize> = shp[..s].to_vec();
@@ -335,18 +431,42 @@ impl Ctx<'_> {
                 };
                 out.push(n);
                 out.extend_from_slice(&shp[e + 1..]);
-                self.unary(env, Op::Reshape { shape: Dims::new(&out) }, t, span, x_span, "flatten")
+                self.unary(
+                    env,
+                    Op::Reshape {
+                        shape: Dims::new(&out),
+                    },
+                    t,
+                    span,
+                    x_span,
+                    "flatten",
+                )
             }
             "transpose" => {
                 let [a, b] = rest else {
-                    return self.fail(span, format!("`transpose` takes two dimensions: {}", usage(key)));
+                    return self.fail(
+                        span,
+                        format!("`transpose` takes two dimensions: {}", usage(key)),
+                    );
                 };
-                let (Some(a), Some(b)) = (self.axis(&t, &a.value, a.span, 0), self.axis(&t, &b.value, b.span, 0)) else {
+                let (Some(a), Some(b)) = (
+                    self.axis(&t, &a.value, a.span, 0),
+                    self.axis(&t, &b.value, b.span, 0),
+                ) else {
                     return Value::Poison;
                 };
                 let mut dims: Vec<usize> = (0..Self::rank_of(&t)).collect();
                 dims.swap(a, b);
-                self.unary(env, Op::Permute { dims: Dims::new(&dims) }, t, span, x_span, "transpose")
+                self.unary(
+                    env,
+                    Op::Permute {
+                        dims: Dims::new(&dims),
+                    },
+                    t,
+                    span,
+                    x_span,
+                    "transpose",
+                )
             }
             "permute" => {
                 let Some(list) = self.int_list(rest, "permute dimensions") else {
@@ -363,9 +483,14 @@ impl Ctx<'_> {
                         ),
                     );
                 }
-                let first = list.first().map(|&(d, sp)| (d == 0 || d == -i64::try_from(full).unwrap_or(0), sp));
+                let first = list
+                    .first()
+                    .map(|&(d, sp)| (d == 0 || d == -i64::try_from(full).unwrap_or(0), sp));
                 if let Some((false, sp)) = first {
-                    return self.fail(sp, "permute must keep the batch first: its first dimension must be 0");
+                    return self.fail(
+                        sp,
+                        "permute must keep the batch first: its first dimension must be 0",
+                    );
                 }
                 let mut dims = Vec::with_capacity(full - 1);
                 for &(d, sp) in &list[1..] {
@@ -377,7 +502,16 @@ impl Ctx<'_> {
                     }
                     dims.push(a);
                 }
-                self.unary(env, Op::Permute { dims: Dims::new(&dims) }, t, span, x_span, "permute")
+                self.unary(
+                    env,
+                    Op::Permute {
+                        dims: Dims::new(&dims),
+                    },
+                    t,
+                    span,
+                    x_span,
+                    "permute",
+                )
             }
             "unsqueeze" | "squeeze" => {
                 let [d] = rest else {
@@ -390,7 +524,10 @@ impl Ctx<'_> {
                 let mut out = Self::sample_shape(&t).to_vec();
                 if key == "unsqueeze" {
                     if out.len() >= MAX_RANK {
-                        return self.fail(d.span, format!("at most {MAX_RANK} dimensions per sample are supported"));
+                        return self.fail(
+                            d.span,
+                            format!("at most {MAX_RANK} dimensions per sample are supported"),
+                        );
                     }
                     out.insert(a, 1);
                 } else if out.get(a) == Some(&1) {
@@ -399,7 +536,16 @@ impl Ctx<'_> {
                     // PyTorch: squeezing a dimension that is not 1 changes nothing.
                     return Value::Tensor(t);
                 }
-                self.unary(env, Op::Reshape { shape: Dims::new(&out) }, t, span, x_span, key)
+                self.unary(
+                    env,
+                    Op::Reshape {
+                        shape: Dims::new(&out),
+                    },
+                    t,
+                    span,
+                    x_span,
+                    key,
+                )
             }
             "matmul" => {
                 let [b] = rest else {
@@ -408,24 +554,53 @@ impl Ctx<'_> {
                 let Some(bt) = self.tensor_arg(b, "the second operand of `matmul`") else {
                     return Value::Poison;
                 };
-                let op = Op::Matmul { trans_b: false, alpha: 1.0, fused: false };
-                self.node(env, op, vec![t, bt], None, span, &[x_span, b.span], "matmul")
+                let op = Op::Matmul {
+                    trans_b: false,
+                    alpha: 1.0,
+                    fused: false,
+                };
+                self.node(
+                    env,
+                    op,
+                    vec![t, bt],
+                    None,
+                    span,
+                    &[x_span, b.span],
+                    "matmul",
+                )
             }
             "softmax" => {
                 let Some(pos) = self.split_args(key, rest, &["dim"]) else {
                     return Value::Poison;
                 };
                 let Some(d) = pos.first().copied().or(Self::named(rest, "dim")) else {
-                    return self.fail(span, format!("`softmax` needs its dimension: {}", usage(key)));
+                    return self.fail(
+                        span,
+                        format!("`softmax` needs its dimension: {}", usage(key)),
+                    );
                 };
                 let Some(dim) = self.axis(&t, &d.value, d.span, 0) else {
                     return Value::Poison;
                 };
-                self.unary(env, Op::Softmax { dim, causal: false, fused: false }, t, span, x_span, "softmax")
+                self.unary(
+                    env,
+                    Op::Softmax {
+                        dim,
+                        causal: false,
+                        fused: false,
+                    },
+                    t,
+                    span,
+                    x_span,
+                    "softmax",
+                )
             }
             "roll" => {
                 let [shifts, dims] = rest else {
-                    return self.fail(span, format!("`roll` takes shifts and dimensions: {}", usage(key)));
+                    return self.fail(
+                        span,
+                        format!("`roll` takes shifts and dimensions: {}", usage(key)),
+                    );
                 };
                 let (Some(s), Some(d)) = (
                     self.int_list(std::slice::from_ref(shifts), "roll shifts"),
@@ -434,7 +609,14 @@ impl Ctx<'_> {
                     return Value::Poison;
                 };
                 if s.len() != d.len() || s.is_empty() {
-                    return self.fail(shifts.span, format!("roll needs one shift per dimension, found {} shifts and {} dimensions", s.len(), d.len()));
+                    return self.fail(
+                        shifts.span,
+                        format!(
+                            "roll needs one shift per dimension, found {} shifts and {} dimensions",
+                            s.len(),
+                            d.len()
+                        ),
+                    );
                 }
                 let mut axes = Vec::new();
                 let mut amounts = Vec::new();
@@ -447,7 +629,10 @@ impl Ctx<'_> {
                     amounts.push(usize::try_from(shift.rem_euclid(size_i)).unwrap_or(0));
                     axes.push(a);
                 }
-                let op = Op::Roll { shifts: Dims::new(&amounts), dims: Dims::new(&axes) };
+                let op = Op::Roll {
+                    shifts: Dims::new(&amounts),
+                    dims: Dims::new(&axes),
+                };
                 self.unary(env, op, t, span, x_span, "roll")
             }
             "pad" => {
@@ -455,21 +640,30 @@ impl Ctx<'_> {
                     return Value::Poison;
                 };
                 let [p] = pos.as_slice() else {
-                    return self.fail(span, format!("`pad` takes the padding as one tuple: {}", usage(key)));
+                    return self.fail(
+                        span,
+                        format!("`pad` takes the padding as one tuple: {}", usage(key)),
+                    );
                 };
                 let Some(list) = self.int_list(std::slice::from_ref(*p), "paddings") else {
                     return Value::Poison;
                 };
                 if let Some(m) = Self::named(rest, "mode") {
                     if m.value != Value::Str("constant".into()) {
-                        return self.fail(m.span, "only `mode = \"constant\"` padding is supported");
+                        return self
+                            .fail(m.span, "only `mode = \"constant\"` padding is supported");
                     }
                 }
                 let value = match Self::named(rest, "value").map(|a| (&a.value, a.span)) {
                     None => 0.0,
                     Some((Value::Float(f), _)) => *f,
                     Some((Value::Int(i), _)) => *i as f64,
-                    Some((v, sp)) => return self.fail(sp, format!("the padding value must be a number, found {}", v.describe())),
+                    Some((v, sp)) => {
+                        return self.fail(
+                            sp,
+                            format!("the padding value must be a number, found {}", v.describe()),
+                        )
+                    }
                 };
                 let rank = Self::rank_of(&t);
                 if list.len() % 2 != 0 || list.len() / 2 > rank {
@@ -479,24 +673,45 @@ impl Ctx<'_> {
                 let mut after = vec![0usize; rank];
                 for (i, pair) in list.chunks(2).enumerate() {
                     let axis = rank - 1 - i;
-                    for (slot, &(v, sp)) in [&mut before[axis], &mut after[axis]].into_iter().zip(pair) {
+                    for (slot, &(v, sp)) in
+                        [&mut before[axis], &mut after[axis]].into_iter().zip(pair)
+                    {
                         let Ok(v) = usize::try_from(v) else {
-                            return self.fail(sp, format!("a padding must not be negative, found {v}"));
+                            return self
+                                .fail(sp, format!("a padding must not be negative, found {v}"));
                         };
                         *slot = v;
                     }
                 }
-                let op = Op::Pad { before: Dims::new(&before), after: Dims::new(&after), value };
+                let op = Op::Pad {
+                    before: Dims::new(&before),
+                    after: Dims::new(&after),
+                    value,
+                };
                 self.unary(env, op, t, span, x_span, "pad")
             }
             "attention" => {
-                let Some(pos) = self.split_args(key, rest, &["mask", "attn_mask", "is_causal", "scale", "heads", "dropout_p"]) else {
+                let Some(pos) = self.split_args(
+                    key,
+                    rest,
+                    &[
+                        "mask",
+                        "attn_mask",
+                        "is_causal",
+                        "scale",
+                        "heads",
+                        "dropout_p",
+                    ],
+                ) else {
                     return Value::Poison;
                 };
                 let [k, v] = pos.as_slice() else {
                     return self.fail(span, "`attention` takes queries, keys and values: attention(q, k, v, mask = m, is_causal = false, scale = s, heads = h)");
                 };
-                let (Some(kt), Some(vt)) = (self.tensor_arg(k, "the keys"), self.tensor_arg(v, "the values")) else {
+                let (Some(kt), Some(vt)) = (
+                    self.tensor_arg(k, "the keys"),
+                    self.tensor_arg(v, "the values"),
+                ) else {
                     return Value::Poison;
                 };
                 let mask = match Self::named(rest, "mask").or(Self::named(rest, "attn_mask")) {
@@ -509,13 +724,23 @@ impl Ctx<'_> {
                 let causal = match Self::named(rest, "is_causal").map(|a| (&a.value, a.span)) {
                     None => false,
                     Some((Value::Bool(b), _)) => *b,
-                    Some((other, sp)) => return self.fail(sp, format!("`is_causal` must be a boolean, found {}", other.describe())),
+                    Some((other, sp)) => {
+                        return self.fail(
+                            sp,
+                            format!("`is_causal` must be a boolean, found {}", other.describe()),
+                        )
+                    }
                 };
                 let scale = match Self::named(rest, "scale").map(|a| (&a.value, a.span)) {
                     None => None,
                     Some((Value::Float(f), _)) => Some(*f),
                     Some((Value::Int(i), _)) => Some(*i as f64),
-                    Some((other, sp)) => return self.fail(sp, format!("`scale` must be a number, found {}", other.describe())),
+                    Some((other, sp)) => {
+                        return self.fail(
+                            sp,
+                            format!("`scale` must be a number, found {}", other.describe()),
+                        )
+                    }
                 };
                 let heads = match Self::named(rest, "heads").map(|a| (&a.value, a.span)) {
                     None => None,
@@ -523,15 +748,28 @@ impl Ctx<'_> {
                         Ok(h) if h > 0 => Some((h, sp)),
                         _ => return self.fail(sp, format!("`heads` must be positive, found {h}")),
                     },
-                    Some((other, sp)) => return self.fail(sp, format!("`heads` must be an integer, found {}", other.describe())),
+                    Some((other, sp)) => {
+                        return self.fail(
+                            sp,
+                            format!("`heads` must be an integer, found {}", other.describe()),
+                        )
+                    }
                 };
                 if let Some(d) = Self::named(rest, "dropout_p") {
                     if !matches!(d.value, Value::Float(f) if f == 0.0) && d.value != Value::Int(0) {
-                        return self.fail(d.span, "netspec runs inference: attention dropout must be 0.0");
+                        return self.fail(
+                            d.span,
+                            "netspec runs inference: attention dropout must be 0.0",
+                        );
                     }
                 }
                 let spans = [x_span, k.span, v.span];
-                let a = Attention { mask, causal, scale, heads: heads.map(|h| h.0) };
+                let a = Attention {
+                    mask,
+                    causal,
+                    scale,
+                    heads: heads.map(|h| h.0),
+                };
                 let heads_span = heads.map_or(span, |h| h.1);
                 self.attention(env, [t, kt, vt], spans, a, span, heads_span)
             }
@@ -541,26 +779,60 @@ impl Ctx<'_> {
 
     /// Splits the last dimension of `t` into `heads` and moves the heads
     /// before the tokens: `[.., L, E]` to `[.., heads, L, E / heads]`.
-    fn split_heads(&mut self, env: &Env, t: TensorVal, heads: usize, span: Range, at: Range) -> Option<TensorVal> {
+    fn split_heads(
+        &mut self,
+        env: &Env,
+        t: TensorVal,
+        heads: usize,
+        span: Range,
+        at: Range,
+    ) -> Option<TensorVal> {
         let shp = Self::sample_shape(&t).to_vec();
         let r = shp.len();
         if r < 2 || r + 1 > MAX_RANK {
-            self.errors.push(at, format!("attention with heads needs [.., L, E] tokens, found {}", shape::shape_str(&shp)));
+            self.errors.push(
+                at,
+                format!(
+                    "attention with heads needs [.., L, E] tokens, found {}",
+                    shape::shape_str(&shp)
+                ),
+            );
             return None;
         }
         let e = shp[r - 1];
         if e % heads != 0 {
-            self.errors.push(at, format!("{heads} heads do not divide the embedding dimension {e}"));
+            self.errors.push(
+                at,
+                format!("{heads} heads do not divide the embedding dimension {e}"),
+            );
             return None;
         }
         let mut split = shp[..r - 1].to_vec();
         split.extend([heads, e / heads]);
-        let v = self.unary(env, Op::Reshape { shape: Dims::new(&split) }, t, span, span, "reshape");
+        let v = self.unary(
+            env,
+            Op::Reshape {
+                shape: Dims::new(&split),
+            },
+            t,
+            span,
+            span,
+            "reshape",
+        );
         let Value::Tensor(v) = v else { return None };
         // [.., L, h, d] -> [.., h, L, d]
         let mut dims: Vec<usize> = (0..r + 1).collect();
         dims.swap(r - 2, r - 1);
-        match self.unary(env, Op::Permute { dims: Dims::new(&dims) }, v, span, span, "permute") {
+        match self.unary(
+            env,
+            Op::Permute {
+                dims: Dims::new(&dims),
+            },
+            v,
+            span,
+            span,
+            "permute",
+        ) {
             Value::Tensor(v) => Some(v),
             _ => None,
         }
@@ -568,7 +840,15 @@ impl Ctx<'_> {
 
     /// Scaled dot-product attention: `softmax(Q·Kᵀ · scale + mask) · V`,
     /// as two matrix products (`qk`, `av`) and a softmax, each its own node.
-    pub(super) fn attention(&mut self, env: &Env, [q, k, v]: [TensorVal; 3], spans: [Range; 3], a: Attention, span: Range, heads_span: Range) -> Value {
+    pub(super) fn attention(
+        &mut self,
+        env: &Env,
+        [q, k, v]: [TensorVal; 3],
+        spans: [Range; 3],
+        a: Attention,
+        span: Range,
+        heads_span: Range,
+    ) -> Value {
         let (q, k, v) = match a.heads {
             Some(h) => {
                 let (Some(q), Some(k), Some(v)) = (
@@ -584,22 +864,66 @@ impl Ctx<'_> {
         };
         let d = Self::sample_shape(&q).last().copied().unwrap_or(1).max(1);
         let alpha = a.scale.unwrap_or(1.0 / (d as f64).sqrt());
-        let qk = self.node(env, Op::Matmul { trans_b: true, alpha, fused: true }, vec![q, k], None, span, &spans[..2], "qk");
+        let qk = self.node(
+            env,
+            Op::Matmul {
+                trans_b: true,
+                alpha,
+                fused: true,
+            },
+            vec![q, k],
+            None,
+            span,
+            &spans[..2],
+            "qk",
+        );
         let Value::Tensor(mut scores) = qk else {
             return Value::Poison;
         };
         if let Some((m, m_span)) = a.mask {
-            match self.node(env, Op::Add, vec![scores, m], None, span, &[span, m_span], "mask") {
+            match self.node(
+                env,
+                Op::Add,
+                vec![scores, m],
+                None,
+                span,
+                &[span, m_span],
+                "mask",
+            ) {
                 Value::Tensor(s) => scores = s,
                 other => return other,
             }
         }
         let dim = Self::sample_shape(&scores).len().saturating_sub(1);
-        let soft = self.node(env, Op::Softmax { dim, causal: a.causal, fused: true }, vec![scores], None, span, &[span], "softmax");
+        let soft = self.node(
+            env,
+            Op::Softmax {
+                dim,
+                causal: a.causal,
+                fused: true,
+            },
+            vec![scores],
+            None,
+            span,
+            &[span],
+            "softmax",
+        );
         let Value::Tensor(weights) = soft else {
             return Value::Poison;
         };
-        let out = self.node(env, Op::Matmul { trans_b: false, alpha: 1.0, fused: true }, vec![weights, v], None, span, &[span, spans[2]], "av");
+        let out = self.node(
+            env,
+            Op::Matmul {
+                trans_b: false,
+                alpha: 1.0,
+                fused: true,
+            },
+            vec![weights, v],
+            None,
+            span,
+            &[span, spans[2]],
+            "av",
+        );
         let (Some(_), Value::Tensor(o)) = (a.heads, &out) else {
             return out;
         };
@@ -608,13 +932,31 @@ impl Ctx<'_> {
         let r = shp.len();
         let mut dims: Vec<usize> = (0..r).collect();
         dims.swap(r - 3, r - 2);
-        let Value::Tensor(p) = self.unary(env, Op::Permute { dims: Dims::new(&dims) }, o.clone(), span, span, "permute") else {
+        let Value::Tensor(p) = self.unary(
+            env,
+            Op::Permute {
+                dims: Dims::new(&dims),
+            },
+            o.clone(),
+            span,
+            span,
+            "permute",
+        ) else {
             return Value::Poison;
         };
         let mut merged = shp[..r - 3].to_vec();
         merged.push(shp[r - 2]);
         merged.push(shp[r - 3].saturating_mul(shp[r - 1]));
-        self.unary(env, Op::Reshape { shape: Dims::new(&merged) }, p, span, span, "reshape")
+        self.unary(
+            env,
+            Op::Reshape {
+                shape: Dims::new(&merged),
+            },
+            p,
+            span,
+            span,
+            "reshape",
+        )
     }
 }
 
@@ -643,17 +985,35 @@ impl Ctx<'_> {
             return self.fail(span, format!("`{path}`: MultiheadAttention takes [L, E] tokens per sample (batch first), found {}", shape::shape_str(&shp)));
         };
         let d = e / heads.max(1);
-        let split = Op::Reshape { shape: Dims::new(&[l, 3, heads, d]) };
+        let split = Op::Reshape {
+            shape: Dims::new(&[l, 3, heads, d]),
+        };
         let Value::Tensor(t) = self.unary(&inner, split, qkv, span, span, "reshape") else {
             return Value::Poison;
         };
         // [L, 3, h, d] -> [3, h, L, d]
-        let Value::Tensor(t) = self.unary(&inner, Op::Permute { dims: Dims::new(&[1, 2, 0, 3]) }, t, span, span, "permute") else {
+        let Value::Tensor(t) = self.unary(
+            &inner,
+            Op::Permute {
+                dims: Dims::new(&[1, 2, 0, 3]),
+            },
+            t,
+            span,
+            span,
+            "permute",
+        ) else {
             return Value::Poison;
         };
         let mut parts = Vec::with_capacity(3);
         for (index, name) in ["q", "k", "v"].into_iter().enumerate() {
-            match self.unary(&inner, Op::Select { dim: 0, index }, t.clone(), span, span, name) {
+            match self.unary(
+                &inner,
+                Op::Select { dim: 0, index },
+                t.clone(),
+                span,
+                span,
+                name,
+            ) {
                 Value::Tensor(p) => parts.push(p),
                 other => return other,
             }
@@ -661,21 +1021,55 @@ impl Ctx<'_> {
         let Ok([q, k, v]) = <[TensorVal; 3]>::try_from(parts) else {
             return Value::Poison;
         };
-        let a = Attention { mask: None, causal: false, scale: None, heads: None };
+        let a = Attention {
+            mask: None,
+            causal: false,
+            scale: None,
+            heads: None,
+        };
         let Value::Tensor(o) = self.attention(&inner, [q, k, v], [span; 3], a, span, span) else {
             return Value::Poison;
         };
         // [h, L, d] -> [L, h, d] -> [L, E]
-        let Value::Tensor(o) = self.unary(&inner, Op::Permute { dims: Dims::new(&[1, 0, 2]) }, o, span, span, "permute") else {
+        let Value::Tensor(o) = self.unary(
+            &inner,
+            Op::Permute {
+                dims: Dims::new(&[1, 0, 2]),
+            },
+            o,
+            span,
+            span,
+            "permute",
+        ) else {
             return Value::Poison;
         };
-        let Value::Tensor(o) = self.unary(&inner, Op::Reshape { shape: Dims::new(&[l, e]) }, o, span, span, "reshape") else {
+        let Value::Tensor(o) = self.unary(
+            &inner,
+            Op::Reshape {
+                shape: Dims::new(&[l, e]),
+            },
+            o,
+            span,
+            span,
+            "reshape",
+        ) else {
             return Value::Poison;
         };
-        let out_proj = Op::Linear(netspec_model::Linear { in_features: e, out_features: e, bias: linear.bias });
+        let out_proj = Op::Linear(netspec_model::Linear {
+            in_features: e,
+            out_features: e,
+            bias: linear.bias,
+        });
         // PyTorch's module applies `out_proj`'s weights with `F.linear`,
         // never calling the submodule: a functional call to hook counters.
-        self.node_named(out_proj, vec![o], format!("{path}.out_proj"), false, span, &|_| span)
+        self.node_named(
+            out_proj,
+            vec![o],
+            format!("{path}.out_proj"),
+            false,
+            span,
+            &|_| span,
+        )
     }
 }
 
@@ -722,8 +1116,15 @@ mod tests {
         let names: Vec<&str> = i.nodes.iter().map(|n| n.name.as_str()).collect();
         assert!(names.contains(&"layers.0.self_attention"), "{names:?}");
         assert!(names.contains(&"layers.0.self_attention.qk"), "{names:?}");
-        assert!(names.contains(&"layers.0.self_attention.out_proj"), "{names:?}");
-        let qk = i.nodes.iter().find(|n| n.name == "layers.0.self_attention.qk").unwrap();
+        assert!(
+            names.contains(&"layers.0.self_attention.out_proj"),
+            "{names:?}"
+        );
+        let qk = i
+            .nodes
+            .iter()
+            .find(|n| n.name == "layers.0.self_attention.qk")
+            .unwrap();
         assert_eq!(qk.output, [2, 5, 5]);
         assert!(matches!(qk.op, Op::Matmul { trans_b: true, .. }));
     }
@@ -737,8 +1138,12 @@ mod tests {
         assert!(e[0].contains("not a multiple of 5"), "{e:?}");
         let e = errors_of("pub struct N(x: [4, 6]) { x.reshape(5, 5) }");
         assert!(e[0].contains("which has 25"), "{e:?}");
-        let e = errors_of("pub struct N(x: [4, 6]) { x -> MultiheadAttention(4, batch_first = true) }");
-        assert!(e[0].contains("num_heads = 4 does not divide the embedding dimension 6"), "{e:?}");
+        let e =
+            errors_of("pub struct N(x: [4, 6]) { x -> MultiheadAttention(4, batch_first = true) }");
+        assert!(
+            e[0].contains("num_heads = 4 does not divide the embedding dimension 6"),
+            "{e:?}"
+        );
         let e = errors_of("pub struct N(x: [4, 6, 2]) { x.permute(0, 1, 1, 2) }");
         assert!(e[0].contains("twice"), "{e:?}");
         let e = errors_of("pub struct N(x: [4, 6, 2]) { x.permute(1, 0, 2, 3) }");
@@ -765,8 +1170,14 @@ mod tests {
             let (p, q) = chunk(x, 2, dim = -1);
             let s = softmax(x * 0.5 - 1.0, -1) + p.size(-1);
             f
-        }").unwrap();
-        let out = |name: &str| i.nodes.iter().find(|n| n.name == name).map(|n| n.output.clone());
+        }")
+        .unwrap();
+        let out = |name: &str| {
+            i.nodes
+                .iter()
+                .find(|n| n.name == name)
+                .map(|n| n.output.clone())
+        };
         assert_eq!(out("permute"), Some(vec![4, 2, 3]));
         assert_eq!(out("flatten"), Some(vec![8, 3]));
         assert_eq!(out("mean"), Some(vec![8, 1]));

@@ -17,6 +17,9 @@ pub const SOURCES: &[&str] = &[
     include_str!("../../../runtime/src/zoo/efficientnet.rs"),
     include_str!("../../../runtime/src/zoo/mnasnet.rs"),
     include_str!("../../../runtime/src/zoo/ghostnet.rs"),
+    include_str!("../../../runtime/src/zoo/vit.rs"),
+    include_str!("../../../runtime/src/zoo/convnext.rs"),
+    include_str!("../../../runtime/src/zoo/mobilevit.rs"),
 ];
 
 /// The items of a `network!` invocation: each ends with its `{ ... }` body.

@@ -141,7 +141,10 @@ fn conv1d_shape(c: &Conv2d, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
         _ => {
             return err(
                 Blame::Input(0),
-                format!("Conv1d expects a [C, L] sequence, found {}", shape_str(input)),
+                format!(
+                    "Conv1d expects a [C, L] sequence, found {}",
+                    shape_str(input)
+                ),
             )
         }
     };
@@ -249,6 +252,25 @@ fn pool_shape(kind: &str, p: &Pool2d, input: &[usize]) -> Result<Vec<usize>, Sha
     Ok(vec![ch, oh, ow])
 }
 
+/// `x[idx]` along axis `dim` for indices of shape `index`: the axis is
+/// replaced by the index's shape (PyTorch's indexing by one integer tensor).
+fn gather(x: &[usize], dim: usize, index: &[usize]) -> Result<Vec<usize>, ShapeError> {
+    if dim >= x.len() {
+        return err(
+            Blame::Input(0),
+            format!(
+                "cannot index axis {dim} of a tensor {} with {} axes",
+                shape_str(x),
+                x.len()
+            ),
+        );
+    }
+    let mut out = x[..dim].to_vec();
+    out.extend_from_slice(index);
+    out.extend_from_slice(&x[dim + 1..]);
+    Ok(out)
+}
+
 /// The output shape of `op` applied to `inputs`.
 pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeError> {
     let one = |kind: &str| -> Result<&[usize], ShapeError> {
@@ -264,7 +286,9 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
         Op::Conv2d(c) => conv_shape(c, one("Conv2d")?),
         Op::Conv1d(c) => conv1d_shape(c, one("Conv1d")?),
         Op::Linear(l) => tensor::linear("Linear", l, one("Linear")?),
-        Op::MhaInProj { linear, heads } => tensor::mha_in_proj(linear, *heads, one("MultiheadAttention")?),
+        Op::MhaInProj { linear, heads } => {
+            tensor::mha_in_proj(linear, *heads, one("MultiheadAttention")?)
+        }
         Op::LayerNorm(n) => tensor::layer_norm(n, one("LayerNorm")?),
         Op::GroupNorm(g) => tensor::group_norm(g, one("GroupNorm")?),
         Op::BatchNorm2d(b) => {
@@ -327,7 +351,10 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
         Op::Permute { dims } => tensor::permute(one("Permute")?, dims),
         Op::Matmul { trans_b, .. } => match inputs {
             [a, b] => tensor::matmul(a, b, *trans_b),
-            _ => err(Blame::Layer, format!("matmul takes two inputs, found {}", inputs.len())),
+            _ => err(
+                Blame::Layer,
+                format!("matmul takes two inputs, found {}", inputs.len()),
+            ),
         },
         Op::Roll { shifts, dims } => tensor::roll(one("Roll")?, shifts, dims),
         Op::Pad { before, after, .. } => tensor::pad(one("Pad")?, before, after),
@@ -337,6 +364,13 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
             }
             Ok(shape.as_slice().to_vec())
         }
+        Op::Constant { shape, .. } => {
+            if !inputs.is_empty() {
+                return err(Blame::Layer, "a Constant reads no input".to_string());
+            }
+            Ok(shape.as_slice().to_vec())
+        }
+        Op::Gather { dim, shape, .. } => gather(one("Gather")?, *dim, shape.as_slice()),
         Op::ChannelShuffle { groups } => {
             let x = one("ChannelShuffle")?;
             positive(*groups, "groups")?;
@@ -420,6 +454,39 @@ mod tests {
         let longest: &[usize] = &[1, usize::MAX, 1];
         let e = output_shape(&pool(3, 1, 1, false), &[longest]).unwrap_err();
         assert_eq!(e.message, "height size overflows");
+    }
+
+    #[test]
+    fn gather_replaces_the_axis_by_the_index_shape() {
+        let table: &[usize] = &[169, 3];
+        let index = crate::op::Dims::new(&[49, 49]);
+        let g = Op::Gather {
+            dim: 0,
+            index: 0,
+            shape: index,
+        };
+        assert_eq!(output_shape(&g, &[table]).unwrap(), [49, 49, 3]);
+        let g = Op::Gather {
+            dim: 1,
+            index: 0,
+            shape: index,
+        };
+        assert_eq!(output_shape(&g, &[table]).unwrap(), [169, 49, 49]);
+        let g = Op::Gather {
+            dim: 2,
+            index: 0,
+            shape: index,
+        };
+        assert_eq!(
+            output_shape(&g, &[table]).unwrap_err().blame,
+            Blame::Input(0)
+        );
+        let c = Op::Constant {
+            index: 0,
+            shape: index,
+        };
+        assert_eq!(output_shape(&c, &[]).unwrap(), [49, 49]);
+        assert!(output_shape(&c, &[table]).is_err());
     }
 
     #[test]

@@ -21,8 +21,16 @@ pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     for (i, slot) in out.iter_mut().enumerate() {
         // Position i from the left of the output is `rank - i` from the right.
         let from_right = rank - i;
-        let x = if from_right <= a.len() { a[a.len() - from_right] } else { 1 };
-        let y = if from_right <= b.len() { b[b.len() - from_right] } else { 1 };
+        let x = if from_right <= a.len() {
+            a[a.len() - from_right]
+        } else {
+            1
+        };
+        let y = if from_right <= b.len() {
+            b[b.len() - from_right]
+        } else {
+            1
+        };
         *slot = if x == y || y == 1 {
             x
         } else if x == 1 {
@@ -134,7 +142,11 @@ pub(super) fn matmul(a: &[usize], b: &[usize], trans_b: bool) -> Result<Vec<usiz
             ),
         );
     }
-    let a2: Vec<usize> = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
+    let a2: Vec<usize> = if a.len() == 1 {
+        vec![1, a[0]]
+    } else {
+        a.to_vec()
+    };
     let b2: Vec<usize> = match (b.len(), trans_b) {
         (1, false) => vec![b[0], 1],
         (1, true) => vec![1, b[0]],
@@ -204,8 +216,11 @@ pub(super) fn layer_norm(n: &LayerNorm, x: &[usize]) -> Result<Vec<usize>, Shape
             ),
         );
     }
-    if !(n.eps > 0.0) {
-        return err(Blame::Arg("eps"), format!("`eps` must be positive, found {}", n.eps));
+    if n.eps.is_nan() || n.eps <= 0.0 {
+        return err(
+            Blame::Arg("eps"),
+            format!("`eps` must be positive, found {}", n.eps),
+        );
     }
     Ok(x.to_vec())
 }
@@ -213,15 +228,21 @@ pub(super) fn layer_norm(n: &LayerNorm, x: &[usize]) -> Result<Vec<usize>, Shape
 pub(super) fn group_norm(g: &GroupNorm, x: &[usize]) -> Result<Vec<usize>, ShapeError> {
     positive(g.groups, "num_groups")?;
     let Some(&c) = x.first() else {
-        return err(Blame::Input(0), "GroupNorm needs a [C, *] input, found a scalar".to_string());
+        return err(
+            Blame::Input(0),
+            "GroupNorm needs a [C, *] input, found a scalar".to_string(),
+        );
     };
     if c != g.channels {
         return err(
             Blame::Arg("num_channels"),
-            format!("GroupNorm is given {} channels, the input has {c}", g.channels),
+            format!(
+                "GroupNorm is given {} channels, the input has {c}",
+                g.channels
+            ),
         );
     }
-    if c % g.groups != 0 {
+    if !c.is_multiple_of(g.groups) {
         return err(
             Blame::Arg("num_groups"),
             format!("num_groups = {} does not divide the {c} channels", g.groups),
@@ -245,7 +266,10 @@ pub(super) fn linear(kind: &str, l: &Linear, x: &[usize]) -> Result<Vec<usize>, 
             Blame::Input(0),
             format!("{kind} expects {} input features, found {f}", l.in_features),
         ),
-        None => err(Blame::Input(0), format!("{kind} needs at least one dimension, found a scalar")),
+        None => err(
+            Blame::Input(0),
+            format!("{kind} needs at least one dimension, found a scalar"),
+        ),
     }
 }
 
@@ -254,10 +278,13 @@ pub(super) fn mha_in_proj(l: &Linear, heads: usize, x: &[usize]) -> Result<Vec<u
     if x.len() < 2 {
         return err(
             Blame::Input(0),
-            format!("MultiheadAttention expects [L, E] tokens (batch first), found {}", shape_str(x)),
+            format!(
+                "MultiheadAttention expects [L, E] tokens (batch first), found {}",
+                shape_str(x)
+            ),
         );
     }
-    if l.in_features % heads != 0 {
+    if !l.in_features.is_multiple_of(heads) {
         return err(
             Blame::Arg("num_heads"),
             format!(
@@ -277,7 +304,10 @@ pub(super) fn concat(dim: usize, inputs: &[&[usize]]) -> Result<Vec<usize>, Shap
     let mut total = 0usize;
     for (i, x) in inputs.iter().enumerate() {
         let same = x.len() == first.len()
-            && x.iter().zip(first.iter()).enumerate().all(|(a, (p, q))| a == dim || p == q);
+            && x.iter()
+                .zip(first.iter())
+                .enumerate()
+                .all(|(a, (p, q))| a == dim || p == q);
         if !same {
             return err(
                 Blame::Input(i),
@@ -299,7 +329,12 @@ pub(super) fn concat(dim: usize, inputs: &[&[usize]]) -> Result<Vec<usize>, Shap
     Ok(out)
 }
 
-pub(super) fn slice(x: &[usize], dim: usize, start: usize, len: usize) -> Result<Vec<usize>, ShapeError> {
+pub(super) fn slice(
+    x: &[usize],
+    dim: usize,
+    start: usize,
+    len: usize,
+) -> Result<Vec<usize>, ShapeError> {
     axis_in("slice", dim, x)?;
     let size = x[dim];
     if len == 0 || start.checked_add(len).is_none_or(|end| end > size) {
@@ -339,7 +374,10 @@ pub(super) fn select(x: &[usize], dim: usize, index: usize) -> Result<Vec<usize>
 pub(super) fn mean(x: &[usize], dims: &Dims, keepdim: bool) -> Result<Vec<usize>, ShapeError> {
     let d = dims.as_slice();
     if d.is_empty() {
-        return err(Blame::Arg("dim"), "mean needs at least one dimension".to_string());
+        return err(
+            Blame::Arg("dim"),
+            "mean needs at least one dimension".to_string(),
+        );
     }
     for (i, &a) in d.iter().enumerate() {
         axis_in("mean", a, x)?;
@@ -350,8 +388,7 @@ pub(super) fn mean(x: &[usize], dims: &Dims, keepdim: bool) -> Result<Vec<usize>
             );
         }
     }
-    Ok(x
-        .iter()
+    Ok(x.iter()
         .enumerate()
         .filter_map(|(i, &s)| match (d.contains(&i), keepdim) {
             (false, _) => Some(s),
@@ -375,7 +412,14 @@ pub(super) fn roll(x: &[usize], shifts: &Dims, dims: &Dims) -> Result<Vec<usize>
     for (&s, &a) in shifts.as_slice().iter().zip(dims.as_slice()) {
         axis_in("roll", a, x)?;
         if s >= x[a] {
-            return err(Blame::Arg("shifts"), format!("shift {s} is not below the size {} of {}", x[a], dim_name(a)));
+            return err(
+                Blame::Arg("shifts"),
+                format!(
+                    "shift {s} is not below the size {} of {}",
+                    x[a],
+                    dim_name(a)
+                ),
+            );
         }
     }
     Ok(x.to_vec())
@@ -385,7 +429,11 @@ pub(super) fn pad(x: &[usize], before: &Dims, after: &Dims) -> Result<Vec<usize>
     if before.len() != x.len() || after.len() != x.len() {
         return err(
             Blame::Arg("pad"),
-            format!("pad is given {} dimensions for a tensor {}", before.len().max(after.len()), shape_str(x)),
+            format!(
+                "pad is given {} dimensions for a tensor {}",
+                before.len().max(after.len()),
+                shape_str(x)
+            ),
         );
     }
     let mut out = Vec::with_capacity(x.len());
@@ -404,8 +452,14 @@ mod tests {
 
     #[test]
     fn broadcasting_follows_pytorch() {
-        assert_eq!(broadcast(&[197, 768], &[1, 197, 768]), Some(vec![1, 197, 768]));
-        assert_eq!(broadcast(&[96, 56, 56], &[96, 1, 1]), Some(vec![96, 56, 56]));
+        assert_eq!(
+            broadcast(&[197, 768], &[1, 197, 768]),
+            Some(vec![1, 197, 768])
+        );
+        assert_eq!(
+            broadcast(&[96, 56, 56], &[96, 1, 1]),
+            Some(vec![96, 56, 56])
+        );
         assert_eq!(broadcast(&[3, 1], &[1, 4]), Some(vec![3, 4]));
         assert_eq!(broadcast(&[3, 2], &[3]), None);
         assert_eq!(broadcast(&[], &[5]), Some(vec![5]));
@@ -414,27 +468,47 @@ mod tests {
     #[test]
     fn matmul_follows_torch_matmul() {
         // attention: [12, 197, 64] @ [12, 197, 64]ᵀ = [12, 197, 197]
-        assert_eq!(matmul(&[12, 197, 64], &[12, 197, 64], true).unwrap(), [12, 197, 197]);
+        assert_eq!(
+            matmul(&[12, 197, 64], &[12, 197, 64], true).unwrap(),
+            [12, 197, 197]
+        );
         // batch broadcast: [4, 1, 5, 6] @ [3, 6, 2] = [4, 3, 5, 2]
-        assert_eq!(matmul(&[4, 1, 5, 6], &[3, 6, 2], false).unwrap(), [4, 3, 5, 2]);
+        assert_eq!(
+            matmul(&[4, 1, 5, 6], &[3, 6, 2], false).unwrap(),
+            [4, 3, 5, 2]
+        );
         // 1-D operands: [6] @ [6, 2] = [2]; [5, 6] @ [6] = [5]; [6] @ [6] = []
         assert_eq!(matmul(&[6], &[6, 2], false).unwrap(), [2]);
         assert_eq!(matmul(&[5, 6], &[6], false).unwrap(), [5]);
         assert_eq!(matmul(&[6], &[6], false).unwrap(), Vec::<usize>::new());
         let e = matmul(&[5, 6], &[7, 2], false).unwrap_err();
         assert_eq!(e.blame, Blame::Input(1));
-        assert!(e.message.contains("6 columns against 7 rows"), "{}", e.message);
-        assert!(e.message.starts_with("inner dimensions differ"), "{}", e.message);
+        assert!(
+            e.message.contains("6 columns against 7 rows"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.starts_with("inner dimensions differ"),
+            "{}",
+            e.message
+        );
         assert!(matmul(&[2, 5, 6], &[3, 6, 2], false).is_err());
     }
 
     #[test]
     fn permutations_and_reshapes_are_checked() {
-        assert_eq!(permute(&[2, 3, 4], &Dims::new(&[2, 0, 1])).unwrap(), [4, 2, 3]);
+        assert_eq!(
+            permute(&[2, 3, 4], &Dims::new(&[2, 0, 1])).unwrap(),
+            [4, 2, 3]
+        );
         assert!(permute(&[2, 3, 4], &Dims::new(&[0, 0, 1])).is_err());
         assert!(permute(&[2, 3, 4], &Dims::new(&[0, 1])).is_err());
         assert!(permute(&[2, 3, 4], &Dims::new(&[0, 1, 3])).is_err());
-        assert_eq!(reshape(&[768, 14, 14], &Dims::new(&[768, 196])).unwrap(), [768, 196]);
+        assert_eq!(
+            reshape(&[768, 14, 14], &Dims::new(&[768, 196])).unwrap(),
+            [768, 196]
+        );
         let e = reshape(&[768, 14, 14], &Dims::new(&[768, 195])).unwrap_err();
         assert!(e.message.contains("150528 elements"), "{}", e.message);
     }
@@ -446,9 +520,15 @@ mod tests {
         assert_eq!(slice(&[197, 768], 0, 1, 196).unwrap(), [196, 768]);
         assert!(slice(&[197, 768], 2, 0, 1).is_err());
         assert_eq!(mean(&[8, 4, 4], &Dims::new(&[1, 2]), false).unwrap(), [8]);
-        assert_eq!(mean(&[8, 4, 4], &Dims::new(&[1, 2]), true).unwrap(), [8, 1, 1]);
+        assert_eq!(
+            mean(&[8, 4, 4], &Dims::new(&[1, 2]), true).unwrap(),
+            [8, 1, 1]
+        );
         assert_eq!(concat(0, &[&[1, 768], &[196, 768]]).unwrap(), [197, 768]);
         assert!(concat(0, &[&[1, 767], &[196, 768]]).is_err());
-        assert_eq!(pad(&[3, 4], &Dims::new(&[0, 1]), &Dims::new(&[0, 2])).unwrap(), [3, 7]);
+        assert_eq!(
+            pad(&[3, 4], &Dims::new(&[0, 1]), &Dims::new(&[0, 2])).unwrap(),
+            [3, 7]
+        );
     }
 }

@@ -7,7 +7,8 @@
 //! run over contiguous memory so that they auto-vectorise.
 //!
 //! Tensors of any rank: [`shape`] (reshape, permute, concat, narrow,
-//! select, roll, pad), [`broadcast`] (`+ - * /` with numpy broadcasting,
+//! select, roll, pad), [`gather`] (indexing by a constant integer array),
+//! [`broadcast`] (`+ - * /` with numpy broadcasting,
 //! `scale·x + shift`), [`reduce`] (mean, softmax), [`matmul`] (batched,
 //! broadcasting, `b` transposed in place), [`norm`] (layer and group norm
 //! beside batch norm), [`linear`] on the last axis, [`conv::conv1d`]. Axes
@@ -20,6 +21,7 @@ pub mod broadcast;
 pub mod conv;
 pub mod elementwise;
 pub mod fast;
+pub mod gather;
 pub mod linear;
 pub mod matmul;
 pub mod norm;

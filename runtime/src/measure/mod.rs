@@ -415,6 +415,7 @@ pub(crate) mod tests {
         layers: LAYERS,
         output: 3,
         scopes: &[],
+        constants: &[],
         totals: Totals::ZERO,
     };
 

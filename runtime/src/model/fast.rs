@@ -152,7 +152,12 @@ impl Prepared {
                     FastLayer::BatchNorm(p, act)
                 }
                 // Broadcasting sums (position embeddings) run the reference kernel.
-                (Op::Add, _) if graph.layers.get(i).is_some_and(|r| r.inputs.windows(2).all(|w| w[0] == w[1])) => {
+                (Op::Add, _)
+                    if graph
+                        .layers
+                        .get(i)
+                        .is_some_and(|r| r.inputs.windows(2).all(|w| w[0] == w[1])) =>
+                {
                     let act = activation_after(i).map(|(k, a)| {
                         done[k] = true;
                         out[k] = FastLayer::Folded { into: i };
@@ -167,7 +172,10 @@ impl Prepared {
                 }
                 (Op::Mean { dims, keepdim }, _)
                     if dims.as_slice() == [1, 2]
-                        && graph.layers.get(i).is_some_and(|r| r.inputs.first().is_some_and(|x| x.len() == 3)) =>
+                        && graph
+                            .layers
+                            .get(i)
+                            .is_some_and(|r| r.inputs.first().is_some_and(|x| x.len() == 3)) =>
                 {
                     FastLayer::GlobalMean { keepdim: *keepdim }
                 }

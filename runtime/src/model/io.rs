@@ -24,7 +24,10 @@ impl Model {
     /// unexpected name close to a missing one says "did you mean"). Skipped
     /// without complaint: `{batch_norm_layer}.num_batches_tracked` (a training
     /// counter) and the tensors named in [`IGNORED_TENSORS`] (`__input__`,
-    /// `__output__`, which the test fixtures carry).
+    /// `__output__`, which the test fixtures carry). A buffer the network
+    /// computes from its configuration (declared `name: Buffer(...)`, such
+    /// as torchvision's `relative_position_index`) may be present or not:
+    /// if present, in any numeric dtype, it must equal the computed values.
     pub fn from_safetensors(graph: &'static Graph<'static>, bytes: &[u8]) -> Result<Model, Error> {
         if graph.layers.len() != graph.nodes.len() {
             return Err(Error::Graph {
@@ -79,6 +82,16 @@ impl Model {
             }
             built.push(Layer::build(&node.op, tensors));
         }
+        // Buffers the network computes itself (a relative-position index):
+        // checked against the file's when it has them, never required.
+        super::constants::check(graph, &st, &mut problems);
+        known.extend(
+            graph
+                .constants
+                .iter()
+                .filter(|c| !c.name.is_empty())
+                .map(|c| c.name.to_string()),
+        );
         let mut unexpected: Vec<(&str, Vec<usize>)> = st
             .iter()
             .filter(|(name, _)| !known.contains(*name))
@@ -119,18 +132,27 @@ impl Model {
 
     /// The weights as a safetensors file (state-dict names, f32, PyTorch
     /// layout), which [`Model::from_safetensors`] and PyTorch's
-    /// `safetensors.torch.load_file` read back.
+    /// `safetensors.torch.load_file` read back. The buffers the network
+    /// computes (`name: Buffer(...)`) are written too, integer ones as I64,
+    /// so that the file is a whole PyTorch state dict.
     pub fn to_safetensors(&self) -> Result<Vec<u8>, Error> {
         let named = self.tensors();
         let bytes: Vec<Vec<u8>> = named
             .iter()
             .map(|(_, t)| t.data().iter().flat_map(|v| v.to_le_bytes()).collect())
             .collect();
-        let mut views = Vec::with_capacity(named.len());
+        let buffers = super::constants::encoded(self.graph);
+        let mut views = Vec::with_capacity(named.len() + buffers.len());
         for ((name, t), b) in named.iter().zip(&bytes) {
             views.push((
                 name.clone(),
                 safetensors::tensor::TensorView::new(Dtype::F32, t.shape().to_vec(), b)?,
+            ));
+        }
+        for (name, dtype, shape, b) in &buffers {
+            views.push((
+                name.clone(),
+                safetensors::tensor::TensorView::new(*dtype, shape.clone(), b)?,
             ));
         }
         Ok(safetensors::serialize(views, None)?)

@@ -5,6 +5,7 @@
 //! backend: one plain-loop kernel call per layer) and `fast.rs` (the fast
 //! backend: packed layers, fusions, one fast kernel call per layer).
 
+mod constants;
 mod fast;
 mod init;
 mod io;
@@ -93,7 +94,8 @@ impl fmt::Debug for Model {
 }
 
 impl Model {
-    fn new(graph: &'static Graph<'static>, layers: Vec<Layer>) -> Model {
+    fn new(graph: &'static Graph<'static>, mut layers: Vec<Layer>) -> Model {
+        constants::attach(graph, &mut layers);
         let model = Model {
             graph,
             layers,

@@ -5,7 +5,9 @@
 use super::run::Operands;
 use crate::error::{kernel, Error};
 use crate::kernels::broadcast::{self, BinaryOp};
-use crate::kernels::{activation, conv, elementwise, linear, matmul, norm, pool, reduce, shape};
+use crate::kernels::{
+    activation, conv, elementwise, gather, linear, matmul, norm, pool, reduce, shape,
+};
 use crate::layers::Layer;
 use crate::tensor::Tensor;
 use netspec_model::{Dims, Op};
@@ -92,7 +94,9 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
             let t = own()?;
             let per_sample: usize = target.as_slice().iter().product();
             let n = t.len().checked_div(per_sample).unwrap_or(0);
-            let full_shape: Vec<usize> = std::iter::once(n).chain(target.as_slice().iter().copied()).collect();
+            let full_shape: Vec<usize> = std::iter::once(n)
+                .chain(target.as_slice().iter().copied())
+                .collect();
             shape::reshape(t, &full_shape)?
         }
         (Op::Permute { dims }, _) => {
@@ -101,14 +105,30 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
         }
         (Op::Select { dim, index }, _) => shape::select(one()?, dim + 1, *index)?,
         (Op::Roll { shifts, dims }, _) => shape::roll(one()?, shifts.as_slice(), &full(dims))?,
-        (Op::Pad { before, after, value }, _) => {
-            let b: Vec<usize> = std::iter::once(0).chain(before.as_slice().iter().copied()).collect();
-            let a: Vec<usize> = std::iter::once(0).chain(after.as_slice().iter().copied()).collect();
+        (
+            Op::Pad {
+                before,
+                after,
+                value,
+            },
+            _,
+        ) => {
+            let b: Vec<usize> = std::iter::once(0)
+                .chain(before.as_slice().iter().copied())
+                .collect();
+            let a: Vec<usize> = std::iter::once(0)
+                .chain(after.as_slice().iter().copied())
+                .collect();
             shape::pad(one()?, &b, &a, *value as f32)?
         }
         (Op::Matmul { trans_b, alpha, .. }, _) => match inputs.as_slice() {
             [a, b] => matmul::matmul(a, b, *trans_b, *alpha as f32)?,
-            _ => return kernel("Matmul", format!("takes two inputs, found {}", inputs.len())),
+            _ => {
+                return kernel(
+                    "Matmul",
+                    format!("takes two inputs, found {}", inputs.len()),
+                )
+            }
         },
         (Op::Sub | Op::Div | Op::Maximum | Op::Minimum, _) => match inputs.as_slice() {
             [a, b] => {
@@ -120,9 +140,31 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
                 };
                 broadcast::binary(a, b, op)?
             }
-            _ => return kernel(op.kind(), format!("takes two inputs, found {}", inputs.len())),
+            _ => {
+                return kernel(
+                    op.kind(),
+                    format!("takes two inputs, found {}", inputs.len()),
+                )
+            }
         },
         (Op::Parameter { .. }, Layer::Parameter(t)) => t.clone(),
+        (Op::Constant { .. }, Layer::Constant(t)) => t.clone(),
+        (Op::Gather { shape, .. }, Layer::Gather(g)) => {
+            let x = one()?;
+            let axis = x
+                .shape()
+                .len()
+                .checked_sub(g.from_end)
+                .ok_or_else(|| Error::Kernel {
+                    op: "Gather",
+                    message: format!(
+                        "a tensor of {} axes has no axis {} from the end",
+                        x.shape().len(),
+                        g.from_end
+                    ),
+                })?;
+            gather::gather(x, axis, &g.indices, shape.as_slice())?
+        }
         (Op::Conv1d(c), Layer::Conv2d(l)) => conv::conv1d(
             one()?,
             l.weight.data(),
@@ -186,7 +228,9 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
             | Op::MhaInProj { .. }
             | Op::LayerNorm(_)
             | Op::GroupNorm(_)
-            | Op::Parameter { .. },
+            | Op::Parameter { .. }
+            | Op::Constant { .. }
+            | Op::Gather { .. },
             _,
         ) => {
             return kernel(

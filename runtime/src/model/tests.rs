@@ -64,6 +64,7 @@ pub(crate) static RESIDUAL: Graph<'static> = Graph {
     ],
     output: 5,
     scopes: &[],
+    constants: &[],
     totals: NO_TOTALS,
 };
 
@@ -111,6 +112,7 @@ pub(crate) static CONCAT: Graph<'static> = Graph {
     ],
     output: 6,
     scopes: &[],
+    constants: &[],
     totals: NO_TOTALS,
 };
 
