@@ -65,6 +65,7 @@ zoo! {
     "convnext_tiny" => ConvNeXtTiny,
     "mobilevit_xxs" => MobileViTXxs,
     "mobilevit_s" => MobileViTS,
+    "mobile_former_294m" => MobileFormer294M,
 }
 
 /// How much of this CPU a zoo network uses, layer by layer, and why.

@@ -139,6 +139,7 @@ fn entries() -> Vec<Entry> {
         ConvNeXtTiny,
         MobileViTXxs,
         MobileViTS,
+        MobileFormer294M,
     ]
 }
 

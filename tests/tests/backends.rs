@@ -111,4 +111,12 @@ zoo! {
     mnasnet1_0: MnasNet1_0, 1;
     efficientnet_b0: EfficientNetB0, 2;
     ghostnet: GhostNet, 1;
+    vit_b_16: VitB16, 1;
+    deit_tiny: DeiTTiny, 2;
+    small_vit: SmallVit, 2;
+    convnext_tiny: ConvNeXtTiny, 1;
+    small_convnext: SmallConvNeXt, 2;
+    mobilevit_xxs: MobileViTXxs, 2;
+    mobilevit_s: MobileViTS, 1;
+    mobile_former_294m: MobileFormer294M, 2;
 }

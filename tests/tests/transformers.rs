@@ -110,6 +110,9 @@ fn relative_error(ours: &Tensor, theirs: &Tensor) -> f32 {
     diff / scale
 }
 
+/// The network on PyTorch's weights reproduces PyTorch's output, alone and
+/// as both samples of a batch of two (the learnable class tokens, position
+/// embeddings and layer scales broadcast over the batch).
 fn assert_agrees<N: Network>(fixture_name: &str) {
     let (weights, x, y) = fixture(fixture_name);
     let net = Model::from_safetensors(N::GRAPH, &weights).unwrap();
@@ -117,6 +120,19 @@ fn assert_agrees<N: Network>(fixture_name: &str) {
     let err = relative_error(&ours, &y);
     eprintln!("{fixture_name}: max |ours - PyTorch| / max |PyTorch| = {err:e}");
     assert!(err <= 1e-4, "{fixture_name}: relative error {err}");
+    let mut shape = x.shape().to_vec();
+    shape[0] = 2;
+    let twice = Tensor::new(&shape, [x.data(), x.data()].concat()).unwrap();
+    let both = net.forward(&twice).unwrap();
+    let half = both.len() / 2;
+    for (i, row) in both.data().chunks(half).enumerate() {
+        let row = Tensor::new(y.shape(), row.to_vec()).unwrap();
+        let err = relative_error(&row, &y);
+        assert!(
+            err <= 1e-4,
+            "{fixture_name}: sample {i} of a batch of 2: relative error {err}"
+        );
+    }
 }
 
 #[test]

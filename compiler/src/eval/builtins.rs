@@ -472,10 +472,15 @@ mod tests {
         .unwrap();
         let widths: Vec<usize> = i.nodes.iter().map(|n| n.output[0]).collect();
         assert_eq!(widths, [4, 5]);
+        // sqrt(32) = 5.657: int() truncates to 5
+        let i = run("pub struct N(x: [3]) { x -> Linear(int(sqrt(32))) }").unwrap();
+        assert_eq!(i.nodes[0].output, [5]);
+        let e = errors_of("pub struct N(x: [3]) { x -> Linear(int(sqrt(-1))) }");
+        assert_eq!(e, ["`sqrt` needs a finite number that is not negative"]);
         let e = errors_of("pub struct N(x: [3]) { x -> Linear(mystery(4)) }");
         assert_eq!(
             e,
-            ["unknown function `mystery`; expected one of: attention, reshape, flatten, transpose, permute, matmul, softmax, cat, chunk, narrow, mean, min, max, make_divisible, int"]
+            ["unknown function `mystery`; expected one of: attention, reshape, flatten, transpose, permute, matmul, softmax, cat, chunk, narrow, mean, min, max, make_divisible, int, sqrt, arange, zeros, ones"]
         );
     }
 }

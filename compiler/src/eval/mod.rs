@@ -13,6 +13,8 @@
 
 mod array_data;
 mod array_expr;
+#[cfg(test)]
+mod array_tests;
 pub mod arrays;
 mod builtins;
 pub mod constants;

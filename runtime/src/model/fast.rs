@@ -15,6 +15,7 @@
 use super::reference;
 use super::run::Operands;
 use crate::error::{kernel, Error};
+use crate::kernels::broadcast::{self, BinaryOp};
 use crate::kernels::fast::elementwise::{self as fel, PackedBatchNorm};
 use crate::kernels::fast::{pool, PackedConv, PackedLinear};
 use crate::layers::Layer;
@@ -126,7 +127,8 @@ impl Prepared {
                     }
                     FastLayer::Conv(p)
                 }
-                (Op::Linear(c), Layer::Linear(l)) => {
+                (Op::Linear(c), Layer::Linear(l))
+                | (Op::MhaInProj { linear: c, .. }, Layer::InProj(l)) => {
                     let mut p =
                         PackedLinear::new(c, l.weight.data(), l.bias.as_ref().map(Tensor::data))?;
                     if let Some((k, a)) = activation_after(i) {
@@ -265,6 +267,18 @@ pub(crate) fn execute(
         }
         FastLayer::Add(act) => {
             let mut acc = own(operands.owned)?;
+            // A per-sample sum can still broadcast over the batch at run
+            // time (a position embedding has one sample for every batch):
+            // then the broadcasting kernel, and the activation after it.
+            if operands.inputs.iter().any(|x| x.shape() != acc.shape()) {
+                for x in &operands.inputs {
+                    acc = broadcast::binary(&acc, x, BinaryOp::Add)?;
+                }
+                if let Some(a) = act {
+                    fel::activation_in_place(&mut acc, *a);
+                }
+                return Ok(acc);
+            }
             let last = operands.inputs.len();
             for (k, x) in operands.inputs.iter().enumerate() {
                 fel::add_assign(&mut acc, x, if k + 1 == last { *act } else { None })?;

@@ -18,10 +18,10 @@ use crate::network;
 
 network! {
     /// The code's `h_sigmoid` (`h_max = 1`): `relu(x + 3) * h_max / 6`, its
-    /// ReLU6 named `relu`. PyTorch's `Hardsigmoid`, written as the module
+    /// in-place ReLU6 named `relu`. PyTorch's `Hardsigmoid`, written as the module
     /// computes it.
     block HSigmoid(x) {
-        ((x + 3.0) -> relu: ReLU6) / 6.0
+        ((x + 3.0) -> relu: ReLU6(inplace = true)) / 6.0
     }
 
     /// The code's `h_swish`: `x * sigmoid(x)`, its `h_sigmoid` named
@@ -43,7 +43,7 @@ network! {
     /// `h_sigmoid`), unsqueezed twice to `[oup, 1, 1]`.
     block HyperFunc(tokens, oup, reduction_ratio = 4) {
         let t = tokens[:, 0];
-        let h = t -> hyper: [Linear(t.size(-1) / reduction_ratio), ReLU, Linear(oup), HSigmoid];
+        let h = t -> hyper: [Linear(t.size(-1) / reduction_ratio), ReLU(inplace = true), Linear(oup), HSigmoid];
         h.unsqueeze(2).unsqueeze(3)
     }
 
@@ -63,7 +63,7 @@ network! {
     /// The code's `DyReLU` without coefficients: `num_func = 0` is a ReLU6
     /// `act`, `num_func = -1` an empty `nn.Sequential` (an identity).
     block StaticReLU(x, num_func) {
-        if num_func == 0 { x -> act: ReLU6 } else { x -> act: Identity }
+        if num_func == 0 { x -> act: ReLU6(inplace = true) } else { x -> act: Identity }
     }
 
     /// The code's `Local2Global` (Mobile→Former) with `block_type='attn'`,
@@ -169,7 +169,7 @@ network! {
         let out = x -> conv: [
             Conv2d(inp * e1, 3, stride = stride, padding = 1, groups = inp, bias = false),
             BatchNorm2d,
-            ReLU6,
+            ReLU6(inplace = true),
             Identity,
             Conv2d(oup, 1, bias = false),
             BatchNorm2d,
@@ -250,7 +250,7 @@ network! {
     pub struct MobileFormer294M(x: [3, 224, 224]) {
         let t = x -> tokens: Embedding(6, 192);
         let t = t[None];
-        let x = x -> stem: [Conv2d(16, 3, stride = 2, padding = 1, bias = false), BatchNorm2d, ReLU6];
+        let x = x -> stem: [Conv2d(16, 3, stride = 2, padding = 1, bias = false), BatchNorm2d, ReLU6(inplace = true)];
         // ['DnaBlock3', 2, 16, 1, 1, 0]: 112x112
         let x = x -> features: ["0": DnaBlock3(t, 16, 1, 2, 0)];
         // ['DnaBlock3', 6, 24, 1, 2, 4]: 56x56, ['DnaBlock', 4, 24, 1, 1, 4]

@@ -18,6 +18,7 @@ mod resnet;
 mod shufflenet;
 mod shufflenet_v1;
 mod squeezenet;
+mod swin;
 mod vit;
 
 pub use classic::{AlexNet, LeNet5, Vgg16};
@@ -34,4 +35,5 @@ pub use resnet::{ResNet18, ResNet50};
 pub use shufflenet::{ShuffleNetV2X0_5, ShuffleNetV2X1_0, ShuffleNetV2X1_5, ShuffleNetV2X2_0};
 pub use shufflenet_v1::ShuffleNetV1;
 pub use squeezenet::{SqueezeNet1_0, SqueezeNet1_1};
+pub use swin::{SmallSwin, SwinT};
 pub use vit::{DeiTTiny, SmallVit, VitB16};
