@@ -66,6 +66,7 @@ zoo! {
     "mobilevit_xxs" => MobileViTXxs,
     "mobilevit_s" => MobileViTS,
     "mobile_former_294m" => MobileFormer294M,
+    "swin_t" => SwinT,
 }
 
 /// How much of this CPU a zoo network uses, layer by layer, and why.

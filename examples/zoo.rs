@@ -140,6 +140,7 @@ fn entries() -> Vec<Entry> {
         MobileViTXxs,
         MobileViTS,
         MobileFormer294M,
+        SwinT,
     ]
 }
 

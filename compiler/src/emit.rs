@@ -171,8 +171,9 @@ fn op_src(op: &Op) -> String {
             trans_b,
             alpha,
             fused,
+            operator,
         } => format!(
-            "{O}::Matmul {{ trans_b: {trans_b}, alpha: {}, fused: {fused} }}",
+            "{O}::Matmul {{ trans_b: {trans_b}, alpha: {}, fused: {fused}, operator: {operator} }}",
             float_src(*alpha)
         ),
         Op::Roll { shifts, dims } => format!(

@@ -23,6 +23,7 @@
 //! | Linear (any leading dims) | MACs | MACs | MACs | MACs + out (bias) | 0 |
 //! | MultiheadAttention (in-projection node) | MACs | MACs | 0 (no rule) | the module's hook: `4LE² + 2LE (+ 3LE bias) + H·L²·(2d + 1)` | 0 |
 //! | Matmul (`@`) | MACs | `numel(a)·N` | 0 | 0 (`@` is not patched) | 0 |
+//! | Matmul (`matmul(a, b)`, `a.matmul(b)`: `torch.matmul`) | MACs | `numel(a)·N` | 0 | `numel(a)·N` (patched) | 0 |
 //! | Matmul, Softmax in fused attention | MACs, 0 | 0 | 0 | 0 | 0 |
 //! | LayerNorm | 0 | 5/elem (4 without affine) | 4/elem (2 without affine) | 1/elem | 0 |
 //! | GroupNorm | 0 | 5/elem (4 without affine) | 0 (no rule) | 2/elem (1 without affine) | 0 |
@@ -274,6 +275,14 @@ impl Convention {
                 (Op::Conv2d(_) | Op::Conv1d(_) | Op::Linear(_), true) => "MACs",
                 (Op::GroupNorm(GroupNorm { affine: true, .. }), true) => "2/element",
                 (Op::LayerNorm(_) | Op::GroupNorm(_), true) => "1/element",
+                (
+                    Op::Matmul {
+                        fused: false,
+                        operator: false,
+                        ..
+                    },
+                    _,
+                ) => "numel(a)*N (torch.matmul)",
                 _ => match ptflops_per_element(op, module) {
                     2 if pools(op) => "2/input element",
                     1 if pools(op) => "1/input element",
@@ -581,6 +590,17 @@ pub fn count(
             }
             (Op::LayerNorm(_), true) => Some(input),
             (Op::GroupNorm(g), true) => input.checked_mul(if g.affine { 2 } else { 1 }),
+            // `torch.matmul` / `Tensor.matmul` are patched (`prod(a)·b[-1]`),
+            // the `@` operator is not.
+            (
+                Op::Matmul {
+                    fused: false,
+                    operator: false,
+                    trans_b,
+                    ..
+                },
+                _,
+            ) => fvcore_matmul(inputs, *trans_b),
             _ => input.checked_mul(ptflops_per_element(op, module)),
         },
     }
@@ -875,11 +895,13 @@ mod tests {
             trans_b: true,
             alpha: 0.5,
             fused: true,
+            operator: true,
         };
         let av = Op::Matmul {
             trans_b: false,
             alpha: 1.0,
             fused: true,
+            operator: true,
         };
         let soft = Op::Softmax {
             dim: 2,
@@ -918,9 +940,20 @@ mod tests {
             trans_b: false,
             alpha: 1.0,
             fused: false,
+            operator: true,
         };
         let c = all(&unfused, &[q, &[2, 4, 10]], s, false);
         assert_eq!(tools(c), (800, 800, 0, 0));
+        // Called (`q.matmul(k)`, torch.matmul): ptflops' patch counts it,
+        // prod(q.shape) · k.shape[-1] = 80 · 10.
+        let called = Op::Matmul {
+            trans_b: false,
+            alpha: 1.0,
+            fused: false,
+            operator: false,
+        };
+        let c = all(&called, &[q, &[2, 4, 10]], s, false);
+        assert_eq!(tools(c), (800, 800, 0, 800));
         assert_eq!(fvcore_operator(&unfused), Some("matmul"));
         assert_eq!(fvcore_operator(&qk), None);
     }

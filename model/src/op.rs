@@ -377,6 +377,10 @@ pub enum Op {
         /// counts it with the math backend), invisible to fvcore, thop and
         /// ptflops as a matrix product.
         fused: bool,
+        /// Written `a @ b` (Python's operator, `Tensor.__matmul__`) rather
+        /// than called (`matmul(a, b)`, `a.matmul(b)`: `torch.matmul`):
+        /// ptflops patches the call, not the operator.
+        operator: bool,
     },
     /// `torch.roll`: each axis in `dims` shifted by the matching `shifts`
     /// entry (normalised to `0..size`).

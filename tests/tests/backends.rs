@@ -119,4 +119,6 @@ zoo! {
     mobilevit_xxs: MobileViTXxs, 2;
     mobilevit_s: MobileViTS, 1;
     mobile_former_294m: MobileFormer294M, 2;
+    swin_t: SwinT, 1;
+    small_swin: SmallSwin, 2;
 }

@@ -23,7 +23,7 @@ use netspec::zoo::{
     ShuffleNetV2X0_5, ShuffleNetV2X1_0, ShuffleNetV2X1_5, ShuffleNetV2X2_0, SmallConvNeXt,
     SqueezeNet1_0, SqueezeNet1_1, Vgg16,
 };
-use netspec::zoo::{DeiTTiny, SmallVit, VitB16};
+use netspec::zoo::{DeiTTiny, SmallSwin, SmallVit, SwinT, VitB16};
 use netspec::{Convention, LayerInfo, Network, Op};
 use std::collections::BTreeMap;
 
@@ -59,6 +59,8 @@ const MODELS: &[(&str, Check)] = &[
     ("vit_b_16", check::<VitB16>),
     ("small_vit", check::<SmallVit>),
     ("timm_deit_tiny_patch16_224", check::<DeiTTiny>),
+    ("swin_t", check::<SwinT>),
+    ("small_swin", check::<SmallSwin>),
 ];
 
 /// fvcore's `by_operator()` for the attention models, whose reference files
@@ -126,6 +128,26 @@ const FVCORE_BY_OPERATOR: &[(&str, &[(&str, u64)])] = &[
             ("conv", 98_304),
             ("layer_norm", 13_600),
             ("linear", 278_848),
+        ],
+    ),
+    (
+        "swin_t",
+        &[
+            ("conv", 14_450_688),
+            ("layer_norm", 18_627_840),
+            ("linear", 4_335_974_400),
+            ("matmul", 140_141_568),
+            ("adaptive_avg_pool2d", 37_632),
+        ],
+    ),
+    (
+        "small_swin",
+        &[
+            ("conv", 49_152),
+            ("layer_norm", 43_520),
+            ("linear", 819_520),
+            ("matmul", 98_304),
+            ("adaptive_avg_pool2d", 512),
         ],
     ),
 ];
@@ -245,6 +267,35 @@ const GAPS: &[Gap] = &[
         Convention::Ptflops,
         -170_664_252,
         "timm LayerNorm 945,600; timm Attention hook 180,682,884 for its linears 350,401,536",
+    ),
+    // Swin: torchvision's `ShiftedWindowAttention` hands its `qkv` and
+    // `proj` weights to the function `shifted_window_attention`, which
+    // applies them with `F.linear`: the modules are never called, so thop
+    // and ptflops (hooks) miss them, MACs and, for ptflops, biases. netspec
+    // declares them as the named modules whose state-dict names they have.
+    (
+        "swin_t",
+        Convention::Thop,
+        -1_387_266_048,
+        "qkv + proj as F.linear: 1,040,449,536 + 346,816,512 MACs",
+    ),
+    (
+        "swin_t",
+        Convention::Ptflops,
+        -1_392_986_112,
+        "qkv + proj as F.linear: 1,387,266,048 MACs + 5,720,064 bias",
+    ),
+    (
+        "small_swin",
+        Convention::Thop,
+        -262_144,
+        "qkv + proj as F.linear",
+    ),
+    (
+        "small_swin",
+        Convention::Ptflops,
+        -274_432,
+        "qkv + proj as F.linear, with biases",
     ),
 ];
 
@@ -535,6 +586,23 @@ fn timm_attention<N: Network>() -> (i128, i128) {
 
 #[test]
 fn the_attention_model_gaps_are_the_classes_the_tools_look_up() {
+    // Swin: every `attn.qkv` and `attn.proj` is applied with F.linear; the
+    // gap is their thop and ptflops counts, layer by layer.
+    fn swin<N: Network>(model: &str) {
+        let projections: Vec<&LayerInfo<'_>> = N::LAYERS
+            .iter()
+            .filter(|l| l.name.ends_with(".attn.qkv") || l.name.ends_with(".attn.proj"))
+            .collect();
+        assert!(!projections.is_empty(), "{model}");
+        for c in [Convention::Thop, Convention::Ptflops] {
+            let missed: i128 = projections.iter().map(|l| i128::from(l.count_as(c))).sum();
+            assert_eq!(gap(model, c), -missed, "{model} {c:?}");
+        }
+        assert_eq!(gap(model, Convention::Fvcore), 0);
+    }
+    swin::<SwinT>("swin_t");
+    swin::<SmallSwin>("small_swin");
+
     // ConvNeXt: the layer norms inside torchvision's LayerNorm2d blocks are
     // functional and without affine (4 per element in fvcore, 0 in thop and
     // ptflops); fvcore, seeing the weight passed to F.layer_norm, counts 5.

@@ -41,6 +41,30 @@ fn gather_by(out: &[usize], data: &[f64], mut offset: impl FnMut(&[usize]) -> us
     values
 }
 
+/// Calls `f` with the offsets into two operands, given their strides over
+/// `out`'s axes (0 along an axis an operand broadcasts), for every
+/// multi-index of `out` in row-major order.
+fn walk_strided(out: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usize, usize)) {
+    let Some(n) = numel(out) else { return };
+    let r = out.len().min(sa.len()).min(sb.len());
+    let mut index = vec![0usize; r];
+    let (mut oa, mut ob) = (0usize, 0usize);
+    for _ in 0..n {
+        f(oa, ob);
+        for k in (0..r).rev() {
+            index[k] += 1;
+            oa = oa.wrapping_add(sa[k]);
+            ob = ob.wrapping_add(sb[k]);
+            if index[k] < out[k] {
+                break;
+            }
+            oa = oa.wrapping_sub(sa[k].wrapping_mul(out[k]));
+            ob = ob.wrapping_sub(sb[k].wrapping_mul(out[k]));
+            index[k] = 0;
+        }
+    }
+}
+
 /// `x.permute(perm)`: output axis `i` is input axis `perm[i]`.
 pub(super) fn permute(shape: &[usize], data: &[f64], perm: &[usize]) -> (Vec<usize>, Vec<f64>) {
     let s = strides(shape);
@@ -48,12 +72,12 @@ pub(super) fn permute(shape: &[usize], data: &[f64], perm: &[usize]) -> (Vec<usi
         .iter()
         .map(|&p| shape.get(p).copied().unwrap_or(1))
         .collect();
-    let values = gather_by(&out, data, |i| {
-        i.iter()
-            .zip(perm)
-            .map(|(&x, &p)| x.saturating_mul(s.get(p).copied().unwrap_or(0)))
-            .sum()
-    });
+    let moved: Vec<usize> = perm
+        .iter()
+        .map(|&p| s.get(p).copied().unwrap_or(0))
+        .collect();
+    let mut values = Vec::with_capacity(numel(&out).unwrap_or(0));
+    walk_strided(&out, &moved, &moved, |o, _| values.push(at(data, o)));
     (out, values)
 }
 
@@ -65,27 +89,21 @@ pub(super) fn broadcast(
     out: &[usize],
     f: impl Fn(f64, f64) -> f64,
 ) -> Vec<f64> {
-    let offset = |shape: &[usize], i: &[usize]| -> usize {
+    // Each operand's strides over the output's axes: 0 where it has no
+    // axis (left of its shape) or a size-1 axis that stretches.
+    let aligned = |shape: &[usize]| -> Vec<usize> {
         let s = strides(shape);
         let skip = out.len().saturating_sub(shape.len());
-        shape
-            .iter()
-            .zip(&s)
-            .enumerate()
-            .map(|(k, (&size, &stride))| {
-                let x = if size == 1 {
-                    0
-                } else {
-                    i.get(k + skip).copied().unwrap_or(0)
-                };
-                x.saturating_mul(stride)
+        (0..out.len())
+            .map(|k| match k.checked_sub(skip) {
+                Some(j) if shape.get(j).is_some_and(|&d| d != 1) => s.get(j).copied().unwrap_or(0),
+                _ => 0,
             })
-            .sum()
+            .collect()
     };
+    let (sa, sb) = (aligned(a_shape), aligned(b_shape));
     let mut values = Vec::with_capacity(numel(out).unwrap_or(0));
-    walk(out, |i| {
-        values.push(f(at(a, offset(a_shape, i)), at(b, offset(b_shape, i))))
-    });
+    walk_strided(out, &sa, &sb, |i, j| values.push(f(at(a, i), at(b, j))));
     values
 }
 
@@ -124,15 +142,9 @@ pub(super) fn narrow(
     if let Some(d) = out.get_mut(axis) {
         *d = len;
     }
-    let values = gather_by(&out, data, |i| {
-        i.iter()
-            .zip(&s)
-            .enumerate()
-            .map(|(k, (&x, &stride))| {
-                (x + if k == axis { start } else { 0 }).saturating_mul(stride)
-            })
-            .sum()
-    });
+    let base = start.saturating_mul(s.get(axis).copied().unwrap_or(0));
+    let mut values = Vec::with_capacity(numel(&out).unwrap_or(0));
+    walk_strided(&out, &s, &s, |o, _| values.push(at(data, base + o)));
     (out, values)
 }
 
@@ -151,22 +163,17 @@ pub(super) fn take(
     out.extend_from_slice(index_shape);
     out.extend_from_slice(shape.get(axis + 1..).unwrap_or(&[]));
     let values = gather_by(&out, data, |i| {
-        let mut offset = 0usize;
-        for k in 0..axis {
-            offset += i.get(k).copied().unwrap_or(0).saturating_mul(s[k]);
-        }
-        let position: usize = (0..r)
-            .map(|j| i.get(axis + j).copied().unwrap_or(0) * is[j])
+        // Output axes: those before `axis`, the index's `r`, those after.
+        let before: usize = i.iter().zip(&s).take(axis).map(|(&x, &st)| x * st).sum();
+        let position: usize = i.iter().skip(axis).zip(&is).map(|(&x, &st)| x * st).sum();
+        let after: usize = i
+            .iter()
+            .skip(axis + r)
+            .zip(s.iter().skip(axis + 1))
+            .map(|(&x, &st)| x * st)
             .sum();
-        offset += indices
-            .get(position)
-            .copied()
-            .unwrap_or(0)
-            .saturating_mul(s.get(axis).copied().unwrap_or(0));
-        for k in axis + 1..shape.len() {
-            offset += i.get(k + r - 1).copied().unwrap_or(0).saturating_mul(s[k]);
-        }
-        offset
+        let row = indices.get(position).copied().unwrap_or(0);
+        before + row.saturating_mul(s.get(axis).copied().unwrap_or(0)) + after
     });
     (out, values)
 }

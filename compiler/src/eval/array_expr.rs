@@ -10,6 +10,9 @@ use netspec_model::shape;
 use netspec_model::MAX_RANK;
 use std::rc::Rc;
 
+/// An operand of array arithmetic: shape, values, integer.
+type Operand = (Vec<usize>, Rc<Vec<f64>>, bool);
+
 impl Ctx<'_> {
     /// `a[items]` on an array: positions, slices, `:`, `...`, `None`, and
     /// integer arrays (PyTorch's indexing by one index tensor), left to right.
@@ -194,7 +197,7 @@ impl Ctx<'_> {
         b: Value,
         spans: [Range; 2],
     ) -> Value {
-        let operand = |v: Value| -> Result<(Vec<usize>, Rc<Vec<f64>>, bool), Value> {
+        let operand = |v: Value| -> Result<Operand, Value> {
             match v {
                 Value::Array(x) => Ok((x.shape, x.data, x.integer)),
                 Value::Int(i) => Ok((vec![1], Rc::new(vec![i as f64]), true)),

@@ -224,6 +224,19 @@ fn mistakes_are_spanned_errors() {
     );
     assert!(one("x + arange(9007199254740993)").contains("more than 16777216"));
     assert!(one("x + arange(1000000) * 1000000000 * 1000000000").contains("integer overflow"));
+    assert!(one("x + arange(4) * 1e300").contains("beyond f32's range"));
+    assert!(one("if arange(2) { x } else { x }")
+        .contains("must be a boolean, found an integer array [2]"));
+    assert!(one("arange(4)").contains("must return a tensor, found an integer array [4]"));
+    assert!(one("x -> Linear(arange(4))").contains("found an integer array [4]"));
+}
+
+#[test]
+fn arrays_pass_to_blocks() {
+    let i = run("block B(x, m) { x * m[None] } pub struct N(x: [4]) { x -> B(arange(4) + 1) }")
+        .unwrap();
+    assert_eq!(*i.constants[0].data, [1., 2., 3., 4.]);
+    assert_eq!(i.nodes.last().unwrap().output, [4]);
 }
 
 #[test]

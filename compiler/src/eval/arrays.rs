@@ -163,7 +163,7 @@ impl Ctx<'_> {
                 return self.fail(span, "`arange` needs a nonzero step and finite bounds");
             }
             let count = ((end - start) / step).ceil();
-            if !(count >= 1.0) {
+            if count.is_nan() || count < 1.0 {
                 return self.fail(
                     span,
                     format!("`arange` from {start} to {end} by {step} is empty"),
@@ -372,7 +372,7 @@ impl Ctx<'_> {
                     }
                 }
                 match free {
-                    Some(i) if known > 0 && have % known == 0 => {
+                    Some(i) if known > 0 && have.is_multiple_of(known) => {
                         if let Some(slot) = out.get_mut(i) {
                             *slot = have / known;
                         }

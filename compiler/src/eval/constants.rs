@@ -125,6 +125,13 @@ impl Ctx<'_> {
             );
             return None;
         }
+        if a.data.iter().any(|v| v.abs() > f64::from(f32::MAX)) {
+            self.errors.push(
+                span,
+                "a constant tensor holds f32 values, and this array has values beyond f32's range",
+            );
+            return None;
+        }
         let index = self.intern_constant(None, a, span)?;
         let path = match a.buffer.and_then(|i| self.constants.get(i)) {
             Some(c) => c.name.clone(),
@@ -195,6 +202,13 @@ impl Ctx<'_> {
         span: Range,
         spans: [Range; 2],
     ) -> Value {
+        // Indices travel as f32, exact up to 2^24.
+        if size > 1 << 24 {
+            return self.fail(
+                spans[1],
+                format!("indexing by an array reaches dimensions of at most 16777216 entries, found {size}"),
+            );
+        }
         let Some(indices) = self.indices_of(idx, size, spans[1]) else {
             return Value::Poison;
         };

@@ -42,6 +42,14 @@ impl<'a> Ctx<'a> {
         let t = match input {
             Value::Tensor(t) => t,
             Value::Poison => return Value::Poison,
+            Value::Tuple(_)
+                if matches!(spec, Spec::Call { name, .. } if name == "MultiheadAttention") =>
+            {
+                return self.fail(
+                    input_span,
+                    "`MultiheadAttention` here is self-attention on one input; for attention between two sequences write the projections as `Linear` layers and call `attention(q, k, v)`",
+                )
+            }
             other => {
                 return self.fail(
                     input_span,

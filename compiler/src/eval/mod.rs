@@ -7,7 +7,17 @@
 //! - `eval/builtins.rs`: the built-in functions (`cat`, `chunk`, `make_divisible`, ...);
 //! - `eval/expand.rs`: `->` stages: block calls (argument binding), lists, `for`,
 //!   `if` and repetitions;
-//! - `eval/graph.rs`: node creation, shape inference and naming;
+//! - `eval/graph.rs`: node creation, shape inference and naming, and the
+//!   per-sample views of unbatched values;
+//! - `eval/tensor_ops.rs`, `eval/dims.rs`: the tensor functions of any rank
+//!   and their arguments (PyTorch's dimensions as per-sample axes);
+//! - `eval/attention.rs`: scaled dot-product attention and
+//!   `MultiheadAttention`, lowered to their nodes;
+//! - `eval/tensor_expr.rs`: method calls, indexing, named sources, tensor
+//!   arithmetic;
+//! - `eval/arrays.rs`, `eval/array_expr.rs`, `eval/array_data.rs`:
+//!   compile-time arrays; `eval/constants.rs`: where they meet the graph
+//!   (constants, buffers, gathers);
 //! - [`limits`]: the one expansion budget every step draws on, and the
 //!   nesting limits.
 
@@ -16,8 +26,10 @@ mod array_expr;
 #[cfg(test)]
 mod array_tests;
 pub mod arrays;
+mod attention;
 mod builtins;
 pub mod constants;
+mod dims;
 mod expand;
 mod expr;
 mod graph;

@@ -388,6 +388,7 @@ impl Ctx<'_> {
                             trans_b: false,
                             alpha: 1.0,
                             fused: false,
+                            operator: true,
                         },
                         "matmul",
                     ),
@@ -479,5 +480,58 @@ fn normalize(i: i64, size: usize) -> Option<usize> {
     } else {
         let back = usize::try_from(i.checked_neg()?).ok()?;
         size.checked_sub(back)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::eval::tests::{errors_of, run};
+
+    #[test]
+    fn unbatched_parameters_broadcast_or_take_a_batch_of_one() {
+        // Mobile-Former's tokens: [6, 8] gets a leading 1 with `[None]`, then
+        // runs per sample; against the batch they broadcast.
+        let i = run("pub struct N(x: [6, 8]) {
+            let t = tokens: Parameter(6, 8);
+            let t = t[None] -> proj: Linear(4);
+            let s = layer_scale: Parameter(6, 1);
+            (x -> Linear(4)) * s + t
+        }")
+        .unwrap();
+        let out = |name: &str| {
+            i.nodes
+                .iter()
+                .find(|n| n.name == name)
+                .map(|n| n.output.clone())
+        };
+        assert_eq!(out("tokens"), Some(vec![6, 8]));
+        assert_eq!(out("unsqueeze"), Some(vec![6, 8]));
+        assert_eq!(out("proj"), Some(vec![6, 4]));
+        assert_eq!(i.nodes[i.output - 1].output, [6, 4]);
+        // params: tokens 48, proj 8·4 + 4 = 36, scale 6, linear 36
+        let params: u64 = i.nodes.iter().map(|n| n.costs.params).sum();
+        assert_eq!(params, 48 + 36 + 6 + 36);
+        // Without the leading 1, a per-sample layer has no batch to read.
+        let e = errors_of(
+            "pub struct N(x: [6, 8]) { let t = tokens: Parameter(6, 8); t -> Linear(4) }",
+        );
+        assert!(e[0].contains("reads a batch first"), "{e:?}");
+        // Cross-attention through the module is not self-attention.
+        let e = errors_of(
+            "pub struct N(x: [6, 8]) { (x, x, x) -> attn: MultiheadAttention(2, batch_first = true) }",
+        );
+        assert!(e[0].contains("self-attention on one input"), "{e:?}");
+    }
+
+    #[test]
+    fn string_names_format_loop_variables() {
+        let i = run("pub struct N(x: [4]) { x -> layers: [for i in 0..2 => \"encoder_layer_{i}\": Linear(4)] }")
+            .unwrap();
+        let names: Vec<&str> = i.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["layers.encoder_layer_0", "layers.encoder_layer_1"]);
+        let e = errors_of("pub struct N(x: [4]) { x -> [for i in 0..2 => \"l_{j}\": Linear(4)] }");
+        assert!(e[0].contains("undefined name `j`"), "{e:?}");
+        let e = errors_of("pub struct N(x: [4]) { x -> [\"a.b\": Linear(4)] }");
+        assert!(e[0].contains("letters, digits and `_`"), "{e:?}");
     }
 }

@@ -21,6 +21,7 @@ pub const SOURCES: &[&str] = &[
     include_str!("../../../runtime/src/zoo/convnext.rs"),
     include_str!("../../../runtime/src/zoo/mobilevit.rs"),
     include_str!("../../../runtime/src/zoo/mobile_former.rs"),
+    include_str!("../../../runtime/src/zoo/swin.rs"),
 ];
 
 /// The items of a `network!` invocation: each ends with its `{ ... }` body.

@@ -35,10 +35,10 @@ network! {
     ///   batch first and the windows in the sample);
     /// - `qkv`, `reshape(nW, w², 3, heads, C/heads)` and the permutation that
     ///   puts the three first (`qkv[:, i]` for `qkv[i]`), `q * (C/heads)^-0.5`,
-    ///   `q @ kᵀ`, the bias, for a shifted window the mask (`-100` between
+    ///   `q.matmul(kᵀ)` (`torch.matmul`, as torchvision calls it), the bias, for a shifted window the mask (`-100` between
     ///   tokens of different regions of the shifted map, computed here from
     ///   the region of each position as torchvision's slices assign it),
-    ///   softmax, `@ v`, `transpose(1, 2)`, `proj`;
+    ///   softmax, `.matmul(v)`, `transpose(1, 2)`, `proj`;
     /// - the reverse partition, the reverse shift and the crop of the padding.
     ///
     /// torchvision's dropouts (0 here) are functional calls without modules.
@@ -70,7 +70,7 @@ network! {
         let qkv = x -> qkv: Linear(3 * c);
         let qkv = qkv.reshape(nw, n, 3, num_heads, c / num_heads).permute(0, 3, 1, 4, 2, 5);
         let q = qkv[:, 0] * (1.0 / sqrt(c / num_heads));
-        let attn = q @ qkv[:, 1].transpose(-2, -1);
+        let attn = q.matmul(qkv[:, 1].transpose(-2, -1));
         let attn = attn + bias;
 
         // The region of every position of the shifted map (torchvision's
@@ -81,10 +81,13 @@ network! {
         let rw = if sw > 0 { (arange(pw) >= pw - ws) + (arange(pw) >= pw - sw) } else { zeros(pw) };
         let regions = (rh[:, None] * 3 + rw[None, :])
             .view(ph / ws, ws, pw / ws, ws).permute(0, 2, 1, 3).reshape(nw, n);
-        let mask = (regions.unsqueeze(1) - regions.unsqueeze(2) != 0) * -100.0;
-        let attn = if shifted { attn + mask.unsqueeze(1) } else { attn };
+        let attn = if shifted {
+            attn + ((regions.unsqueeze(1) != regions.unsqueeze(2)) * -100.0).unsqueeze(1)
+        } else {
+            attn
+        };
 
-        let x = (softmax(attn, -1) @ qkv[:, 2]).transpose(2, 3).reshape(nw, n, c) -> proj: Linear(c);
+        let x = softmax(attn, -1).matmul(qkv[:, 2]).transpose(2, 3).reshape(nw, n, c) -> proj: Linear(c);
         let x = x.view(ph / ws, pw / ws, ws, ws, c).permute(0, 1, 3, 2, 4, 5).reshape(ph, pw, c);
         let x = if shifted { roll(x, (sh, sw), (1, 2)) } else { x };
         if pad_r + pad_b > 0 { x[:, :h, :w] } else { x }
