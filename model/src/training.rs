@@ -331,13 +331,103 @@ const fn activation_backward(a: &Activation) -> u64 {
 struct Storages {
     of_value: Vec<usize>,
     size: Vec<u64>,
+    /// Written by torchvision's `MultiheadAttention` in-projection, which lays
+    /// its output out sequence-first (`[L, N, 3·E]`, or `[3, L, N, E]`), so
+    /// that the batch and the heads of every view of it merge into one
+    /// dimension without a copy.
+    seq_first: Vec<bool>,
 }
 
 impl Storages {
     fn new_storage(&mut self, elements: u64) -> usize {
         self.size.push(elements);
+        self.seq_first.push(false);
         self.size.len() - 1
     }
+}
+
+/// Where a value's elements sit in its storage: the strides of its
+/// per-sample axes and of the batch (0 for an unbatched value: a parameter
+/// or a constant).
+#[derive(Clone, Debug)]
+struct Layout {
+    strides: Vec<u64>,
+    batch: u64,
+}
+
+impl Layout {
+    /// A fresh contiguous tensor of `shape` per sample.
+    fn contiguous(shape: &[usize], batched: bool) -> Option<Layout> {
+        let mut strides = vec![0u64; shape.len()];
+        let mut step = 1u64;
+        for (st, &n) in strides.iter_mut().zip(shape).rev() {
+            *st = step;
+            step = step.checked_mul(u64::try_from(n).ok()?)?;
+        }
+        Some(Layout {
+            strides,
+            batch: if batched { step } else { 0 },
+        })
+    }
+}
+
+/// PyTorch's `computeStride`: the strides of `new` as a view of a tensor of
+/// shape `old` with `strides`, or `None` when `view` would fail and
+/// `reshape` copies. The batch axis is left alone (netspec's reshapes are of
+/// the per-sample axes).
+fn view_strides(old: &[usize], strides: &[u64], new: &[usize]) -> Option<Vec<u64>> {
+    let mut out = vec![0u64; new.len()];
+    if old.iter().any(|&n| n == 0) || old.is_empty() {
+        // empty or scalar: any strides do
+        return Layout::contiguous(new, false).map(|l| l.strides);
+    }
+    let mut view_d = new.len() as isize - 1;
+    let mut chunk_base = *strides.last()?;
+    let mut tensor_numel = 1u64;
+    let mut view_numel = 1u64;
+    for tensor_d in (0..old.len()).rev() {
+        tensor_numel = tensor_numel.checked_mul(u64::try_from(old[tensor_d]).ok()?)?;
+        let boundary = tensor_d == 0
+            || (old[tensor_d - 1] != 1
+                && strides[tensor_d - 1] != tensor_numel.checked_mul(chunk_base)?);
+        if boundary {
+            while view_d >= 0 {
+                let n = u64::try_from(new[view_d as usize]).ok()?;
+                if !(view_numel < tensor_numel || n == 1) {
+                    break;
+                }
+                out[view_d as usize] = view_numel.checked_mul(chunk_base)?;
+                view_numel = view_numel.checked_mul(n)?;
+                view_d -= 1;
+            }
+            if view_numel != tensor_numel {
+                return None;
+            }
+            if tensor_d > 0 {
+                chunk_base = strides[tensor_d - 1];
+                tensor_numel = 1;
+                view_numel = 1;
+            }
+        }
+    }
+    (view_d == -1).then_some(out)
+}
+
+/// Whether `torch.matmul`'s fold of the batch and the leading axes of an
+/// operand (`expand(...).reshape(batch, n, m)`) is a view: every axis before
+/// the last two, the batch first, must merge with the next one.
+fn folds_as_view(shape: &[usize], layout: &Layout) -> bool {
+    let r = shape.len();
+    let lead = r.saturating_sub(2);
+    // (size, stride) of the batch and the leading per-sample axes, size-1 axes dropped
+    let mut dims: Vec<(u64, u64)> = vec![(2, layout.batch)];
+    for d in 0..lead {
+        if shape[d] != 1 {
+            dims.push((shape[d] as u64, layout.strides[d]));
+        }
+    }
+    dims.windows(2)
+        .all(|w| w[0].1 == w[1].1.saturating_mul(w[1].0))
 }
 
 /// Whether `op` returns (a view of) its first input's storage.
@@ -354,6 +444,32 @@ fn shares_storage(op: &Op, inplace: bool) -> bool {
         Op::Activation(a) => inplace && !matches!(a, Activation::GELU { .. }),
         _ => false,
     }
+}
+
+/// The layout of `op`'s output when it shares its input's storage (see
+/// [`shares_storage`]); `None` for a reshape that is not a view (PyTorch's
+/// `reshape` copies then).
+fn view_layout(op: &Op, input: &[usize], layout: &Layout, output: &[usize]) -> Option<Layout> {
+    let strides = match op {
+        Op::Flatten | Op::Reshape { .. } => view_strides(input, &layout.strides, output)?,
+        Op::Permute { dims } => dims
+            .as_slice()
+            .iter()
+            .map(|&d| layout.strides.get(d).copied())
+            .collect::<Option<_>>()?,
+        Op::Select { dim, .. } => {
+            let mut s = layout.strides.clone();
+            if *dim < s.len() {
+                s.remove(*dim);
+            }
+            s
+        }
+        _ => layout.strides.clone(),
+    };
+    Some(Layout {
+        strides,
+        batch: layout.batch,
+    })
 }
 
 /// Every layer's training costs, per sample. `values[v]` is the shape of

@@ -8,35 +8,11 @@ use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use std::collections::HashMap;
 
+mod common;
+use common::{relative_error, tensor};
+
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/data/fixtures/{name}.safetensors",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
-}
-
-fn tensor(st: &SafeTensors<'_>, name: &str) -> Tensor {
-    let view = st.tensor(name).unwrap();
-    let data: Vec<f32> = view
-        .data()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    Tensor::new(view.shape(), data).unwrap()
-}
-
-/// max |ours - PyTorch| / max |PyTorch|
-fn relative_error(ours: &Tensor, theirs: &Tensor) -> f32 {
-    assert_eq!(ours.shape(), theirs.shape());
-    let diff = ours
-        .data()
-        .iter()
-        .zip(theirs.data())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    let scale = theirs.data().iter().map(|v| v.abs()).fold(0.0f32, f32::max);
-    diff / scale
+    common::data(&format!("fixtures/{name}.safetensors"))
 }
 
 #[test]

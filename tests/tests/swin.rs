@@ -13,44 +13,14 @@ use netspec::{Backend, Convention, Error, Model, Network, Tensor, WeightProblem}
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
-fn data(path: &str) -> Vec<u8> {
-    let path = format!("{}/data/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
-}
-
-fn reference(name: &str) -> serde_json::Value {
-    serde_json::from_slice(&data(&format!("reference/{name}.json"))).unwrap()
-}
+mod common;
+use common::{assert_product_counts, data, reference, relative_error};
 
 /// Params, MACs (and each product kind against `macs_by_op`) and fvcore's
 /// count against the reference file.
 fn assert_counts<N: Network>(name: &str) {
+    assert_product_counts::<N>(name);
     let r = reference(name);
-    assert_eq!(N::PARAMS, r["params"].as_u64().unwrap(), "{name} params");
-    assert_eq!(N::MACS, r["macs"].as_u64().unwrap(), "{name} MACs");
-    let by_kind = |kinds: &[&str]| -> u64 {
-        N::LAYERS
-            .iter()
-            .filter(|l| kinds.contains(&l.kind))
-            .map(|l| l.macs)
-            .sum()
-    };
-    let op = |k: &str| r["macs_by_op"][k].as_u64().unwrap_or(0);
-    assert_eq!(
-        by_kind(&["Conv2d"]),
-        op("aten.convolution"),
-        "{name} convolutions"
-    );
-    assert_eq!(
-        by_kind(&["Linear"]),
-        op("aten.addmm") + op("aten.mm"),
-        "{name} linear layers"
-    );
-    assert_eq!(
-        by_kind(&["Matmul"]),
-        op("aten.bmm"),
-        "{name} attention products"
-    );
     // fvcore traces the products and counts layer norms (5 per element)
     // and the average pool: netspec's fvcore convention gives its number.
     assert_eq!(
@@ -115,15 +85,7 @@ fn fixture(
 ) -> (Vec<u8>, Tensor, Tensor) {
     let bytes = data("fixtures/small_swin.safetensors");
     let st = SafeTensors::deserialize(&bytes).unwrap();
-    let tensor = |n: &str| {
-        let v = st.tensor(n).unwrap();
-        let d = v
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        Tensor::new(v.shape(), d).unwrap()
-    };
+    let tensor = |n: &str| common::tensor(&st, n);
     let (x, y) = (tensor("__input__"), tensor("__output__"));
     let kept: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = st
         .iter()
@@ -139,19 +101,6 @@ fn fixture(
 
 fn unchanged(_: &str, v: TensorView<'_>) -> Option<(Dtype, Vec<usize>, Vec<u8>)> {
     Some((v.dtype(), v.shape().to_vec(), v.data().to_vec()))
-}
-
-/// max |ours - PyTorch| / max |PyTorch|
-fn relative_error(ours: &Tensor, theirs: &Tensor) -> f32 {
-    assert_eq!(ours.shape(), theirs.shape());
-    let diff = ours
-        .data()
-        .iter()
-        .zip(theirs.data())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    let scale = theirs.data().iter().map(|v| v.abs()).fold(0.0f32, f32::max);
-    diff / scale
 }
 
 #[test]
@@ -245,15 +194,7 @@ fn swin_t_matches_pytorch() {
     };
     let bytes = std::fs::read(&path).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
-    let tensor = |n: &str| {
-        let v = st.tensor(n).unwrap();
-        let d = v
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        Tensor::new(v.shape(), d).unwrap()
-    };
+    let tensor = |n: &str| common::tensor(&st, n);
     let (x, y) = (tensor("__input__"), tensor("__output__"));
     // The script runs thop on the model before saving it: its counters
     // (`total_ops`, `total_params`) are not weights.

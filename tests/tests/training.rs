@@ -13,7 +13,8 @@
 
 use netspec::zoo::{
     AlexNet, EfficientNetB0, MnasNet1_0, MobileNetV2, MobileNetV3Large, MobileNetV3Small, ResNet18,
-    ResNet50, ShuffleNetV2X0_5, ShuffleNetV2X1_0, SqueezeNet1_0, SqueezeNet1_1, Vgg16,
+    ResNet50, ShuffleNetV2X0_5, ShuffleNetV2X1_0, SmallConvNeXt, SmallSwin, SmallVit,
+    SqueezeNet1_0, SqueezeNet1_1, Vgg16,
 };
 use netspec::{Convention, Network};
 use serde_json::Value;
@@ -95,6 +96,9 @@ const MODELS: &[Model] = &[
         ours::<MobileNetV3Small>,
     ),
     ("training_batch8_zoo", "mnasnet1_0", ours::<MnasNet1_0>),
+    ("training_small", "small_vit", ours::<SmallVit>),
+    ("training_small", "small_convnext", ours::<SmallConvNeXt>),
+    ("training_small", "small_swin", ours::<SmallSwin>),
 ];
 
 fn reference(file: &str) -> Value {
@@ -111,6 +115,7 @@ fn every_model_matches_pytorch() {
         let get = |k: &str| r[k].as_u64().unwrap_or_else(|| panic!("{model}: no {k}"));
         assert_eq!(get("batch"), BATCH, "{model}");
         let o = ours();
+        eprintln!("{model}: {o:?}");
         let mut check = |what: &str, mine: u64, theirs: u64| {
             if mine != theirs {
                 problems.push(format!("{model}: {what} {mine} != PyTorch's {theirs}"));
@@ -235,4 +240,20 @@ fn in_place_relu_changes_what_is_kept() {
     // Out of place, the ReLU's own output (2·4·64) comes on top.
     assert_eq!(InPlace::saved_bytes(2), 6_144);
     assert_eq!(OutOfPlace::saved_bytes(2), 8_192);
+}
+
+#[test]
+fn zz_dump() {
+    for (n, layers) in [
+        ("vit", SmallVit::LAYERS),
+        ("cnx", SmallConvNeXt::LAYERS),
+        ("swin", SmallSwin::LAYERS),
+    ] {
+        for (i, l) in layers.iter().enumerate() {
+            eprintln!(
+                "{n} {i} {} {} {:?} -> {:?} sf={} ss={}",
+                l.name, l.kind, l.inputs, l.output, l.training.saved_floats, l.training.saved_stats
+            );
+        }
+    }
 }

@@ -11,46 +11,8 @@ use netspec::{Model, Network, Tensor};
 use safetensors::tensor::TensorView;
 use safetensors::SafeTensors;
 
-fn data(path: &str) -> Vec<u8> {
-    let path = format!("{}/data/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
-}
-
-fn reference(name: &str) -> serde_json::Value {
-    serde_json::from_slice(&data(&format!("reference/{name}.json"))).unwrap()
-}
-
-/// Params and MACs of a network against its reference file, and each
-/// product kind against `macs_by_op` (convolutions; linear layers; the
-/// attention products).
-fn assert_counts<N: Network>(name: &str) {
-    let r = reference(name);
-    assert_eq!(N::PARAMS, r["params"].as_u64().unwrap(), "{name} params");
-    assert_eq!(N::MACS, r["macs"].as_u64().unwrap(), "{name} MACs");
-    let by_kind = |kinds: &[&str]| -> u64 {
-        N::LAYERS
-            .iter()
-            .filter(|l| kinds.contains(&l.kind))
-            .map(|l| l.macs)
-            .sum()
-    };
-    let op = |k: &str| r["macs_by_op"][k].as_u64().unwrap_or(0);
-    assert_eq!(
-        by_kind(&["Conv2d", "Conv1d"]),
-        op("aten.convolution"),
-        "{name} convolutions"
-    );
-    assert_eq!(
-        by_kind(&["Linear", "MultiheadAttention"]),
-        op("aten.addmm") + op("aten.mm"),
-        "{name} linear layers"
-    );
-    assert_eq!(
-        by_kind(&["Matmul"]),
-        op("aten.bmm"),
-        "{name} attention products"
-    );
-}
+mod common;
+use common::{assert_product_counts as assert_counts, data, relative_error};
 
 #[test]
 fn vit_counts_equal_torchvision_and_timm() {
@@ -77,15 +39,7 @@ fn mobilevit_counts_equal_timm() {
 fn fixture(name: &str) -> (Vec<u8>, Tensor, Tensor) {
     let bytes = data(&format!("fixtures/{name}.safetensors"));
     let st = SafeTensors::deserialize(&bytes).unwrap();
-    let tensor = |n: &str| {
-        let v = st.tensor(n).unwrap();
-        let d = v
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        Tensor::new(v.shape(), d).unwrap()
-    };
+    let tensor = |n: &str| common::tensor(&st, n);
     let (x, y) = (tensor("__input__"), tensor("__output__"));
     let kept: Vec<(String, TensorView<'_>)> = st
         .iter()
@@ -95,19 +49,6 @@ fn fixture(name: &str) -> (Vec<u8>, Tensor, Tensor) {
         .map(|(n, v)| (n.to_string(), v))
         .collect();
     (safetensors::serialize(kept, None).unwrap(), x, y)
-}
-
-/// max |ours - PyTorch| / max |PyTorch|
-fn relative_error(ours: &Tensor, theirs: &Tensor) -> f32 {
-    assert_eq!(ours.shape(), theirs.shape());
-    let diff = ours
-        .data()
-        .iter()
-        .zip(theirs.data())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    let scale = theirs.data().iter().map(|v| v.abs()).fold(0.0f32, f32::max);
-    diff / scale
 }
 
 /// The network on PyTorch's weights reproduces PyTorch's output, alone and

@@ -236,20 +236,8 @@ impl Ctx<'_> {
         extra: usize,
     ) -> Option<usize> {
         let r = rank + extra;
-        let d = match v {
-            Value::Int(d) => *d,
-            Value::Poison => return None,
-            other => {
-                self.errors.push(
-                    span,
-                    format!("a dimension must be an integer, found {}", other.describe()),
-                );
-                return None;
-            }
-        };
-        let ri = i64::try_from(r).unwrap_or(i64::MAX);
-        let nd = if d < 0 { d.checked_add(ri) } else { Some(d) };
-        match nd.and_then(|n| usize::try_from(n).ok()).filter(|&n| n < r) {
+        let d = self.dim_int(v, span)?;
+        match super::dims::from_end(d, r) {
             Some(n) => Some(n),
             None => {
                 self.errors.push(

@@ -30,26 +30,10 @@ impl Ctx<'_> {
         extra: usize,
     ) -> Option<usize> {
         let full = Self::rank_of(t) + 1 + extra;
-        let d = match v {
-            Value::Int(d) => *d,
-            Value::Poison => return None,
-            other => {
-                self.errors.push(
-                    span,
-                    format!("a dimension must be an integer, found {}", other.describe()),
-                );
-                return None;
-            }
-        };
-        let full_i = i64::try_from(full).unwrap_or(i64::MAX);
-        let nd = if d < 0 {
-            d.checked_add(full_i)
-        } else {
-            Some(d)
-        };
-        match nd {
-            Some(n) if n >= 1 && n < full_i => usize::try_from(n - 1).ok(),
-            Some(0) => {
+        let d = self.dim_int(v, span)?;
+        match from_end(d, full) {
+            Some(n) if n >= 1 => Some(n - 1),
+            Some(_) => {
                 self.errors.push(
                     span,
                     format!(
@@ -68,6 +52,21 @@ impl Ctx<'_> {
                         shape::shape_str(&t.shape),
                         full - 1
                     ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A dimension argument's integer, or an error saying it must be one.
+    pub(super) fn dim_int(&mut self, v: &Value, span: Range) -> Option<i64> {
+        match v {
+            Value::Int(d) => Some(*d),
+            Value::Poison => None,
+            other => {
+                self.errors.push(
+                    span,
+                    format!("a dimension must be an integer, found {}", other.describe()),
                 );
                 None
             }
@@ -185,4 +184,12 @@ impl Ctx<'_> {
         }
         Some(positional)
     }
+}
+
+/// Dimension `d` of `rank` dimensions, negative from the end as in PyTorch:
+/// `-rank ..= rank - 1` to `0 .. rank`, `None` outside.
+pub(super) fn from_end(d: i64, rank: usize) -> Option<usize> {
+    let r = i64::try_from(rank).ok()?;
+    let n = if d < 0 { d.checked_add(r)? } else { d };
+    usize::try_from(n).ok().filter(|&n| n < rank)
 }

@@ -94,3 +94,69 @@ pub fn assert_sums<N: Network>() {
     assert_eq!(sum(|l| l.activations), N::ACTIVATIONS);
     assert_eq!(N::WEIGHT_BYTES, 4 * N::PARAMS);
 }
+
+/// The bytes of `tests/data/{path}`.
+pub fn data(path: &str) -> Vec<u8> {
+    let path = format!("{}/data/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+/// The f32 tensor `name` of a safetensors file.
+pub fn tensor(st: &safetensors::SafeTensors<'_>, name: &str) -> netspec::Tensor {
+    let view = st
+        .tensor(name)
+        .unwrap_or_else(|e| panic!("tensor {name}: {e}"));
+    let data: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    netspec::Tensor::new(view.shape(), data).unwrap()
+}
+
+/// max |ours - PyTorch| / max |PyTorch|
+pub fn relative_error(ours: &netspec::Tensor, theirs: &netspec::Tensor) -> f32 {
+    assert_eq!(ours.shape(), theirs.shape());
+    let diff = ours
+        .data()
+        .iter()
+        .zip(theirs.data())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    let scale = theirs.data().iter().map(|v| v.abs()).fold(0.0f32, f32::max);
+    diff / scale
+}
+
+/// Params and MACs of `N` against the attention models' reference file
+/// `{name}.json` (PyTorch's `FlopCounterMode` / 2), and each kind of product
+/// against its `macs_by_op`: convolutions, linear layers (`addmm`, `mm`;
+/// the attention in-projection is one), attention's and other matrix
+/// products (`bmm`).
+pub fn assert_product_counts<N: Network>(name: &str) {
+    let r = reference(name);
+    assert_eq!(N::PARAMS, r["params"].as_u64().unwrap(), "{name} params");
+    assert_eq!(N::MACS, r["macs"].as_u64().unwrap(), "{name} MACs");
+    let by_kind = |kinds: &[&str]| -> u64 {
+        N::LAYERS
+            .iter()
+            .filter(|l| kinds.contains(&l.kind))
+            .map(|l| l.macs)
+            .sum()
+    };
+    let op = |k: &str| r["macs_by_op"][k].as_u64().unwrap_or(0);
+    assert_eq!(
+        by_kind(&["Conv2d", "Conv1d"]),
+        op("aten.convolution"),
+        "{name} convolutions"
+    );
+    assert_eq!(
+        by_kind(&["Linear", "MultiheadAttention"]),
+        op("aten.addmm") + op("aten.mm"),
+        "{name} linear layers"
+    );
+    assert_eq!(
+        by_kind(&["Matmul"]),
+        op("aten.bmm"),
+        "{name} matrix products"
+    );
+}
