@@ -284,7 +284,7 @@ pub fn training_lines(graph: &Graph<'_>) -> Vec<(&'static str, String)> {
         format!("{} per sample", size(per_sample))
     } else {
         format!(
-            "{} per sample + {} of batch-norm statistics",
+            "{} per sample + {} whatever the batch (batch-norm statistics, gather indices)",
             size(per_sample),
             bytes(stats)
         )

@@ -53,13 +53,22 @@
 //! | MaxPool2d | the input and the int64 index of each output's maximum |
 //! | AvgPool2d, AdaptiveAvgPool2d | the input (not for a 1x1 output: PyTorch computes it as a mean, which keeps nothing) |
 //! | a · b | each input whose partner needs a gradient |
+//! | matmul | each operand whose partner needs a gradient, as `torch.matmul` reads it: the operand itself, or a copy when folding its batch and leading axes into one is not a view (or it is broadcast) |
+//! | attention's `q @ kᵀ` (math backend) | new `q·√s` and `k·√s` (the backend scales both before the product); `A @ v` as matmul, with the views of torchvision's in-projection (laid out sequence-first) folding without a copy |
+//! | LayerNorm, GroupNorm | the input, and a mean and `1/σ` per normalised group (per sample: `2·E / numel(shape)`, `2·G`) |
+//! | `table[idx]` | its int64 indices, whatever the batch (two f32 statistics each), once per gather |
 //! | stochastic depth with `p > 0` | its noise, one value per sample |
-//! | add, mean, cat, chunk, narrow, flatten, channel shuffle, identity, dropout, gather, constants | nothing (a gather's indices are a buffer) |
+//! | add, mean, cat, chunk, narrow, flatten, channel shuffle, identity, dropout, constants, `s·x + t`, `a − b` | nothing |
 //!
-//! Views (`Flatten`, `chunk`, `narrow`, identity layers) and in-place
-//! activations share their input's storage; a storage saved several times
-//! counts once, with its full size (a saved `chunk` keeps its whole parent).
-//! Each storage is attributed to the first layer that saves it.
+//! Views (`Flatten`, `chunk`, `narrow`, reshapes, permutes, selects, identity
+//! layers) and in-place activations share their input's storage; a reshape
+//! that cannot be a view of its input's strides (PyTorch's `computeStride`)
+//! copies, as `reshape` does. A storage saved several times counts once,
+//! with its full size (a saved `chunk` keeps its whole parent). Each storage
+//! is attributed to the first layer that saves it. Strides are followed
+//! through views; every other operation writes a contiguous tensor (PyTorch's
+//! element-wise operations can keep a permuted layout instead: a reshape of
+//! such a result is a copy here and may be a view there).
 
 use crate::op::{Activation, GroupNorm, LayerNorm, Op};
 use crate::shape::numel;
@@ -188,7 +197,8 @@ pub struct Training {
     pub saved_floats: u64,
     /// int64 values kept for backward (max-pool indices), per sample.
     pub saved_indices: u64,
-    /// f32 values kept for backward whatever the batch (batch-norm statistics).
+    /// f32 values kept for backward whatever the batch (batch-norm statistics;
+    /// a gather's int64 indices count two each).
     pub saved_stats: u64,
 }
 
@@ -377,7 +387,10 @@ impl Layout {
 /// the per-sample axes).
 fn view_strides(old: &[usize], strides: &[u64], new: &[usize]) -> Option<Vec<u64>> {
     let mut out = vec![0u64; new.len()];
-    if old.iter().any(|&n| n == 0) || old.is_empty() {
+    if strides.len() != old.len() {
+        return None;
+    }
+    if old.contains(&0) || old.is_empty() {
         // empty or scalar: any strides do
         return Layout::contiguous(new, false).map(|l| l.strides);
     }
@@ -421,9 +434,9 @@ fn folds_as_view(shape: &[usize], layout: &Layout) -> bool {
     let lead = r.saturating_sub(2);
     // (size, stride) of the batch and the leading per-sample axes, size-1 axes dropped
     let mut dims: Vec<(u64, u64)> = vec![(2, layout.batch)];
-    for d in 0..lead {
-        if shape[d] != 1 {
-            dims.push((shape[d] as u64, layout.strides[d]));
+    for (&n, &stride) in shape.iter().zip(&layout.strides).take(lead) {
+        if n != 1 {
+            dims.push((n as u64, stride));
         }
     }
     dims.windows(2)
@@ -481,7 +494,9 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
     let mut storages = Storages {
         of_value: vec![0],
         size: vec![*elements.first()?],
+        seq_first: vec![false],
     };
+    let mut layouts = vec![Layout::contiguous(values.first()?, true)?];
     let mut saved = vec![false; 1];
     let mut out = Vec::with_capacity(layers.len());
     for (i, layer) in layers.iter().enumerate() {
@@ -492,6 +507,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
             *needs_grad.get_mut(v)? = true;
             let leaf = storages.new_storage(0);
             storages.of_value.push(leaf);
+            layouts.push(Layout::contiguous(values.get(v)?, false)?);
             saved.resize(storages.size.len(), false);
             out.push(Training::ZERO);
             continue;
@@ -501,6 +517,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
             *needs_grad.get_mut(v)? = false;
             let leaf = storages.new_storage(0);
             storages.of_value.push(leaf);
+            layouts.push(Layout::contiguous(values.get(v)?, false)?);
             saved.resize(storages.size.len(), false);
             out.push(Training::ZERO);
             continue;
@@ -513,10 +530,29 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
             grad |= *needs_grad.get(x)?;
         }
         *needs_grad.get_mut(v)? = grad;
-        let storage = if shares_storage(layer.op, layer.inplace) {
-            *storages.of_value.get(first)?
+        let view = if shares_storage(layer.op, layer.inplace) {
+            view_layout(
+                layer.op,
+                values.get(first)?,
+                layouts.get(first)?,
+                values.get(v)?,
+            )
         } else {
-            storages.new_storage(*elements.get(v)?)
+            None
+        };
+        let storage = match view {
+            Some(layout) => {
+                layouts.push(layout);
+                *storages.of_value.get(first)?
+            }
+            None => {
+                layouts.push(Layout::contiguous(values.get(v)?, true)?);
+                let s = storages.new_storage(*elements.get(v)?);
+                if let Op::MhaInProj { .. } = layer.op {
+                    *storages.seq_first.get_mut(s)? = true;
+                }
+                s
+            }
         };
         storages.of_value.push(storage);
         saved.resize(storages.size.len(), false);
@@ -598,9 +634,17 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                 t.grad_input_flops = e_out.checked_mul(4)?;
                 keeps.push(storage);
             }
-            Op::Matmul { .. } => {
+            Op::Matmul { fused, trans_b, .. } => {
                 // d(a) = g @ bᵀ and d(b) = aᵀ @ g: one product of the forward's
-                // size each, keeping the other operand.
+                // size each, keeping the other operand as the product read it.
+                let out_shape = values.get(v)?;
+                let lead = out_shape.len().saturating_sub(2);
+                // What the product reads of operand `k`: scaled dot-product
+                // attention's math backend multiplies q and k by √scale
+                // first (new tensors); torch.matmul folds the batch and the
+                // leading axes of a batched operand into one, a copy when
+                // that is not a view (or the operand is broadcast).
+                let mut read: Vec<Option<usize>> = vec![None; layer.inputs.len()];
                 for (j, &x) in layer.inputs.iter().enumerate() {
                     if !*needs_grad.get(x)? {
                         continue;
@@ -610,15 +654,52 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                         t.grad_input_flops.checked_add(layer.macs.checked_mul(2)?)?;
                     t.torch_backward_macs = t.torch_backward_macs.checked_add(layer.macs)?;
                     for (k, &other) in layer.inputs.iter().enumerate() {
-                        if k != j {
-                            keeps.push(*storages.of_value.get(other)?);
+                        if k == j {
+                            continue;
                         }
+                        if let Some(s) = read.get(k).copied().flatten() {
+                            keeps.push(s);
+                            continue;
+                        }
+                        let shape = values.get(other)?;
+                        let layout = layouts.get(other)?;
+                        let own = *storages.of_value.get(other)?;
+                        let r = shape.len();
+                        // the operand as broadcast to the output's leading axes
+                        let expanded = if r >= 2 && layout.batch != 0 && out_shape.len() >= 2 {
+                            let mut n = 1u64;
+                            for &d in out_shape.get(..lead)? {
+                                n = n.checked_mul(u64::try_from(d).ok()?)?;
+                            }
+                            for &d in shape.get(r - 2..)? {
+                                n = n.checked_mul(u64::try_from(d).ok()?)?;
+                            }
+                            Some(n)
+                        } else {
+                            None
+                        };
+                        let s = match expanded {
+                            Some(n) if *fused && *trans_b => storages.new_storage(n),
+                            Some(n)
+                                if n != *elements.get(other)?
+                                    || !(folds_as_view(shape, layout)
+                                        || *storages.seq_first.get(own)?) =>
+                            {
+                                storages.new_storage(n)
+                            }
+                            _ => own,
+                        };
+                        saved.resize(storages.size.len(), false);
+                        *read.get_mut(k)? = Some(s);
+                        keeps.push(s);
                     }
                 }
             }
             Op::LayerNorm(LayerNorm { affine, .. }) | Op::GroupNorm(GroupNorm { affine, .. }) => {
-                // As batch norm: the input and two statistics (mean, 1/σ) per
-                // normalised group are kept.
+                // `native_layer_norm` / `native_group_norm` keep the input and
+                // two statistics (mean, 1/σ) per normalised group, which, unlike
+                // batch norm's, are per sample. With affine parameters the
+                // weight's gradient recomputes `x̂` from them.
                 if *affine {
                     t.grad_weight_flops = e_out.checked_mul(2)?;
                 }
@@ -631,7 +712,8 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                     Op::GroupNorm(g) => u64::try_from(g.groups).ok()?,
                     _ => 0,
                 };
-                t.saved_stats = groups.checked_mul(2)?;
+                // per sample: two new storages (mean and 1/σ) of `groups` each
+                t.saved_floats = groups.checked_mul(2)?;
             }
             Op::Affine { scale, .. } => {
                 if *scale != 1.0 {
@@ -676,12 +758,15 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                     }
                 }
             }
-            Op::Gather { .. } => {
+            Op::Gather { shape, .. } => {
                 // The gradient is added back into the table at the indices
                 // (`index_put_` with accumulation): one add per output
-                // element; the indices are a buffer, not saved activations.
+                // element. Autograd keeps the int64 indices (a buffer, whatever
+                // the batch: counted as two f32 statistics each), once per
+                // gather, as each of torchvision's blocks has its own buffer.
                 if first_needs_grad {
                     t.grad_input_flops = e_out;
+                    t.saved_stats = count(shape.as_slice())?.checked_mul(2)?;
                 }
             }
             Op::StochasticDepth { p } if *p > 0.0 => t.saved_floats = 1,
@@ -716,7 +801,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::{BatchNorm2d, Conv2d, Pool2d};
+    use crate::op::{BatchNorm2d, Conv2d, Dims, Pool2d};
 
     fn conv(cin: usize, cout: usize, k: usize, groups: usize) -> Op {
         Op::Conv2d(Conv2d {
@@ -957,5 +1042,118 @@ mod tests {
         };
         assert_eq!(run(false), [4, 8, 8]);
         assert_eq!(run(true), [4, 8, 8]);
+    }
+
+    #[test]
+    fn reshape_views_follow_pytorch() {
+        // [4, 2, 4] contiguous: any reshape is a view
+        assert_eq!(
+            view_strides(&[4, 2, 4], &[8, 4, 1], &[4, 8]),
+            Some(vec![8, 1])
+        );
+        // transposed to [2, 4, 4] (strides 4, 8, 1): merging the first two copies,
+        // splitting the last is a view
+        assert_eq!(view_strides(&[2, 4, 4], &[4, 8, 1], &[8, 4]), None);
+        assert_eq!(
+            view_strides(&[2, 4, 4], &[4, 8, 1], &[2, 4, 2, 2]),
+            Some(vec![4, 8, 2, 1])
+        );
+        let contiguous = Layout::contiguous(&[2, 4, 4], true).unwrap();
+        assert!(folds_as_view(&[2, 4, 4], &contiguous));
+        let heads_first = Layout {
+            strides: vec![4, 8, 1],
+            batch: 32,
+        };
+        assert!(!folds_as_view(&[2, 4, 4], &heads_first));
+    }
+
+    /// `x -> Linear(8)`, split into 2 heads of 4 (`reshape(4, 2, 4)`), heads
+    /// first or not, and `q @ qᵀ` on it: what the product keeps.
+    fn heads_product(permute: bool, fused: bool) -> Vec<u64> {
+        let fc = Op::Linear(crate::op::Linear {
+            in_features: 8,
+            out_features: 8,
+            bias: false,
+        });
+        let reshape = Op::Reshape {
+            shape: Dims::new(&[4, 2, 4]),
+        };
+        let order = Op::Permute {
+            dims: Dims::new(if permute { &[1, 0, 2] } else { &[0, 1, 2] }),
+        };
+        let mm = Op::Matmul {
+            trans_b: true,
+            alpha: if fused { 0.5 } else { 1.0 },
+            fused,
+            operator: false,
+        };
+        let (heads, out): (&[usize], &[usize]) = if permute {
+            (&[2, 4, 4], &[2, 4, 4])
+        } else {
+            (&[4, 2, 4], &[4, 2, 2])
+        };
+        let shapes: [&[usize]; 5] = [&[4, 8], &[4, 8], &[4, 2, 4], heads, out];
+        let layer = |op, inputs, macs| Layer {
+            op,
+            inputs,
+            inplace: false,
+            macs,
+            flops: 2 * macs,
+        };
+        let layers = [
+            layer(&fc, &[0], 256),
+            layer(&reshape, &[1], 0),
+            layer(&order, &[2], 0),
+            layer(&mm, &[3, 3], 128),
+        ];
+        let t = training(&shapes, &layers).unwrap();
+        t.iter().map(|t| t.saved_floats).collect()
+    }
+
+    #[test]
+    fn matmul_keeps_its_operands_as_it_reads_them() {
+        // batch and heads merge: the product reads the linear's output (32)
+        assert_eq!(heads_product(false, false), [32, 0, 0, 32]);
+        // heads first ([2, 4, 4] with strides 4, 8, 1): torch.matmul's fold
+        // copies each operand
+        assert_eq!(heads_product(true, false), [32, 0, 0, 64]);
+        // scaled dot-product attention's math backend: q·√s and k·√s, new tensors
+        assert_eq!(heads_product(false, true), [32, 0, 0, 64]);
+    }
+
+    #[test]
+    fn layer_norm_statistics_are_per_sample() {
+        let ln = Op::LayerNorm(LayerNorm {
+            shape: Dims::new(&[8]),
+            eps: 1e-5,
+            affine: true,
+            bias: true,
+        });
+        let fc = Op::Linear(crate::op::Linear {
+            in_features: 8,
+            out_features: 8,
+            bias: true,
+        });
+        let shapes: [&[usize]; 3] = [&[4, 8], &[4, 8], &[4, 8]];
+        let layers = [
+            Layer {
+                op: &fc,
+                inputs: &[0],
+                inplace: false,
+                macs: 256,
+                flops: 512,
+            },
+            Layer {
+                op: &ln,
+                inputs: &[1],
+                inplace: false,
+                macs: 0,
+                flops: 0,
+            },
+        ];
+        let t = training(&shapes, &layers).unwrap();
+        // the input (32), and a mean and 1/σ per token (2·4), all per sample
+        assert_eq!(t[1].saved_floats, 40);
+        assert_eq!(t[1].saved_stats, 0);
     }
 }

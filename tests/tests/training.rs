@@ -10,6 +10,14 @@
 //!   `backward_macs_as(Convention::TorchFlopCounter)` reproduces its number
 //!   exactly, and the true count is below it;
 //! - `saved_bytes(8)` equals the bytes of the distinct storages autograd saved.
+//!
+//! The small transformers (`tests/data/reference/training_small.json`, made
+//! by `scripts/make_small_training_reference.py` the same way, with the math
+//! attention backend) are held to the same, except for one explained gap:
+//! `SmallConvNeXt`'s `LayerNorm2d` is a layer norm without affine parameters
+//! followed by `* weight + bias`, whose multiply keeps the normalised output,
+//! where PyTorch's `F.layer_norm(x, shape, weight, bias)` keeps only its
+//! input and statistics ([`layer_norm_2d_gap`]).
 
 use netspec::zoo::{
     AlexNet, EfficientNetB0, MnasNet1_0, MobileNetV2, MobileNetV3Large, MobileNetV3Small, ResNet18,
@@ -101,6 +109,43 @@ const MODELS: &[Model] = &[
     ("training_small", "small_swin", ours::<SmallSwin>),
 ];
 
+/// Bytes at batch 8 that netspec keeps and PyTorch does not: the outputs of
+/// the layer norms without affine parameters that a multiply by a declared
+/// weight keeps (the zoo's `LayerNorm2d`: `LayerNorm(elementwise_affine =
+/// false)`, then `* weight + bias`). PyTorch applies the weight inside
+/// `native_layer_norm`, whose backward recomputes `x̂` from the input, mean
+/// and `1/σ` it keeps anyway; the graph cannot tell the two apart.
+fn layer_norm_2d_gap<N: Network>() -> u64 {
+    let nodes = N::GRAPH.nodes;
+    let floats: u64 = nodes
+        .iter()
+        .zip(N::LAYERS)
+        .filter(|(n, _)| {
+            matches!(n.op, netspec::Op::Mul)
+                && n.inputs.first().is_some_and(|&x| {
+                    x > 0
+                        && matches!(
+                            nodes[x - 1].op,
+                            netspec::Op::LayerNorm(l) if !l.affine
+                        )
+                })
+        })
+        .map(|(_, l)| l.training.saved_floats)
+        .sum();
+    4 * BATCH * floats
+}
+
+#[test]
+fn the_small_convnext_gap_is_its_three_layer_norm_2d() {
+    // the stem's and the downsampling's (16x8x8 each) and the classifier's (32x1x1)
+    assert_eq!(
+        layer_norm_2d_gap::<SmallConvNeXt>(),
+        4 * BATCH * (1_024 + 1_024 + 32)
+    );
+    assert_eq!(layer_norm_2d_gap::<SmallVit>(), 0);
+    assert_eq!(layer_norm_2d_gap::<SmallSwin>(), 0);
+}
+
 fn reference(file: &str) -> Value {
     let path = format!("{}/data/reference/{file}.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
@@ -115,7 +160,6 @@ fn every_model_matches_pytorch() {
         let get = |k: &str| r[k].as_u64().unwrap_or_else(|| panic!("{model}: no {k}"));
         assert_eq!(get("batch"), BATCH, "{model}");
         let o = ours();
-        eprintln!("{model}: {o:?}");
         let mut check = |what: &str, mine: u64, theirs: u64| {
             if mine != theirs {
                 problems.push(format!("{model}: {what} {mine} != PyTorch's {theirs}"));
@@ -123,7 +167,12 @@ fn every_model_matches_pytorch() {
         };
         check("params", o.params, get("params"));
         check("forward MACs", o.forward_macs, get("forward_macs"));
-        check("saved bytes", o.saved_bytes, get("saved_bytes"));
+        let gap = if *model == "small_convnext" {
+            layer_norm_2d_gap::<SmallConvNeXt>()
+        } else {
+            0
+        };
+        check("saved bytes", o.saved_bytes, get("saved_bytes") + gap);
         check(
             "FlopCounterMode backward MACs",
             o.torch_backward_macs,
@@ -240,20 +289,4 @@ fn in_place_relu_changes_what_is_kept() {
     // Out of place, the ReLU's own output (2·4·64) comes on top.
     assert_eq!(InPlace::saved_bytes(2), 6_144);
     assert_eq!(OutOfPlace::saved_bytes(2), 8_192);
-}
-
-#[test]
-fn zz_dump() {
-    for (n, layers) in [
-        ("vit", SmallVit::LAYERS),
-        ("cnx", SmallConvNeXt::LAYERS),
-        ("swin", SmallSwin::LAYERS),
-    ] {
-        for (i, l) in layers.iter().enumerate() {
-            eprintln!(
-                "{n} {i} {} {} {:?} -> {:?} sf={} ss={}",
-                l.name, l.kind, l.inputs, l.output, l.training.saved_floats, l.training.saved_stats
-            );
-        }
-    }
 }
