@@ -34,10 +34,12 @@ fn in_scope(name: &str, scope: &str) -> bool {
 }
 
 /// The scopes containing `name`, outermost first: every prefix of the dotted
-/// path that is a scope (`layer1`, `layer1.0` for `layer1.0.conv1`).
+/// path that is a scope (`layer1`, `layer1.0` for `layer1.0.conv1`), and the
+/// path itself when it is one (a block's own tensors, `"": LayerNorm`).
 fn chain(name: &str, index: &HashMap<&str, usize>) -> Vec<usize> {
     name.match_indices('.')
         .filter_map(|(at, _)| index.get(&name[..at]).copied())
+        .chain(index.get(name).copied())
         .collect()
 }
 
@@ -84,6 +86,8 @@ pub fn rows(graph: &Graph<'_>) -> Vec<Row> {
 fn relative<'a>(path: &'a str, parent: Option<&str>) -> &'a str {
     match parent {
         Some(p) if in_scope(path, p) => &path[p.len() + 1..],
+        // The scope's own layer (its tensors are the block's own).
+        Some(p) if p == path => "self",
         _ => path,
     }
 }
@@ -227,7 +231,7 @@ pub fn render_text(graph: &Graph<'_>) -> String {
     for (k, v) in totals {
         out.push_str(&format!("{k:<17} {v}\n"));
     }
-    out.push_str("MACs: conv and linear multiply-accumulates, bias excluded; FLOPs: every layer, 2 per MAC\n");
+    out.push_str("MACs: multiply-accumulates of every matrix product (conv, linear, matmul), bias excluded; FLOPs: every layer, 2 per MAC\n");
     out.push('\n');
     out.push_str(TRAINING_TITLE);
     out.push_str(":\n");

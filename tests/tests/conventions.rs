@@ -190,30 +190,6 @@ const GAPS: &[Gap] = &[
         -1_375_080,
         "BatchNormAct2d 2 x 47,040 + timm Linear 1,281,000",
     ),
-    // torchvision's `LayerNorm2d` (ConvNeXt's stem, its three downsamplers
-    // and its classifier) is a subclass of `nn.LayerNorm` whose forward
-    // calls `F.layer_norm(x, shape, self.weight, self.bias)`: fvcore counts
-    // 5 per element (a weight is passed). netspec describes it as it
-    // computes, a `LayerNorm(elementwise_affine = false)` (4 per element in
-    // fvcore, as `F.layer_norm` without weight) and then `* weight + bias`
-    // (operators, 0): 1 per element apart. Elements: 96·56·56 (stem)
-    // + 96·56·56 + 192·28·28 + 384·14·14 (downsamplers) + 768 (head)
-    // = 301,056 + 301,056 + 150,528 + 75,264 + 768 = 828,672. thop and
-    // ptflops give the subclass no rule, as netspec's functional layer
-    // norm: exact.
-    (
-        "convnext_tiny",
-        Convention::Fvcore,
-        828_672,
-        "LayerNorm2d: 1 x 828,672 elements",
-    ),
-    // The same two-stage: 16·8·8 (stem) + 16·8·8 (downsampler) + 32 (head).
-    (
-        "small_convnext",
-        Convention::Fvcore,
-        2_080,
-        "LayerNorm2d: 1 x 2,080 elements",
-    ),
     // MobileViT-XXS: every batch norm is timm's `BatchNormAct2d`
     // (4,022,272 elements in its 32); thop and ptflops have no rule for the
     // subclass. ptflops also hooks timm's `Attention` (9 of them: 2, 4 and 3
@@ -603,9 +579,13 @@ fn the_attention_model_gaps_are_the_classes_the_tools_look_up() {
     swin::<SwinT>("swin_t");
     swin::<SmallSwin>("small_swin");
 
-    // ConvNeXt: the layer norms inside torchvision's LayerNorm2d blocks are
-    // functional and without affine (4 per element in fvcore, 0 in thop and
-    // ptflops); fvcore, seeing the weight passed to F.layer_norm, counts 5.
+    // ConvNeXt: torchvision's `LayerNorm2d` (the stem, the three
+    // downsamplers, the classifier) is a subclass of `nn.LayerNorm` whose
+    // forward calls `F.layer_norm(x, shape, self.weight, self.bias)`: thop and
+    // ptflops give the subclass no rule (0), fvcore counts the functional
+    // norm with its weight (5 per element). netspec writes it as that, a
+    // `"": LayerNorm` with the module's own tensors applied as a function:
+    // no gap.
     for (model, ln2d, block_ln, n2d) in [
         (
             "convnext_tiny",
@@ -639,7 +619,12 @@ fn the_attention_model_gaps_are_the_classes_the_tools_look_up() {
                 (0, 0)
             );
         }
-        assert_eq!(gap(model, Convention::Fvcore), elements, "{model}");
+        let fvcore: i128 = norms
+            .iter()
+            .map(|l| i128::from(l.count_as(Convention::Fvcore)))
+            .sum();
+        assert_eq!(fvcore, 5 * elements, "{model}");
+        assert_eq!(gap(model, Convention::Fvcore), 0, "{model}");
         assert_eq!(gap(model, Convention::Thop), 0);
         assert_eq!(gap(model, Convention::Ptflops), 0);
         // The blocks' own `nn.LayerNorm`s (channels-last) are exact modules.
@@ -649,6 +634,8 @@ fn the_attention_model_gaps_are_the_classes_the_tools_look_up() {
             .map(|l| l.count_as(Convention::Ptflops))
             .sum();
         if model == "convnext_tiny" {
+            // 96·56·56 (stem) + 96·56·56 + 192·28·28 + 384·14·14
+            // (downsamplers) + 768 (head)
             assert_eq!(elements, 828_672);
             // ptflops: 1 per element of the 18 blocks' layer norms.
             assert_eq!(exact, 2_145_024);

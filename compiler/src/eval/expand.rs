@@ -242,6 +242,13 @@ impl<'a> Ctx<'a> {
         span: Range,
     ) -> Value {
         let segment = match self.stage_name(env, stage) {
+            Ok(Some(s)) if s.is_empty() => {
+                let at = stage.template.as_ref().map_or(span, |t| t.span().into());
+                return self.fail(
+                    at,
+                    "an empty name gives a layer its block's own path: write it in a chain (`x -> \"\": LayerNorm(...)`), not as a list item",
+                );
+            }
             Ok(Some(s)) => s,
             Ok(None) => index.to_string(),
             Err(()) => return Value::Poison,
@@ -334,8 +341,9 @@ impl<'a> Ctx<'a> {
 impl Ctx<'_> {
     /// The path segment a stage's name gives: its identifier, or its string
     /// with each `{var}` replaced by that integer variable's value
-    /// (`"encoder_layer_{i}"`); `None` without a name. A string that is not a
-    /// plain name after formatting (letters, digits, `_`) is an error.
+    /// (`"encoder_layer_{i}"`); `None` without a name; empty for `""` (the
+    /// enclosing path: a module's own tensors). A string that is not a plain
+    /// name after formatting (letters, digits, `_`) is an error.
     pub(super) fn stage_name(&mut self, env: &Env, stage: &Stage) -> Result<Option<String>, ()> {
         if let Some(n) = &stage.name {
             return Ok(Some(n.to_string()));
@@ -344,6 +352,11 @@ impl Ctx<'_> {
             return Ok(None);
         };
         let text = t.value();
+        if text.is_empty() {
+            // `"": Layer(...)`: the enclosing module's own tensors (a chain
+            // only; the caller takes it).
+            return Ok(Some(String::new()));
+        }
         let mut out = String::new();
         let mut rest = text.as_str();
         while let Some(open) = rest.find('{') {

@@ -156,11 +156,25 @@ impl Ctx<'_> {
             ExprKind::Chain(head, stages) => {
                 let mut v = self.expr(env, head);
                 for stage in stages {
-                    let path = match self.stage_name(env, stage) {
-                        Ok(name) => name.map(|n| env.join(&n)),
+                    let (path, own) = match self.stage_name(env, stage) {
+                        // `"": LayerNorm(...)`: the tensors of the module
+                        // being defined (a block's own path), applied by its
+                        // forward as a function (`F.layer_norm(x, ...,
+                        // self.weight, self.bias)` in an `nn.LayerNorm`
+                        // subclass).
+                        Ok(Some(n)) if n.is_empty() => (Some(env.prefix.clone()), true),
+                        Ok(name) => (name.map(|n| env.join(&n)), false),
                         Err(()) => return Value::Poison,
                     };
+                    let before = self.nodes.len();
                     v = self.apply(env, v, &stage.spec, path, head.span);
+                    if own {
+                        for node in self.nodes.iter_mut().skip(before) {
+                            if node.name == env.prefix {
+                                node.module = false;
+                            }
+                        }
+                    }
                 }
                 v
             }

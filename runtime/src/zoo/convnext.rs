@@ -13,15 +13,13 @@ network! {
     /// torchvision's `LayerNorm2d`: an `nn.LayerNorm` over the channels of an
     /// NCHW tensor. Its forward permutes to channels-last, calls
     /// `F.layer_norm(x, normalized_shape, self.weight, self.bias, self.eps)`
-    /// and permutes back; here the normalisation is a `LayerNorm` without
-    /// affine parameters followed by the module's own `weight` and `bias`
-    /// (`[C]`, at the module's path, as in its state dict). The default eps is
+    /// and permutes back: here a `LayerNorm` named `""`, whose `weight` and
+    /// `bias` (`[C]`) are the module's own (at its path, as in its state dict)
+    /// and which the module applies as a function. The default eps is
     /// `nn.LayerNorm`'s; ConvNeXt passes 1e-6.
     block LayerNorm2d(x, eps = 1e-5) {
-        let weight = weight: Parameter(x.channels);
-        let bias = bias: Parameter(x.channels);
-        let y = x.permute(0, 2, 3, 1) -> LayerNorm(eps = eps, elementwise_affine = false);
-        (y * weight + bias).permute(0, 3, 1, 2)
+        let y = x.permute(0, 2, 3, 1) -> "": LayerNorm(eps = eps);
+        y.permute(0, 3, 1, 2)
     }
 
     /// torchvision's `CNBlock`: depthwise 7x7 convolution, `Permute([0, 2, 3,
