@@ -23,8 +23,6 @@
 
 mod array_data;
 mod array_expr;
-#[cfg(test)]
-mod array_tests;
 pub mod arrays;
 mod attention;
 mod builtins;

@@ -524,6 +524,23 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_name_is_the_blocks_own_layer() {
+        // torchvision's LayerNorm2d: the module's own weight, F.layer_norm.
+        let i = run("block LayerNorm2d(x) {
+                let y = x.permute(0, 2, 3, 1) -> \"\": LayerNorm(eps = 1e-6);
+                y.permute(0, 3, 1, 2)
+            }
+            pub struct N(x: [4, 2, 2]) { x -> norm: LayerNorm2d }")
+        .unwrap();
+        let ln = i.nodes.iter().find(|n| n.name == "norm").unwrap();
+        assert!(matches!(ln.op, netspec_model::Op::LayerNorm(_)));
+        assert!(!ln.module);
+        assert_eq!(ln.costs.params, 8);
+        let e = errors_of("pub struct N(x: [4]) { x -> [\"\": Linear(4)] }");
+        assert!(e[0].contains("block's own path"), "{e:?}");
+    }
+
+    #[test]
     fn string_names_format_loop_variables() {
         let i = run("pub struct N(x: [4]) { x -> layers: [for i in 0..2 => \"encoder_layer_{i}\": Linear(4)] }")
             .unwrap();

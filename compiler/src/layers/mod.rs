@@ -4,8 +4,10 @@
 
 pub use crate::bind::{bind, ArgVal, Callee};
 use crate::value::{Errors, Range, Value};
-use netspec_model::{Activation, BatchNorm2d, Conv2d, GroupNorm, LayerNorm, Linear, Op, Pool2d};
+use netspec_model::{Activation, BatchNorm2d, Conv2d, Linear, Op, Pool2d};
 use std::collections::HashMap;
+
+mod tensors;
 use syn::Ident;
 
 /// A layer's name and its arguments in positional order.
@@ -603,157 +605,8 @@ pub fn build(
         "ChannelShuffle" => Op::ChannelShuffle {
             groups: b.int("groups", 1, 1, errors)?,
         },
-        "Conv1d" => {
-            let out_channels = b.int("out_channels", 1, 1, errors);
-            let k = b.int("kernel_size", 1, 1, errors);
-            let stride = b.int("stride", 1, 1, errors);
-            let dilation = b.int("dilation", 1, 1, errors);
-            let groups = b.int("groups", 1, 1, errors);
-            let bias = b.boolean("bias", true, errors);
-            b.only(
-                "padding_mode",
-                &Value::Str("zeros".into()),
-                "\"zeros\"",
-                errors,
-            );
-            let padding = match b.get("padding") {
-                Some((Value::Str(s), _)) if s == "valid" => Some([0, 0]),
-                Some((Value::Str(s), sp)) if s == "same" => match (k, dilation, stride) {
-                    (Some(k), Some(d), Some(1)) => match d.checked_mul(k.saturating_sub(1)) {
-                        Some(t) => Some([t / 2, t - t / 2]),
-                        None => {
-                            errors.push(*sp, "padding = \"same\" overflows");
-                            None
-                        }
-                    },
-                    (_, _, Some(_)) => {
-                        errors.push(*sp, "padding = \"same\" needs stride 1, as in PyTorch");
-                        None
-                    }
-                    _ => None,
-                },
-                Some((Value::Str(other), sp)) => {
-                    errors.push(
-                        *sp,
-                        format!(
-                            "`padding` must be an integer, \"same\" or \"valid\", found {other:?}"
-                        ),
-                    );
-                    None
-                }
-                _ => b.int("padding", 0, 0, errors).map(|p| [p, p]),
-            };
-            Op::Conv1d(Conv2d {
-                in_channels: channels,
-                out_channels: out_channels?,
-                kernel: [1, k?],
-                stride: [1, stride?],
-                padding: [[0, 0], padding?],
-                dilation: [1, dilation?],
-                groups: groups?,
-                bias: bias?,
-            })
-        }
-        "LayerNorm" => {
-            let eps = b.float("eps", 1e-5, errors)?;
-            let affine = b.boolean("elementwise_affine", true, errors)?;
-            let bias = b.boolean("bias", true, errors)?;
-            let shape = match b.get("normalized_shape") {
-                None => input.last().map(|&d| vec![d]).unwrap_or_default(),
-                Some((Value::Tuple(items), sp)) => {
-                    let mut v = Vec::with_capacity(items.len());
-                    for item in items {
-                        v.push(to_usize(item, *sp, "normalized_shape", 1, errors)?);
-                    }
-                    v
-                }
-                Some((v, sp)) => vec![to_usize(v, *sp, "normalized_shape", 1, errors)?],
-            };
-            if shape.is_empty() || !netspec_model::Dims::fits(&shape) {
-                errors.push(
-                    b.span_of("normalized_shape"),
-                    format!(
-                        "`normalized_shape` needs 1 to {} trailing dimensions",
-                        netspec_model::MAX_RANK
-                    ),
-                );
-                return None;
-            }
-            if eps.is_nan() || eps <= 0.0 {
-                errors.push(
-                    b.span_of("eps"),
-                    format!("`eps` must be positive, found {eps}"),
-                );
-                return None;
-            }
-            let n = shape.len();
-            if n > input.len() || input[input.len() - n..] != shape[..] {
-                errors.push(
-                    b.span_of("normalized_shape"),
-                    format!(
-                        "`LayerNorm` normalizes the trailing shape {}, but the input is {}",
-                        netspec_model::shape::shape_str(&shape),
-                        netspec_model::shape::shape_str(input)
-                    ),
-                );
-                return None;
-            }
-            Op::LayerNorm(LayerNorm {
-                shape: netspec_model::Dims::new(&shape),
-                eps,
-                affine,
-                bias,
-            })
-        }
-        "GroupNorm" => {
-            let eps = b.float("eps", 1e-5, errors)?;
-            if eps.is_nan() || eps <= 0.0 {
-                errors.push(
-                    b.span_of("eps"),
-                    format!("`eps` must be positive, found {eps}"),
-                );
-                return None;
-            }
-            Op::GroupNorm(GroupNorm {
-                groups: b.int("num_groups", 1, 1, errors)?,
-                channels: b.int("num_channels", channels, 1, errors)?,
-                eps,
-                affine: b.boolean("affine", true, errors)?,
-            })
-        }
-        "MultiheadAttention" => {
-            let heads = b.int("num_heads", 1, 1, errors)?;
-            b.float("dropout", 0.0, errors)?;
-            b.only("add_bias_kv", &Value::Bool(false), "false", errors)?;
-            b.only("add_zero_attn", &Value::Bool(false), "false", errors)?;
-            for dim in ["kdim", "vdim"] {
-                if let Some((v, sp)) = b.get(dim) {
-                    if *v
-                        != Value::Int(
-                            i64::try_from(input.last().copied().unwrap_or(0)).unwrap_or(-1),
-                        )
-                    {
-                        errors.push(*sp, format!("`MultiheadAttention` supports {dim} equal to the embedding dimension only"));
-                        return None;
-                    }
-                }
-            }
-            if !b.boolean("batch_first", false, errors)? {
-                errors.push(
-                    b.span_of("batch_first"),
-                    "netspec keeps the batch first: write `batch_first = true` (tokens are [L, E] per sample)",
-                );
-                return None;
-            }
-            let e = input.last().copied().unwrap_or(0);
-            Op::MhaInProj {
-                linear: Linear {
-                    in_features: e,
-                    out_features: e.saturating_mul(3),
-                    bias: b.boolean("bias", true, errors)?,
-                },
-                heads,
-            }
+        "Conv1d" | "LayerNorm" | "GroupNorm" | "MultiheadAttention" => {
+            tensors::build(def.name, &b, input, channels, errors)?
         }
         _ => return None,
     };

@@ -1,0 +1,177 @@
+//! Each operation as the Rust source of its const constructor, written
+//! into the generated graph's nodes (`O::Conv2d(p::Conv2d::new(...))`).
+
+use super::{dims_src, O, P};
+use netspec_model::Op;
+fn pair_src(v: [usize; 2]) -> String {
+    format!("[{}, {}]", v[0], v[1])
+}
+
+pub(super) fn float_src(v: f64) -> String {
+    // `{:?}` prints a valid Rust float literal (`1e-5`, `0.1`, `2.0`).
+    format!("{:?}f64", if v.is_finite() { v } else { 0.0 })
+}
+
+fn linear_src(l: &netspec_model::Linear) -> String {
+    format!(
+        "{P}::Linear {{ in_features: {}, out_features: {}, bias: {} }}",
+        l.in_features, l.out_features, l.bias
+    )
+}
+
+/// `p::Dims::new(&[...])`.
+fn dims_new(d: &netspec_model::Dims) -> String {
+    format!("{P}::Dims::new({})", dims_src(d.as_slice()))
+}
+
+pub(super) fn op_src(op: &Op) -> String {
+    use netspec_model::Activation as A;
+    match op {
+        Op::Conv2d(c) => format!(
+            "{O}::Conv2d({P}::Conv2d::new({}, {}, {}, {}, [{}, {}], {}, {}, {}))",
+            c.in_channels,
+            c.out_channels,
+            pair_src(c.kernel),
+            pair_src(c.stride),
+            pair_src(c.padding[0]),
+            pair_src(c.padding[1]),
+            pair_src(c.dilation),
+            c.groups,
+            c.bias
+        ),
+        Op::Conv1d(c) => format!(
+            "{O}::Conv1d({P}::Conv2d::new({}, {}, {}, {}, [{}, {}], {}, {}, {}))",
+            c.in_channels,
+            c.out_channels,
+            pair_src(c.kernel),
+            pair_src(c.stride),
+            pair_src(c.padding[0]),
+            pair_src(c.padding[1]),
+            pair_src(c.dilation),
+            c.groups,
+            c.bias
+        ),
+        Op::Linear(l) => format!("{O}::Linear({})", linear_src(l)),
+        Op::MhaInProj { linear, heads } => format!(
+            "{O}::MhaInProj {{ linear: {}, heads: {heads} }}",
+            linear_src(linear)
+        ),
+        Op::LayerNorm(n) => format!(
+            "{O}::LayerNorm({P}::LayerNorm {{ shape: {}, eps: {}, affine: {}, bias: {} }})",
+            dims_new(&n.shape),
+            float_src(n.eps),
+            n.affine,
+            n.bias
+        ),
+        Op::GroupNorm(g) => format!(
+            "{O}::GroupNorm({P}::GroupNorm {{ groups: {}, channels: {}, eps: {}, affine: {} }})",
+            g.groups,
+            g.channels,
+            float_src(g.eps),
+            g.affine
+        ),
+        Op::BatchNorm2d(b) => format!(
+            "{O}::BatchNorm2d({P}::BatchNorm2d {{ channels: {}, eps: {} }})",
+            b.channels,
+            float_src(b.eps)
+        ),
+        Op::Activation(a) => {
+            let a = match a {
+                A::ReLU => "ReLU".to_string(),
+                A::ReLU6 => "ReLU6".to_string(),
+                A::LeakyReLU { slope } => format!("LeakyReLU {{ slope: {} }}", float_src(*slope)),
+                A::Sigmoid => "Sigmoid".to_string(),
+                A::Tanh => "Tanh".to_string(),
+                A::SiLU => "SiLU".to_string(),
+                A::HardSigmoid => "HardSigmoid".to_string(),
+                A::HardSwish => "HardSwish".to_string(),
+                A::GELU { tanh } => format!("GELU {{ tanh: {tanh} }}"),
+            };
+            format!("{O}::Activation({P}::Activation::{a})")
+        }
+        Op::MaxPool2d(q) | Op::AvgPool2d(q) => format!(
+            "{O}::{}({P}::Pool2d::new({}, {}, {}, {}, {}, {}))",
+            if matches!(op, Op::MaxPool2d(_)) {
+                "MaxPool2d"
+            } else {
+                "AvgPool2d"
+            },
+            pair_src(q.kernel),
+            pair_src(q.stride),
+            pair_src(q.padding),
+            pair_src(q.dilation),
+            q.ceil_mode,
+            q.count_include_pad
+        ),
+        Op::AdaptiveAvgPool2d { output } => {
+            format!("{O}::AdaptiveAvgPool2d {{ output: {} }}", pair_src(*output))
+        }
+        Op::Flatten => format!("{O}::Flatten"),
+        Op::Dropout { p } => format!("{O}::Dropout {{ p: {} }}", float_src(*p)),
+        Op::Identity => format!("{O}::Identity"),
+        Op::StochasticDepth { p } => {
+            format!("{O}::StochasticDepth {{ p: {} }}", float_src(*p))
+        }
+        Op::Mean { dims, keepdim } => format!(
+            "{O}::Mean {{ dims: {}, keepdim: {keepdim} }}",
+            dims_new(dims)
+        ),
+        Op::Softmax { dim, causal, fused } => {
+            format!("{O}::Softmax {{ dim: {dim}, causal: {causal}, fused: {fused} }}")
+        }
+        Op::Add => format!("{O}::Add"),
+        Op::Sub => format!("{O}::Sub"),
+        Op::Mul => format!("{O}::Mul"),
+        Op::Div => format!("{O}::Div"),
+        Op::Maximum => format!("{O}::Maximum"),
+        Op::Minimum => format!("{O}::Minimum"),
+        Op::Affine { scale, shift } => format!(
+            "{O}::Affine {{ scale: {}, shift: {} }}",
+            float_src(*scale),
+            float_src(*shift)
+        ),
+        Op::Concat { dim } => format!("{O}::Concat {{ dim: {dim} }}"),
+        Op::Slice { dim, start, len } => {
+            format!("{O}::Slice {{ dim: {dim}, start: {start}, len: {len} }}")
+        }
+        Op::Select { dim, index } => format!("{O}::Select {{ dim: {dim}, index: {index} }}"),
+        Op::Reshape { shape } => format!("{O}::Reshape {{ shape: {} }}", dims_new(shape)),
+        Op::Permute { dims } => format!("{O}::Permute {{ dims: {} }}", dims_new(dims)),
+        Op::Matmul {
+            trans_b,
+            alpha,
+            fused,
+            operator,
+        } => format!(
+            "{O}::Matmul {{ trans_b: {trans_b}, alpha: {}, fused: {fused}, operator: {operator} }}",
+            float_src(*alpha)
+        ),
+        Op::Roll { shifts, dims } => format!(
+            "{O}::Roll {{ shifts: {}, dims: {} }}",
+            dims_new(shifts),
+            dims_new(dims)
+        ),
+        Op::Pad {
+            before,
+            after,
+            value,
+        } => format!(
+            "{O}::Pad {{ before: {}, after: {}, value: {} }}",
+            dims_new(before),
+            dims_new(after),
+            float_src(*value)
+        ),
+        Op::Parameter { shape } => format!("{O}::Parameter {{ shape: {} }}", dims_new(shape)),
+        Op::ChannelShuffle { groups } => {
+            format!("{O}::ChannelShuffle {{ groups: {groups} }}")
+        }
+        Op::Constant { index, shape } => format!(
+            "{O}::Constant {{ index: {index}, shape: {} }}",
+            dims_new(shape)
+        ),
+        Op::Gather { dim, index, shape } => format!(
+            "{O}::Gather {{ dim: {dim}, index: {index}, shape: {} }}",
+            dims_new(shape)
+        ),
+    }
+}

@@ -1,0 +1,485 @@
+//! The backward pass layer by layer: grad-input and grad-weight MACs and
+//! FLOPs, and what autograd keeps, storage by storage (views share their
+//! input's storage, tracked by strides as PyTorch's `view` does).
+
+use super::{Layer, Training};
+use crate::op::{Activation, GroupNorm, LayerNorm, Op};
+use crate::shape::numel;
+
+fn count(shape: &[usize]) -> Option<u64> {
+    u64::try_from(numel(shape)?).ok()
+}
+
+/// Per-element FLOPs of an activation's backward.
+const fn activation_backward(a: &Activation) -> u64 {
+    match a {
+        Activation::ReLU => 1,
+        Activation::ReLU6 | Activation::LeakyReLU { .. } | Activation::HardSigmoid => 2,
+        Activation::Sigmoid | Activation::Tanh => 3,
+        Activation::HardSwish => 4,
+        Activation::SiLU => 9,
+        Activation::GELU { tanh: false } => 11,
+        Activation::GELU { tanh: true } => 17,
+    }
+}
+
+/// The storages of a graph: which storage each value lives in, and their sizes.
+struct Storages {
+    of_value: Vec<usize>,
+    size: Vec<u64>,
+    /// Written by torchvision's `MultiheadAttention` in-projection, which lays
+    /// its output out sequence-first (`[L, N, 3·E]`, or `[3, L, N, E]`), so
+    /// that the batch and the heads of every view of it merge into one
+    /// dimension without a copy.
+    seq_first: Vec<bool>,
+}
+
+impl Storages {
+    fn new_storage(&mut self, elements: u64) -> usize {
+        self.size.push(elements);
+        self.seq_first.push(false);
+        self.size.len() - 1
+    }
+}
+
+/// Where a value's elements sit in its storage: the strides of its
+/// per-sample axes and of the batch (0 for an unbatched value: a parameter
+/// or a constant).
+#[derive(Clone, Debug)]
+pub(super) struct Layout {
+    pub(super) strides: Vec<u64>,
+    pub(super) batch: u64,
+}
+
+impl Layout {
+    /// A fresh contiguous tensor of `shape` per sample.
+    pub(super) fn contiguous(shape: &[usize], batched: bool) -> Option<Layout> {
+        let mut strides = vec![0u64; shape.len()];
+        let mut step = 1u64;
+        for (st, &n) in strides.iter_mut().zip(shape).rev() {
+            *st = step;
+            step = step.checked_mul(u64::try_from(n).ok()?)?;
+        }
+        Some(Layout {
+            strides,
+            batch: if batched { step } else { 0 },
+        })
+    }
+}
+
+/// PyTorch's `computeStride`: the strides of `new` as a view of a tensor of
+/// shape `old` with `strides`, or `None` when `view` would fail and
+/// `reshape` copies. The batch axis is left alone (netspec's reshapes are of
+/// the per-sample axes).
+pub(super) fn view_strides(old: &[usize], strides: &[u64], new: &[usize]) -> Option<Vec<u64>> {
+    let mut out = vec![0u64; new.len()];
+    if strides.len() != old.len() {
+        return None;
+    }
+    if old.contains(&0) || old.is_empty() {
+        // empty or scalar: any strides do
+        return Layout::contiguous(new, false).map(|l| l.strides);
+    }
+    let mut view_d = new.len() as isize - 1;
+    let mut chunk_base = *strides.last()?;
+    let mut tensor_numel = 1u64;
+    let mut view_numel = 1u64;
+    for tensor_d in (0..old.len()).rev() {
+        tensor_numel = tensor_numel.checked_mul(u64::try_from(old[tensor_d]).ok()?)?;
+        let boundary = tensor_d == 0
+            || (old[tensor_d - 1] != 1
+                && strides[tensor_d - 1] != tensor_numel.checked_mul(chunk_base)?);
+        if boundary {
+            while view_d >= 0 {
+                let n = u64::try_from(new[view_d as usize]).ok()?;
+                if !(view_numel < tensor_numel || n == 1) {
+                    break;
+                }
+                out[view_d as usize] = view_numel.checked_mul(chunk_base)?;
+                view_numel = view_numel.checked_mul(n)?;
+                view_d -= 1;
+            }
+            if view_numel != tensor_numel {
+                return None;
+            }
+            if tensor_d > 0 {
+                chunk_base = strides[tensor_d - 1];
+                tensor_numel = 1;
+                view_numel = 1;
+            }
+        }
+    }
+    (view_d == -1).then_some(out)
+}
+
+/// Whether `torch.matmul`'s fold of the batch and the leading axes of an
+/// operand (`expand(...).reshape(batch, n, m)`) is a view: every axis before
+/// the last two, the batch first, must merge with the next one.
+pub(super) fn folds_as_view(shape: &[usize], layout: &Layout) -> bool {
+    let r = shape.len();
+    let lead = r.saturating_sub(2);
+    // (size, stride) of the batch and the leading per-sample axes, size-1 axes dropped
+    let mut dims: Vec<(u64, u64)> = vec![(2, layout.batch)];
+    for (&n, &stride) in shape.iter().zip(&layout.strides).take(lead) {
+        if n != 1 {
+            dims.push((n as u64, stride));
+        }
+    }
+    dims.windows(2)
+        .all(|w| w[0].1 == w[1].1.saturating_mul(w[1].0))
+}
+
+/// Whether `op` returns (a view of) its first input's storage.
+fn shares_storage(op: &Op, inplace: bool) -> bool {
+    match op {
+        Op::Flatten
+        | Op::Slice { .. }
+        | Op::Select { .. }
+        | Op::Reshape { .. }
+        | Op::Permute { .. }
+        | Op::Identity
+        | Op::Dropout { .. } => true,
+        Op::StochasticDepth { p } => *p <= 0.0,
+        Op::Activation(a) => inplace && !matches!(a, Activation::GELU { .. }),
+        _ => false,
+    }
+}
+
+/// The layout of `op`'s output when it shares its input's storage (see
+/// [`shares_storage`]); `None` for a reshape that is not a view (PyTorch's
+/// `reshape` copies then).
+fn view_layout(op: &Op, input: &[usize], layout: &Layout, output: &[usize]) -> Option<Layout> {
+    let strides = match op {
+        Op::Flatten | Op::Reshape { .. } => view_strides(input, &layout.strides, output)?,
+        Op::Permute { dims } => dims
+            .as_slice()
+            .iter()
+            .map(|&d| layout.strides.get(d).copied())
+            .collect::<Option<_>>()?,
+        Op::Select { dim, .. } => {
+            let mut s = layout.strides.clone();
+            if *dim < s.len() {
+                s.remove(*dim);
+            }
+            s
+        }
+        _ => layout.strides.clone(),
+    };
+    Some(Layout {
+        strides,
+        batch: layout.batch,
+    })
+}
+
+/// Every layer's training costs, per sample. `values[v]` is the shape of
+/// value `v` (`values[0]` the network input, `values[i + 1]` the output of
+/// `layers[i]`). `None` if a count overflows or the wiring is inconsistent.
+pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Training>> {
+    let elements: Vec<u64> = values.iter().map(|s| count(s)).collect::<Option<_>>()?;
+    let mut needs_grad = vec![false; values.len()];
+    let mut storages = Storages {
+        of_value: vec![0],
+        size: vec![*elements.first()?],
+        seq_first: vec![false],
+    };
+    let mut layouts = vec![Layout::contiguous(values.first()?, true)?];
+    let mut saved = vec![false; 1];
+    let mut out = Vec::with_capacity(layers.len());
+    for (i, layer) in layers.iter().enumerate() {
+        let v = i + 1;
+        if let Op::Parameter { .. } = layer.op {
+            // A learnable leaf: it needs a gradient, and as a parameter it is
+            // not part of what autograd saves.
+            *needs_grad.get_mut(v)? = true;
+            let leaf = storages.new_storage(0);
+            storages.of_value.push(leaf);
+            layouts.push(Layout::contiguous(values.get(v)?, false)?);
+            saved.resize(storages.size.len(), false);
+            out.push(Training::ZERO);
+            continue;
+        }
+        if let Op::Constant { .. } = layer.op {
+            // Data the network carries: no gradient, nothing saved.
+            *needs_grad.get_mut(v)? = false;
+            let leaf = storages.new_storage(0);
+            storages.of_value.push(leaf);
+            layouts.push(Layout::contiguous(values.get(v)?, false)?);
+            saved.resize(storages.size.len(), false);
+            out.push(Training::ZERO);
+            continue;
+        }
+        let first = *layer.inputs.first()?;
+        let first_needs_grad = *needs_grad.get(first)?;
+        let has_params = !layer.op.stored_tensors().is_empty();
+        let mut grad = has_params;
+        for &x in layer.inputs {
+            grad |= *needs_grad.get(x)?;
+        }
+        *needs_grad.get_mut(v)? = grad;
+        let view = if shares_storage(layer.op, layer.inplace) {
+            view_layout(
+                layer.op,
+                values.get(first)?,
+                layouts.get(first)?,
+                values.get(v)?,
+            )
+        } else {
+            None
+        };
+        let storage = match view {
+            Some(layout) => {
+                layouts.push(layout);
+                *storages.of_value.get(first)?
+            }
+            None => {
+                layouts.push(Layout::contiguous(values.get(v)?, true)?);
+                let s = storages.new_storage(*elements.get(v)?);
+                if let Op::MhaInProj { .. } = layer.op {
+                    *storages.seq_first.get_mut(s)? = true;
+                }
+                s
+            }
+        };
+        storages.of_value.push(storage);
+        saved.resize(storages.size.len(), false);
+        let mut t = Training::ZERO;
+        if !grad {
+            out.push(t);
+            continue;
+        }
+        let e_out = *elements.get(v)?;
+        let e_in = *elements.get(first)?;
+        // Storages this layer keeps for backward.
+        let mut keeps: Vec<usize> = Vec::new();
+        let input_storage = *storages.of_value.get(first)?;
+        match layer.op {
+            Op::Conv2d(c) | Op::Conv1d(c) => {
+                t.grad_weight_macs = layer.macs;
+                t.grad_weight_flops =
+                    layer
+                        .macs
+                        .checked_mul(2)?
+                        .checked_add(if c.bias { e_out } else { 0 })?;
+                let groups = u64::try_from(c.groups).ok()?;
+                t.torch_backward_macs = layer.macs.checked_mul(groups)?;
+                if first_needs_grad {
+                    t.grad_input_macs = layer.macs;
+                    t.grad_input_flops = layer.macs.checked_mul(2)?;
+                    t.torch_backward_macs = t.torch_backward_macs.checked_add(layer.macs)?;
+                }
+                keeps.push(input_storage);
+            }
+            Op::Linear(l) | Op::MhaInProj { linear: l, .. } => {
+                t.grad_weight_macs = layer.macs;
+                t.grad_weight_flops =
+                    layer
+                        .macs
+                        .checked_mul(2)?
+                        .checked_add(if l.bias { e_out } else { 0 })?;
+                t.torch_backward_macs = layer.macs;
+                if first_needs_grad {
+                    t.grad_input_macs = layer.macs;
+                    t.grad_input_flops = layer.macs.checked_mul(2)?;
+                    t.torch_backward_macs = t.torch_backward_macs.checked_add(layer.macs)?;
+                }
+                keeps.push(input_storage);
+            }
+            Op::BatchNorm2d(b) => {
+                t.grad_weight_flops = e_out.checked_mul(5)?;
+                if first_needs_grad {
+                    t.grad_input_flops = e_out.checked_mul(4)?;
+                }
+                keeps.push(input_storage);
+                t.saved_stats = u64::try_from(b.channels).ok()?.checked_mul(4)?;
+            }
+            Op::Activation(a) => {
+                t.grad_input_flops = e_out.checked_mul(activation_backward(a))?;
+                match a {
+                    Activation::ReLU | Activation::Sigmoid | Activation::Tanh => {
+                        keeps.push(storage)
+                    }
+                    Activation::LeakyReLU { .. } | Activation::GELU { .. } => {
+                        keeps.push(input_storage)
+                    }
+                    Activation::ReLU6
+                    | Activation::SiLU
+                    | Activation::HardSigmoid
+                    | Activation::HardSwish => {
+                        if layer.inplace {
+                            // autograd saves a copy of the input before overwriting it
+                            let copy = storages.new_storage(e_in);
+                            saved.resize(storages.size.len(), false);
+                            keeps.push(copy);
+                        } else {
+                            keeps.push(input_storage);
+                        }
+                    }
+                }
+            }
+            Op::Softmax { .. } => {
+                t.grad_input_flops = e_out.checked_mul(4)?;
+                keeps.push(storage);
+            }
+            Op::Matmul { fused, trans_b, .. } => {
+                // d(a) = g @ bᵀ and d(b) = aᵀ @ g: one product of the forward's
+                // size each, keeping the other operand as the product read it.
+                let out_shape = values.get(v)?;
+                let lead = out_shape.len().saturating_sub(2);
+                // What the product reads of operand `k`: scaled dot-product
+                // attention's math backend multiplies q and k by √scale
+                // first (new tensors); torch.matmul folds the batch and the
+                // leading axes of a batched operand into one, a copy when
+                // that is not a view (or the operand is broadcast).
+                let mut read: Vec<Option<usize>> = vec![None; layer.inputs.len()];
+                for (j, &x) in layer.inputs.iter().enumerate() {
+                    if !*needs_grad.get(x)? {
+                        continue;
+                    }
+                    t.grad_input_macs = t.grad_input_macs.checked_add(layer.macs)?;
+                    t.grad_input_flops =
+                        t.grad_input_flops.checked_add(layer.macs.checked_mul(2)?)?;
+                    t.torch_backward_macs = t.torch_backward_macs.checked_add(layer.macs)?;
+                    for (k, &other) in layer.inputs.iter().enumerate() {
+                        if k == j {
+                            continue;
+                        }
+                        if let Some(s) = read.get(k).copied().flatten() {
+                            keeps.push(s);
+                            continue;
+                        }
+                        let shape = values.get(other)?;
+                        let layout = layouts.get(other)?;
+                        let own = *storages.of_value.get(other)?;
+                        let r = shape.len();
+                        // the operand as broadcast to the output's leading axes
+                        let expanded = if r >= 2 && layout.batch != 0 && out_shape.len() >= 2 {
+                            let mut n = 1u64;
+                            for &d in out_shape.get(..lead)? {
+                                n = n.checked_mul(u64::try_from(d).ok()?)?;
+                            }
+                            for &d in shape.get(r - 2..)? {
+                                n = n.checked_mul(u64::try_from(d).ok()?)?;
+                            }
+                            Some(n)
+                        } else {
+                            None
+                        };
+                        let s = match expanded {
+                            Some(n) if *fused && *trans_b => storages.new_storage(n),
+                            Some(n)
+                                if n != *elements.get(other)?
+                                    || !(folds_as_view(shape, layout)
+                                        || *storages.seq_first.get(own)?) =>
+                            {
+                                storages.new_storage(n)
+                            }
+                            _ => own,
+                        };
+                        saved.resize(storages.size.len(), false);
+                        *read.get_mut(k)? = Some(s);
+                        keeps.push(s);
+                    }
+                }
+            }
+            Op::LayerNorm(LayerNorm { affine, .. }) | Op::GroupNorm(GroupNorm { affine, .. }) => {
+                // `native_layer_norm` / `native_group_norm` keep the input and
+                // two statistics (mean, 1/σ) per normalised group, which, unlike
+                // batch norm's, are per sample. With affine parameters the
+                // weight's gradient recomputes `x̂` from them.
+                if *affine {
+                    t.grad_weight_flops = e_out.checked_mul(2)?;
+                }
+                if first_needs_grad {
+                    t.grad_input_flops = e_out.checked_mul(8)?;
+                }
+                keeps.push(input_storage);
+                let groups = match layer.op {
+                    Op::LayerNorm(n) => e_out / count(n.shape.as_slice())?.max(1),
+                    Op::GroupNorm(g) => u64::try_from(g.groups).ok()?,
+                    _ => 0,
+                };
+                // per sample: two new storages (mean and 1/σ) of `groups` each
+                t.saved_floats = groups.checked_mul(2)?;
+            }
+            Op::Affine { scale, .. } => {
+                if *scale != 1.0 {
+                    t.grad_input_flops = e_out;
+                }
+            }
+            Op::Sub => {
+                if let Some(&b) = layer.inputs.get(1) {
+                    if *needs_grad.get(b)? {
+                        t.grad_input_flops = e_out;
+                    }
+                }
+            }
+            Op::MaxPool2d(_) => {
+                t.grad_input_flops = e_out;
+                keeps.push(input_storage);
+                t.saved_indices = e_out;
+            }
+            Op::AvgPool2d(_) => {
+                t.grad_input_flops = layer.flops;
+                keeps.push(input_storage);
+            }
+            Op::AdaptiveAvgPool2d { output } => {
+                t.grad_input_flops = layer.flops;
+                if *output != [1, 1] {
+                    keeps.push(input_storage);
+                }
+            }
+            Op::Mean { .. } => t.grad_input_flops = e_in,
+            Op::Mul | Op::Div | Op::Maximum | Op::Minimum => {
+                for (j, &x) in layer.inputs.iter().enumerate() {
+                    if !*needs_grad.get(x)? {
+                        continue;
+                    }
+                    let own = *elements.get(x)?;
+                    let flops = e_out.checked_add(e_out.saturating_sub(own))?;
+                    t.grad_input_flops = t.grad_input_flops.checked_add(flops)?;
+                    for (k, &other) in layer.inputs.iter().enumerate() {
+                        if k != j {
+                            keeps.push(*storages.of_value.get(other)?);
+                        }
+                    }
+                }
+            }
+            Op::Gather { shape, .. } => {
+                // The gradient is added back into the table at the indices
+                // (`index_put_` with accumulation): one add per output
+                // element. Autograd keeps the int64 indices (a buffer, whatever
+                // the batch: counted as two f32 statistics each), once per
+                // gather, as each of torchvision's blocks has its own buffer.
+                if first_needs_grad {
+                    t.grad_input_flops = e_out;
+                    t.saved_stats = count(shape.as_slice())?.checked_mul(2)?;
+                }
+            }
+            Op::StochasticDepth { p } if *p > 0.0 => t.saved_floats = 1,
+            Op::StochasticDepth { .. }
+            | Op::Add
+            | Op::Concat { .. }
+            | Op::Slice { .. }
+            | Op::Select { .. }
+            | Op::Reshape { .. }
+            | Op::Permute { .. }
+            | Op::Roll { .. }
+            | Op::Pad { .. }
+            | Op::Parameter { .. }
+            | Op::Constant { .. }
+            | Op::ChannelShuffle { .. }
+            | Op::Flatten
+            | Op::Dropout { .. }
+            | Op::Identity => {}
+        }
+        for s in keeps {
+            let slot = saved.get_mut(s)?;
+            if !*slot {
+                *slot = true;
+                t.saved_floats = t.saved_floats.checked_add(*storages.size.get(s)?)?;
+            }
+        }
+        out.push(t);
+    }
+    Some(out)
+}
