@@ -24,33 +24,28 @@ fn dims_new(d: &netspec_model::Dims) -> String {
     format!("{P}::Dims::new({})", dims_src(d.as_slice()))
 }
 
+/// `p::Conv2d::new(...)`: a convolution's fields in declaration order (the
+/// 1-D one is a 2-D one of height 1).
+fn conv_src(c: &netspec_model::Conv2d) -> String {
+    format!(
+        "{P}::Conv2d::new({}, {}, {}, {}, [{}, {}], {}, {}, {})",
+        c.in_channels,
+        c.out_channels,
+        pair_src(c.kernel),
+        pair_src(c.stride),
+        pair_src(c.padding[0]),
+        pair_src(c.padding[1]),
+        pair_src(c.dilation),
+        c.groups,
+        c.bias
+    )
+}
+
 pub(super) fn op_src(op: &Op) -> String {
     use netspec_model::Activation as A;
     match op {
-        Op::Conv2d(c) => format!(
-            "{O}::Conv2d({P}::Conv2d::new({}, {}, {}, {}, [{}, {}], {}, {}, {}))",
-            c.in_channels,
-            c.out_channels,
-            pair_src(c.kernel),
-            pair_src(c.stride),
-            pair_src(c.padding[0]),
-            pair_src(c.padding[1]),
-            pair_src(c.dilation),
-            c.groups,
-            c.bias
-        ),
-        Op::Conv1d(c) => format!(
-            "{O}::Conv1d({P}::Conv2d::new({}, {}, {}, {}, [{}, {}], {}, {}, {}))",
-            c.in_channels,
-            c.out_channels,
-            pair_src(c.kernel),
-            pair_src(c.stride),
-            pair_src(c.padding[0]),
-            pair_src(c.padding[1]),
-            pair_src(c.dilation),
-            c.groups,
-            c.bias
-        ),
+        Op::Conv2d(c) => format!("{O}::Conv2d({})", conv_src(c)),
+        Op::Conv1d(c) => format!("{O}::Conv1d({})", conv_src(c)),
         Op::Linear(l) => format!("{O}::Linear({})", linear_src(l)),
         Op::MhaInProj { linear, heads } => format!(
             "{O}::MhaInProj {{ linear: {}, heads: {heads} }}",
