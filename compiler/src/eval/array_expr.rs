@@ -24,18 +24,9 @@ impl Ctx<'_> {
         span: Range,
     ) -> Value {
         let rank = a.shape.len();
-        let used = items
-            .iter()
-            .filter(|i| !matches!(i, IndexItem::NewAxis(_) | IndexItem::Ellipsis(_)))
-            .count();
-        if items
-            .iter()
-            .filter(|i| matches!(i, IndexItem::Ellipsis(_)))
-            .count()
-            > 1
-        {
-            return self.fail(span, "an index may hold one `...` only");
-        }
+        let Some(used) = self.indexed_dims(items, span) else {
+            return Value::Poison;
+        };
         if used > rank {
             return self.fail(
                 span,

@@ -4,6 +4,7 @@
 //! unbatched tensor.
 
 use super::{Ctx, Env};
+use crate::ast::IndexItem;
 use crate::layers::ArgVal;
 use crate::value::{Range, TensorVal, Value};
 use netspec_model::{shape, Op, MAX_RANK};
@@ -56,6 +57,25 @@ impl Ctx<'_> {
                 None
             }
         }
+    }
+
+    /// How many dimensions an index's `items` consume (all but `None` and
+    /// `...`); `None` after reporting a second `...`.
+    pub(super) fn indexed_dims(&mut self, items: &[IndexItem], span: Range) -> Option<usize> {
+        let ellipses = items
+            .iter()
+            .filter(|i| matches!(i, IndexItem::Ellipsis(_)))
+            .count();
+        if ellipses > 1 {
+            self.errors.push(span, "an index may hold one `...` only");
+            return None;
+        }
+        Some(
+            items
+                .iter()
+                .filter(|i| !matches!(i, IndexItem::NewAxis(_) | IndexItem::Ellipsis(_)))
+                .count(),
+        )
     }
 
     /// A dimension argument's integer, or an error saying it must be one.

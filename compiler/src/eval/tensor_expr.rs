@@ -149,19 +149,9 @@ impl Ctx<'_> {
         } else {
             t.shape.len().saturating_sub(1)
         };
-        // Dimensions consumed by items other than `None` and `...`.
-        let used = items
-            .iter()
-            .filter(|i| !matches!(i, IndexItem::NewAxis(_) | IndexItem::Ellipsis(_)))
-            .count();
-        if items
-            .iter()
-            .filter(|i| matches!(i, IndexItem::Ellipsis(_)))
-            .count()
-            > 1
-        {
-            return self.fail(span, "an index may hold one `...` only");
-        }
+        let Some(used) = self.indexed_dims(items, span) else {
+            return Value::Poison;
+        };
         if used > rank + 1 {
             return self.fail(
                 span,
