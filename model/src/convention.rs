@@ -353,6 +353,7 @@ fn ptflops_per_element(op: &Op, module: bool) -> u64 {
             Activation::ReLU6 => (1, if module { 0 } else { 1 }),
             Activation::LeakyReLU { .. } => (1, 0),
             Activation::SiLU => (0, 1),
+            Activation::Hardtanh { .. } | Activation::ELU { .. } => (0, 0), // ISSUE13-PLACEHOLDER
             Activation::Sigmoid
             | Activation::Tanh
             | Activation::HardSigmoid

@@ -143,6 +143,7 @@ pub const fn activation_flops(a: &Activation) -> u64 {
         Activation::SiLU | Activation::HardSwish => 5,
         Activation::GELU { tanh: false } => 5,
         Activation::GELU { tanh: true } => 9,
+        Activation::Hardtanh { .. } | Activation::ELU { .. } => 0, // ISSUE13-PLACEHOLDER
     }
 }
 
@@ -194,6 +195,7 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
         }
     }
     let (macs, flops) = match op {
+        Op::BatchNorm1d(_) | Op::BatchNorm3d(_) | Op::Conv3d(_) | Op::ConvTranspose(_) | Op::MaxPoolNd(_) | Op::AvgPoolNd(_) | Op::AdaptiveAvgPoolNd { .. } | Op::Interpolate(_) | Op::PReLU { .. } => (0, 0), // ISSUE13-PLACEHOLDER
         Op::Conv2d(c) => {
             let per_group_in = u(c.in_channels / c.groups.max(1))?;
             let macs = mul(&[out_elems, per_group_in, u(c.kernel[0])?, u(c.kernel[1])?])?;

@@ -23,8 +23,8 @@ pub use cost::Costs;
 pub use info::{Graph, LayerInfo, Node, Scope, Totals};
 pub use metric::{Metric, Unit};
 pub use op::{
-    Activation, BatchNorm2d, Conv2d, Dims, GroupNorm, LayerNorm, Linear, Op, Pool2d, StoredTensor,
-    TensorRole, MAX_RANK,
+    Activation, BatchNorm2d, Conv2d, ConvNd, Dims, GroupNorm, Interpolate, InterpolationMode,
+    LayerNorm, Linear, Op, Pool2d, PoolNd, StoredTensor, TensorRole, MAX_RANK,
 };
 pub use shape::{Blame, ShapeError};
 pub use training::{Optimizer, Precision, Training};

@@ -202,6 +202,194 @@ impl Pool2d {
     }
 }
 
+/// A convolution over one to three spatial axes, or its transpose: PyTorch's
+/// `nn.Conv3d` and `nn.ConvTranspose1d/2d/3d`.
+///
+/// The spatial arrays are right-aligned: an operation of `rank` spatial axes
+/// uses their last `rank` entries; the others are 1 (kernel, stride,
+/// dilation) or 0 (padding, output padding). So a `ConvTranspose2d` with
+/// kernel 4 has `kernel = [1, 4, 4]`, and a kernel may treat every
+/// operation as 3-D on `[C, D, H, W]` with the missing axes of size 1.
+///
+/// Weight shape: `[out, in / groups, k...]` for a convolution,
+/// `[in, out / groups, k...]` for a transposed one (PyTorch's layouts); bias
+/// `[out]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvNd {
+    /// Spatial axes: 1, 2 or 3.
+    pub rank: usize,
+    /// A transposed convolution (`ConvTranspose*d`).
+    pub transposed: bool,
+    /// Input channels (inferred from the incoming tensor).
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Kernel `[k_d, k_h, k_w]`.
+    pub kernel: [usize; 3],
+    /// Stride.
+    pub stride: [usize; 3],
+    /// Padding before and after, per axis (a transposed convolution's is
+    /// symmetric: PyTorch's `dilation · (k − 1) − padding` of implicit zero
+    /// padding, removed from each side of the full output).
+    pub padding: [Pad; 3],
+    /// Transposed only: extra size added to one side of the output.
+    pub output_padding: [usize; 3],
+    /// Dilation.
+    pub dilation: [usize; 3],
+    /// Groups.
+    pub groups: usize,
+    /// Whether the layer adds a bias.
+    pub bias: bool,
+}
+
+impl ConvNd {
+    /// A convolution from its fields in declaration order (what the
+    /// `network!` macro emits).
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        rank: usize,
+        transposed: bool,
+        in_channels: usize,
+        out_channels: usize,
+        kernel: [usize; 3],
+        stride: [usize; 3],
+        padding: [Pad; 3],
+        output_padding: [usize; 3],
+        dilation: [usize; 3],
+        groups: usize,
+        bias: bool,
+    ) -> ConvNd {
+        ConvNd {
+            rank,
+            transposed,
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+            output_padding,
+            dilation,
+            groups,
+            bias,
+        }
+    }
+
+    /// The weight's shape in PyTorch's layout.
+    pub fn weight_shape(&self) -> Vec<usize> {
+        let g = self.groups.max(1);
+        let mut shape = if self.transposed {
+            vec![self.in_channels, self.out_channels / g]
+        } else {
+            vec![self.out_channels, self.in_channels / g]
+        };
+        shape.extend_from_slice(&self.kernel[3 - self.rank.clamp(1, 3)..]);
+        shape
+    }
+}
+
+/// Max or average pooling over one or three spatial axes (`nn.MaxPool1d`,
+/// `nn.MaxPool3d`, `nn.AvgPool1d`, `nn.AvgPool3d`), its arrays right-aligned
+/// as [`ConvNd`]'s (a 1-D pool is `[1, 1, k]`, padding `[0, 0, p]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolNd {
+    /// Spatial axes: 1, 2 or 3.
+    pub rank: usize,
+    /// Window.
+    pub kernel: [usize; 3],
+    /// Stride (PyTorch's default is the kernel size).
+    pub stride: [usize; 3],
+    /// Symmetric padding.
+    pub padding: [usize; 3],
+    /// Dilation (max pooling only; 1 for average pooling).
+    pub dilation: [usize; 3],
+    /// Round the output size up instead of down.
+    pub ceil_mode: bool,
+    /// Average pooling: whether padded zeros count in the divisor.
+    pub count_include_pad: bool,
+}
+
+impl PoolNd {
+    /// A pooling window from its fields in declaration order (what the
+    /// `network!` macro emits).
+    pub const fn new(
+        rank: usize,
+        kernel: [usize; 3],
+        stride: [usize; 3],
+        padding: [usize; 3],
+        dilation: [usize; 3],
+        ceil_mode: bool,
+        count_include_pad: bool,
+    ) -> PoolNd {
+        PoolNd {
+            rank,
+            kernel,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            count_include_pad,
+        }
+    }
+}
+
+/// How [`Interpolate`] samples its input, PyTorch's `mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InterpolationMode {
+    /// `"nearest"`: source index `floor(dst · scale)`.
+    Nearest,
+    /// `"nearest-exact"`: source index `floor((dst + 0.5) · scale)`.
+    NearestExact,
+    /// `"linear"`, `"bilinear"`, `"trilinear"` (by the rank): two taps per axis.
+    Linear,
+    /// `"bicubic"` (2-D): four taps per axis, PyTorch's cubic convolution with `A = −0.75`.
+    Bicubic,
+}
+
+/// Resampling of the spatial axes, `nn.Upsample` and `F.interpolate`, on
+/// `[C, *spatial]` with 1 to 3 spatial axes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interpolate {
+    /// The sampling.
+    pub mode: InterpolationMode,
+    /// Spatial axes: 1, 2 or 3.
+    pub rank: usize,
+    /// Output spatial size, right-aligned as [`ConvNd`]'s arrays (1 for the
+    /// axes beyond `rank`).
+    pub size: [usize; 3],
+    /// The `scale_factor` given per axis, or 0 where the output size was
+    /// given instead. PyTorch samples with `1 / scale_factor` when one is
+    /// given (and `recompute_scale_factor` is not set), not with the ratio
+    /// of the sizes.
+    pub scale: [f64; 3],
+    /// `align_corners`: corner samples at the corners (linear and cubic modes).
+    pub align_corners: bool,
+    /// Written as the module `nn.Upsample` rather than `F.interpolate`.
+    pub upsample: bool,
+}
+
+impl Interpolate {
+    /// Taps per axis: 1 (nearest), 2 (linear), 4 (cubic).
+    pub const fn taps(&self) -> u64 {
+        match self.mode {
+            InterpolationMode::Nearest | InterpolationMode::NearestExact => 1,
+            InterpolationMode::Linear => 2,
+            InterpolationMode::Bicubic => 4,
+        }
+    }
+
+    /// PyTorch's mode string for this mode and rank.
+    pub const fn mode_name(&self) -> &'static str {
+        match (self.mode, self.rank) {
+            (InterpolationMode::Nearest, _) => "nearest",
+            (InterpolationMode::NearestExact, _) => "nearest-exact",
+            (InterpolationMode::Linear, 1) => "linear",
+            (InterpolationMode::Linear, 3) => "trilinear",
+            (InterpolationMode::Linear, _) => "bilinear",
+            (InterpolationMode::Bicubic, _) => "bicubic",
+        }
+    }
+}
+
 /// Elementwise activation functions.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Activation {
@@ -229,6 +417,18 @@ pub enum Activation {
         /// Use the tanh approximation.
         tanh: bool,
     },
+    /// `min(max(x, min), max)`, PyTorch's `nn.Hardtanh`.
+    Hardtanh {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// `x` if `x > 0` else `alpha · (exp(x) − 1)`, PyTorch's `nn.ELU`.
+    ELU {
+        /// Scale of the negative part.
+        alpha: f64,
+    },
 }
 
 impl Activation {
@@ -244,6 +444,8 @@ impl Activation {
             Activation::HardSigmoid => "Hardsigmoid",
             Activation::HardSwish => "Hardswish",
             Activation::GELU { .. } => "GELU",
+            Activation::Hardtanh { .. } => "Hardtanh",
+            Activation::ELU { .. } => "ELU",
         }
     }
 }
@@ -265,6 +467,34 @@ pub enum Op {
     GroupNorm(GroupNorm),
     /// Batch norm (inference).
     BatchNorm2d(BatchNorm2d),
+    /// Batch norm (inference) on `[C]` or `[C, L]`, `nn.BatchNorm1d`.
+    BatchNorm1d(BatchNorm2d),
+    /// Batch norm (inference) on `[C, D, H, W]`, `nn.BatchNorm3d`.
+    BatchNorm3d(BatchNorm2d),
+    /// A 3-D convolution, `nn.Conv3d` (`rank` 3, not transposed).
+    Conv3d(ConvNd),
+    /// A transposed convolution, `nn.ConvTranspose1d/2d/3d` (by `rank`).
+    ConvTranspose(ConvNd),
+    /// Max pooling over 1 or 3 spatial axes (`MaxPool1d`, `MaxPool3d`).
+    MaxPoolNd(PoolNd),
+    /// Average pooling over 1 or 3 spatial axes (`AvgPool1d`, `AvgPool3d`).
+    AvgPoolNd(PoolNd),
+    /// Adaptive average pooling over 1 or 3 spatial axes
+    /// (`AdaptiveAvgPool1d`, `AdaptiveAvgPool3d`), PyTorch's bin edges.
+    AdaptiveAvgPoolNd {
+        /// Spatial axes: 1 or 3.
+        rank: usize,
+        /// Output size, right-aligned (1 beyond `rank`).
+        output: [usize; 3],
+    },
+    /// Resampling (`nn.Upsample`, `F.interpolate`).
+    Interpolate(Interpolate),
+    /// `max(0, x) + weight · min(0, x)` with a learnable `weight` of
+    /// `num_parameters` entries: one, or one per channel (axis 0).
+    PReLU {
+        /// 1 or the channels.
+        num_parameters: usize,
+    },
     /// Elementwise activation.
     Activation(Activation),
     /// Max pooling.
@@ -480,6 +710,37 @@ impl Op {
             Op::LayerNorm(_) => "LayerNorm",
             Op::GroupNorm(_) => "GroupNorm",
             Op::BatchNorm2d(_) => "BatchNorm2d",
+            Op::BatchNorm1d(_) => "BatchNorm1d",
+            Op::BatchNorm3d(_) => "BatchNorm3d",
+            Op::Conv3d(_) => "Conv3d",
+            Op::ConvTranspose(c) => match c.rank {
+                1 => "ConvTranspose1d",
+                3 => "ConvTranspose3d",
+                _ => "ConvTranspose2d",
+            },
+            Op::MaxPoolNd(p) => match p.rank {
+                1 => "MaxPool1d",
+                2 => "MaxPool2d",
+                _ => "MaxPool3d",
+            },
+            Op::AvgPoolNd(p) => match p.rank {
+                1 => "AvgPool1d",
+                2 => "AvgPool2d",
+                _ => "AvgPool3d",
+            },
+            Op::AdaptiveAvgPoolNd { rank, .. } => match rank {
+                1 => "AdaptiveAvgPool1d",
+                2 => "AdaptiveAvgPool2d",
+                _ => "AdaptiveAvgPool3d",
+            },
+            Op::Interpolate(i) => {
+                if i.upsample {
+                    "Upsample"
+                } else {
+                    "Interpolate"
+                }
+            }
+            Op::PReLU { .. } => "PReLU",
             Op::Activation(a) => a.kind(),
             Op::MaxPool2d(_) => "MaxPool2d",
             Op::AvgPool2d(_) => "AvgPool2d",
@@ -548,6 +809,16 @@ impl Op {
                 }
                 v
             }
+            Op::Conv3d(c) | Op::ConvTranspose(c) => {
+                let mut v = vec![t("weight", c.weight_shape(), TensorRole::Param)];
+                if c.bias {
+                    v.push(t("bias", vec![c.out_channels], TensorRole::Param));
+                }
+                v
+            }
+            Op::PReLU { num_parameters } => {
+                vec![t("weight", vec![*num_parameters], TensorRole::Param)]
+            }
             Op::Linear(l) => {
                 let mut v = vec![t(
                     "weight",
@@ -592,7 +863,7 @@ impl Op {
                 }
             }
             Op::Parameter { shape } => vec![t("", shape.as_slice().to_vec(), TensorRole::Param)],
-            Op::BatchNorm2d(b) => vec![
+            Op::BatchNorm2d(b) | Op::BatchNorm1d(b) | Op::BatchNorm3d(b) => vec![
                 t("weight", vec![b.channels], TensorRole::Param),
                 t("bias", vec![b.channels], TensorRole::Param),
                 t("running_mean", vec![b.channels], TensorRole::Buffer),

@@ -41,11 +41,82 @@ fn conv_src(c: &netspec_model::Conv2d) -> String {
     )
 }
 
+fn triple_src(v: [usize; 3]) -> String {
+    format!("[{}, {}, {}]", v[0], v[1], v[2])
+}
+
+/// `p::ConvNd::new(...)`: a 3-D or transposed convolution's fields in
+/// declaration order.
+fn conv_nd_src(c: &netspec_model::ConvNd) -> String {
+    format!(
+        "{P}::ConvNd::new({}, {}, {}, {}, {}, {}, [{}, {}, {}], {}, {}, {}, {})",
+        c.rank,
+        c.transposed,
+        c.in_channels,
+        c.out_channels,
+        triple_src(c.kernel),
+        triple_src(c.stride),
+        pair_src(c.padding[0]),
+        pair_src(c.padding[1]),
+        pair_src(c.padding[2]),
+        triple_src(c.output_padding),
+        triple_src(c.dilation),
+        c.groups,
+        c.bias
+    )
+}
+
+fn pool_nd_src(q: &netspec_model::PoolNd) -> String {
+    format!(
+        "{P}::PoolNd::new({}, {}, {}, {}, {}, {}, {})",
+        q.rank,
+        triple_src(q.kernel),
+        triple_src(q.stride),
+        triple_src(q.padding),
+        triple_src(q.dilation),
+        q.ceil_mode,
+        q.count_include_pad
+    )
+}
+
+fn interpolate_src(i: &netspec_model::Interpolate) -> String {
+    use netspec_model::InterpolationMode as M;
+    let mode = match i.mode {
+        M::Nearest => "Nearest",
+        M::NearestExact => "NearestExact",
+        M::Linear => "Linear",
+        M::Bicubic => "Bicubic",
+    };
+    format!(
+        "{P}::Interpolate {{ mode: {P}::InterpolationMode::{mode}, rank: {}, size: {}, \
+         scale: [{}, {}, {}], align_corners: {}, upsample: {} }}",
+        i.rank,
+        triple_src(i.size),
+        float_src(i.scale[0]),
+        float_src(i.scale[1]),
+        float_src(i.scale[2]),
+        i.align_corners,
+        i.upsample
+    )
+}
+
 pub(super) fn op_src(op: &Op) -> String {
     use netspec_model::Activation as A;
     match op {
         Op::Conv2d(c) => format!("{O}::Conv2d({})", conv_src(c)),
         Op::Conv1d(c) => format!("{O}::Conv1d({})", conv_src(c)),
+        Op::Conv3d(c) => format!("{O}::Conv3d({})", conv_nd_src(c)),
+        Op::ConvTranspose(c) => format!("{O}::ConvTranspose({})", conv_nd_src(c)),
+        Op::MaxPoolNd(q) => format!("{O}::MaxPoolNd({})", pool_nd_src(q)),
+        Op::AvgPoolNd(q) => format!("{O}::AvgPoolNd({})", pool_nd_src(q)),
+        Op::AdaptiveAvgPoolNd { rank, output } => format!(
+            "{O}::AdaptiveAvgPoolNd {{ rank: {rank}, output: {} }}",
+            triple_src(*output)
+        ),
+        Op::Interpolate(i) => format!("{O}::Interpolate({})", interpolate_src(i)),
+        Op::PReLU { num_parameters } => {
+            format!("{O}::PReLU {{ num_parameters: {num_parameters} }}")
+        }
         Op::Linear(l) => format!("{O}::Linear({})", linear_src(l)),
         Op::MhaInProj { linear, heads } => format!(
             "{O}::MhaInProj {{ linear: {}, heads: {heads} }}",
@@ -65,8 +136,9 @@ pub(super) fn op_src(op: &Op) -> String {
             float_src(g.eps),
             g.affine
         ),
-        Op::BatchNorm2d(b) => format!(
-            "{O}::BatchNorm2d({P}::BatchNorm2d {{ channels: {}, eps: {} }})",
+        Op::BatchNorm2d(b) | Op::BatchNorm1d(b) | Op::BatchNorm3d(b) => format!(
+            "{O}::{}({P}::BatchNorm2d {{ channels: {}, eps: {} }})",
+            op.kind(),
             b.channels,
             float_src(b.eps)
         ),
@@ -81,6 +153,12 @@ pub(super) fn op_src(op: &Op) -> String {
                 A::HardSigmoid => "HardSigmoid".to_string(),
                 A::HardSwish => "HardSwish".to_string(),
                 A::GELU { tanh } => format!("GELU {{ tanh: {tanh} }}"),
+                A::Hardtanh { min, max } => format!(
+                    "Hardtanh {{ min: {}, max: {} }}",
+                    float_src(*min),
+                    float_src(*max)
+                ),
+                A::ELU { alpha } => format!("ELU {{ alpha: {} }}", float_src(*alpha)),
             };
             format!("{O}::Activation({P}::Activation::{a})")
         }

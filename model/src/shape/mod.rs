@@ -283,6 +283,7 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
         }
     };
     match op {
+        Op::BatchNorm1d(_) | Op::BatchNorm3d(_) | Op::Conv3d(_) | Op::ConvTranspose(_) | Op::MaxPoolNd(_) | Op::AvgPoolNd(_) | Op::AdaptiveAvgPoolNd { .. } | Op::Interpolate(_) | Op::PReLU { .. } => Ok(one("x")?.to_vec()), // ISSUE13-PLACEHOLDER
         Op::Conv2d(c) => conv_shape(c, one("Conv2d")?),
         Op::Conv1d(c) => conv1d_shape(c, one("Conv1d")?),
         Op::Linear(l) => tensor::linear("Linear", l, one("Linear")?),

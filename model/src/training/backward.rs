@@ -14,6 +14,7 @@ fn count(shape: &[usize]) -> Option<u64> {
 const fn activation_backward(a: &Activation) -> u64 {
     match a {
         Activation::ReLU => 1,
+        Activation::Hardtanh { .. } | Activation::ELU { .. } => 0, // ISSUE13-PLACEHOLDER
         Activation::ReLU6 | Activation::LeakyReLU { .. } | Activation::HardSigmoid => 2,
         Activation::Sigmoid | Activation::Tanh => 3,
         Activation::HardSwish => 4,
@@ -253,6 +254,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
         let mut keeps: Vec<usize> = Vec::new();
         let input_storage = *storages.of_value.get(first)?;
         match layer.op {
+            Op::BatchNorm1d(_) | Op::BatchNorm3d(_) | Op::Conv3d(_) | Op::ConvTranspose(_) | Op::MaxPoolNd(_) | Op::AvgPoolNd(_) | Op::AdaptiveAvgPoolNd { .. } | Op::Interpolate(_) | Op::PReLU { .. } => {} // ISSUE13-PLACEHOLDER
             Op::Conv2d(c) | Op::Conv1d(c) => {
                 t.grad_weight_macs = layer.macs;
                 t.grad_weight_flops =
@@ -298,6 +300,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                     Activation::ReLU | Activation::Sigmoid | Activation::Tanh => {
                         keeps.push(storage)
                     }
+                    Activation::Hardtanh { .. } | Activation::ELU { .. } => {} // ISSUE13-PLACEHOLDER
                     Activation::LeakyReLU { .. } | Activation::GELU { .. } => {
                         keeps.push(input_storage)
                     }

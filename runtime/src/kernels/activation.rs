@@ -40,6 +40,15 @@ pub(crate) fn activation_slice(d: &mut [f32], act: Activation) {
         Activation::GELU { tanh: false } => d.iter_mut().for_each(|v| {
             *v = 0.5 * *v * (1.0 + libm::erff(*v * std::f32::consts::FRAC_1_SQRT_2));
         }),
+        Activation::Hardtanh { min, max } => {
+            let (lo, hi) = (min as f32, max as f32);
+            d.iter_mut().for_each(|v| *v = v.max(lo).min(hi));
+        }
+        Activation::ELU { alpha } => {
+            let a = alpha as f32;
+            d.iter_mut()
+                .for_each(|v| *v = if *v > 0.0 { *v } else { a * v.exp_m1() });
+        }
         Activation::GELU { tanh: true } => d.iter_mut().for_each(|v| {
             let x = *v;
             *v = 0.5 * x * (1.0 + (SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x)).tanh());

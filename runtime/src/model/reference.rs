@@ -40,6 +40,7 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
         }),
     };
     Ok(match (op, layer) {
+        (Op::BatchNorm1d(_) | Op::BatchNorm3d(_) | Op::Conv3d(_) | Op::ConvTranspose(_) | Op::MaxPoolNd(_) | Op::AvgPoolNd(_) | Op::AdaptiveAvgPoolNd { .. } | Op::Interpolate(_) | Op::PReLU { .. }, _) => return kernel(op.kind(), "ISSUE13-PLACEHOLDER".to_string()),
         (Op::BatchNorm2d(_), Layer::BatchNorm2d(b)) => {
             let mut t = own()?;
             norm::batch_norm(
