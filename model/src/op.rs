@@ -494,6 +494,8 @@ pub enum Op {
     PReLU {
         /// 1 or the channels.
         num_parameters: usize,
+        /// The weight's initial value (PyTorch's `init`, 0.25).
+        init: f64,
     },
     /// Elementwise activation.
     Activation(Activation),
@@ -816,7 +818,7 @@ impl Op {
                 }
                 v
             }
-            Op::PReLU { num_parameters } => {
+            Op::PReLU { num_parameters, .. } => {
                 vec![t("weight", vec![*num_parameters], TensorRole::Param)]
             }
             Op::Linear(l) => {

@@ -114,9 +114,13 @@ pub(super) fn op_src(op: &Op) -> String {
             triple_src(*output)
         ),
         Op::Interpolate(i) => format!("{O}::Interpolate({})", interpolate_src(i)),
-        Op::PReLU { num_parameters } => {
-            format!("{O}::PReLU {{ num_parameters: {num_parameters} }}")
-        }
+        Op::PReLU {
+            num_parameters,
+            init,
+        } => format!(
+            "{O}::PReLU {{ num_parameters: {num_parameters}, init: {} }}",
+            float_src(*init)
+        ),
         Op::Linear(l) => format!("{O}::Linear({})", linear_src(l)),
         Op::MhaInProj { linear, heads } => format!(
             "{O}::MhaInProj {{ linear: {}, heads: {heads} }}",
