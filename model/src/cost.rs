@@ -4,22 +4,27 @@
 //! | kind | MACs | FLOPs (per sample) |
 //! | --- | --- | --- |
 //! | Conv2d, Conv1d | `C_out·H_out·W_out·(C_in/groups)·k_h·k_w` (`k_h = H_out = 1` in 1-D) | `2·MACs` + `C_out·H_out·W_out` with bias |
+//! | Conv3d | `C_out·D_out·H_out·W_out·(C_in/groups)·k_d·k_h·k_w` | `2·MACs` + `C_out·S_out` with bias |
+//! | ConvTranspose1d/2d/3d | `C_in·S_in·(C_out/groups)·K` (the true products: each input element times each weight of its group; `S` the spatial elements, `K` the kernel's) | `2·MACs` + `C_out·S_out` with bias |
 //! | Linear (and attention's in-projection) | `rows·in·out` (`rows`: the product of the leading dimensions) | `2·MACs` + `rows·out` with bias |
 //! | Matmul `[.., M, K] @ [.., K, N]` | `batch·M·N·K` | `2·MACs` + `batch·M·N` when scaled (`alpha ≠ 1`) |
 //! | LayerNorm, GroupNorm | 0 | 5 per element (sum, subtract the mean, square, sum, scale by `1/σ`) + 2 with affine (weight, bias) |
-//! | BatchNorm2d | 0 | 2 per element (folded scale and shift) |
+//! | BatchNorm1d, BatchNorm2d, BatchNorm3d | 0 | 2 per element (folded scale and shift) |
 //! | ReLU | 0 | 1 per element (max) |
-//! | ReLU6, LeakyReLU | 0 | 2 per element (max and min; mul and max) |
+//! | ReLU6, LeakyReLU, Hardtanh | 0 | 2 per element (max and min; mul and max; max and min) |
+//! | PReLU | 0 | 2 per element (as LeakyReLU, the slope read per channel) |
 //! | Sigmoid | 0 | 4 per element (neg, exp, add, div) |
+//! | ELU | 0 | 4 per element (compare, exp, subtract 1, multiply by α) |
 //! | Tanh | 0 | 1 per element (one transcendental) |
 //! | SiLU | 0 | 5 per element (sigmoid and mul) |
 //! | Hardsigmoid | 0 | 4 per element (add, max, min, mul) |
 //! | Hardswish | 0 | 5 per element (hard sigmoid and mul) |
 //! | GELU | 0 | 5 per element exact (mul, erf, add, mul, mul); 9 with tanh |
 //! | Softmax (any dim, causal too) | 0 | 5 per element (max, sub, exp, sum, div) |
-//! | MaxPool2d | 0 | `k_h·k_w − 1` comparisons per output element |
-//! | AvgPool2d | 0 | `k_h·k_w` per output element (adds and one divide) |
-//! | AdaptiveAvgPool2d | 0 | the bin's area per output element (adds and one divide) |
+//! | MaxPool1d/2d/3d | 0 | `K − 1` comparisons per output element (`K` the window's elements) |
+//! | AvgPool1d/2d/3d | 0 | `K` per output element (adds and one divide) |
+//! | AdaptiveAvgPool1d/2d/3d | 0 | the bin's volume per output element (adds and one divide): per axis, the bins' lengths sum to `L + out − gcd(L, out)` |
+//! | Upsample, interpolate | 0 | per output element: 0 for "nearest" and "nearest-exact", `2·taps^rank − 1` otherwise (the weighted sum of `taps^rank` inputs; linear 3, bilinear 7, trilinear 15, bicubic 31; the weights are computed once per output row and column, not counted) |
 //! | Add of n inputs | 0 | `n − 1` per output element |
 //! | Sub, Mul, Div, Maximum, Minimum | 0 | 1 per output element |
 //! | Affine `scale·x + shift` | 0 | 1 per element for each of `scale ≠ 1`, `shift ≠ 0` |
@@ -36,7 +41,7 @@
 //! output (none for a Parameter, which is a weight, or a Constant, which is
 //! data the network carries).
 
-use crate::op::{Activation, GroupNorm, LayerNorm, Op};
+use crate::op::{Activation, GroupNorm, Interpolate, InterpolationMode, LayerNorm, Op};
 use crate::shape::numel;
 
 /// The costs of one layer for one sample.
@@ -138,12 +143,11 @@ impl Costs {
 pub const fn activation_flops(a: &Activation) -> u64 {
     match a {
         Activation::ReLU | Activation::Tanh => 1,
-        Activation::ReLU6 | Activation::LeakyReLU { .. } => 2,
-        Activation::Sigmoid | Activation::HardSigmoid => 4,
+        Activation::ReLU6 | Activation::LeakyReLU { .. } | Activation::Hardtanh { .. } => 2,
+        Activation::Sigmoid | Activation::HardSigmoid | Activation::ELU { .. } => 4,
         Activation::SiLU | Activation::HardSwish => 5,
         Activation::GELU { tanh: false } => 5,
         Activation::GELU { tanh: true } => 9,
-        Activation::Hardtanh { .. } | Activation::ELU { .. } => 0, // ISSUE13-PLACEHOLDER
     }
 }
 
@@ -153,6 +157,24 @@ fn u(v: usize) -> Option<u64> {
 
 fn mul(values: &[u64]) -> Option<u64> {
     values.iter().try_fold(1u64, |acc, &v| acc.checked_mul(v))
+}
+
+/// The product of the last `rank` kernel sizes (the right-aligned
+/// arrays of [`crate::op::ConvNd`] and [`crate::op::PoolNd`]).
+pub fn kernel_volume(kernel: &[usize; 3], rank: usize) -> Option<u64> {
+    let sizes = kernel.get(3usize.checked_sub(rank)?..)?;
+    sizes
+        .iter()
+        .try_fold(1u64, |acc, &k| acc.checked_mul(u(k)?))
+}
+
+/// FLOPs of a weighted sum of `taps^rank` input values, `2·taps^rank − 1`:
+/// an interpolating mode's FLOPs per output element (linear 3, bilinear 7,
+/// trilinear 15, bicubic 31), and every mode's backward per output element
+/// (nearest: 1, the add of its gradient into its source).
+pub fn interpolate_weighted_sum(i: &Interpolate) -> Option<u64> {
+    let rank = u32::try_from(i.rank).ok()?;
+    i.taps().checked_pow(rank)?.checked_mul(2)?.checked_sub(1)
 }
 
 /// Sum over the adaptive pooling bins of one axis of the bin lengths
@@ -195,7 +217,51 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
         }
     }
     let (macs, flops) = match op {
-        Op::BatchNorm1d(_) | Op::BatchNorm3d(_) | Op::Conv3d(_) | Op::ConvTranspose(_) | Op::MaxPoolNd(_) | Op::AvgPoolNd(_) | Op::AdaptiveAvgPoolNd { .. } | Op::Interpolate(_) | Op::PReLU { .. } => (0, 0), // ISSUE13-PLACEHOLDER
+        Op::Conv3d(c) | Op::ConvTranspose(c) => {
+            // A convolution: every output element sums (C_in/g)·K products.
+            // A transposed one: every input element is multiplied by the
+            // (C_out/g)·K weights it scatters to (the true products; the
+            // output positions they land on overlap or are cropped).
+            let g = c.groups.max(1);
+            let (elems, per_group) = if matches!(op, Op::ConvTranspose(_)) {
+                (u(numel(inputs.first()?)?)?, u(c.out_channels / g)?)
+            } else {
+                (out_elems, u(c.in_channels / g)?)
+            };
+            let macs = mul(&[elems, per_group, kernel_volume(&c.kernel, c.rank)?])?;
+            let bias = if c.bias { out_elems } else { 0 };
+            (macs, macs.checked_mul(2)?.checked_add(bias)?)
+        }
+        Op::BatchNorm1d(_) | Op::BatchNorm3d(_) => (0, out_elems.checked_mul(2)?),
+        Op::PReLU { .. } => (0, out_elems.checked_mul(2)?),
+        Op::MaxPoolNd(p) => (
+            0,
+            out_elems.checked_mul(kernel_volume(&p.kernel, p.rank)?.checked_sub(1)?)?,
+        ),
+        Op::AvgPoolNd(p) => (0, out_elems.checked_mul(kernel_volume(&p.kernel, p.rank)?)?),
+        Op::AdaptiveAvgPoolNd { rank, output: size } => {
+            // [C, *spatial]: the bins' volume is the product over the axes of
+            // each axis's total bin length.
+            let (c, spatial) = inputs.first()?.split_first()?;
+            let sizes = size.get(3usize.checked_sub(*rank)?..)?;
+            if spatial.len() != sizes.len() {
+                return None;
+            }
+            let mut volume = 1u64;
+            for (&len, &out) in spatial.iter().zip(sizes) {
+                volume = volume.checked_mul(adaptive_bin_total(len, out)?)?;
+            }
+            (0, u(*c)?.checked_mul(volume)?)
+        }
+        Op::Interpolate(i) => {
+            let per = match i.mode {
+                InterpolationMode::Nearest | InterpolationMode::NearestExact => 0,
+                InterpolationMode::Linear | InterpolationMode::Bicubic => {
+                    interpolate_weighted_sum(i)?
+                }
+            };
+            (0, out_elems.checked_mul(per)?)
+        }
         Op::Conv2d(c) => {
             let per_group_in = u(c.in_channels / c.groups.max(1))?;
             let macs = mul(&[out_elems, per_group_in, u(c.kernel[0])?, u(c.kernel[1])?])?;
@@ -308,7 +374,7 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::Conv2d;
+    use crate::op::{BatchNorm2d, Conv2d, ConvNd, PoolNd};
 
     #[test]
     fn biased_conv_follows_the_closed_form() {
@@ -329,6 +395,164 @@ mod tests {
         assert_eq!(c.params, 32 * 16 * 9 + 32);
         // bytes: 4·(1024 + 2048 + 4640)
         assert_eq!(c.memory_access_bytes, 4 * (1024 + 2048 + 4640));
+    }
+
+    fn conv_nd(
+        transposed: bool,
+        rank: usize,
+        cin: usize,
+        cout: usize,
+        k: [usize; 3],
+        g: usize,
+    ) -> ConvNd {
+        ConvNd::new(
+            rank,
+            transposed,
+            cin,
+            cout,
+            k,
+            [1; 3],
+            [[0; 2]; 3],
+            [0; 3],
+            [1; 3],
+            g,
+            true,
+        )
+    }
+
+    #[test]
+    fn transposed_convolutions_count_the_true_products() {
+        // ConvTranspose2d(16, 8, 2, stride=2) on [16, 4, 4] -> [8, 8, 8]:
+        // C_in·S_in·(C_out/g)·K = 16·16·8·4 = 8,192 (FlopCounterMode: 16,384 FLOPs)
+        let up = Op::ConvTranspose(conv_nd(true, 2, 16, 8, [1, 2, 2], 1));
+        let c = costs(&up, &[&[16, 4, 4]], &[8, 8, 8]).unwrap();
+        assert_eq!(c.macs, 8_192);
+        // 2·MACs + the bias on each of the 512 outputs
+        assert_eq!(c.flops, 2 * 8_192 + 512);
+        // weight [16, 8, 2, 2] + bias 8
+        assert_eq!(c.params, 512 + 8);
+        assert_eq!(c.memory_access_bytes, 4 * (256 + 512 + 520));
+        assert_eq!(c.activations, 512);
+        // ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1,
+        // dilation=2, groups=2) on [4, 5, 7] -> [6, 12, 16]: 4·35·3·9 = 3,780
+        // (FlopCounterMode: 7,560 FLOPs); the output positions times the
+        // kernel would be 6·192·2·9 = 20,736
+        let up = Op::ConvTranspose(conv_nd(true, 2, 4, 6, [1, 3, 3], 2));
+        let c = costs(&up, &[&[4, 5, 7]], &[6, 12, 16]).unwrap();
+        assert_eq!(c.macs, 3_780);
+        assert_eq!(c.params, 4 * 3 * 9 + 6);
+        // ConvTranspose1d(4, 6, 3, stride=3, groups=2) on [4, 5] -> [6, 15]: 4·5·3·3 = 180
+        let up = Op::ConvTranspose(conv_nd(true, 1, 4, 6, [1, 1, 3], 2));
+        assert_eq!(costs(&up, &[&[4, 5]], &[6, 15]).unwrap().macs, 180);
+        // ConvTranspose3d(4, 2, (2, 3, 1)) on [4, 3, 4, 5] -> [2, 6, 4, 13]: 4·60·2·6 = 2,880
+        let up = Op::ConvTranspose(conv_nd(true, 3, 4, 2, [2, 3, 1], 1));
+        let c = costs(&up, &[&[4, 3, 4, 5]], &[2, 6, 4, 13]).unwrap();
+        assert_eq!(c.macs, 2_880);
+        assert_eq!(c.flops, 2 * 2_880 + 2 * 6 * 4 * 13);
+    }
+
+    #[test]
+    fn conv3d_counts_every_output_position() {
+        // Conv3d(4, 6, 3, groups=2) on [4, 4, 6, 6] -> [6, 4, 3, 3]:
+        // C_out·S_out·(C_in/g)·K = 6·36·2·27 = 11,664 (FlopCounterMode: 23,328 FLOPs)
+        let c3 = Op::Conv3d(conv_nd(false, 3, 4, 6, [3; 3], 2));
+        let c = costs(&c3, &[&[4, 4, 6, 6]], &[6, 4, 3, 3]).unwrap();
+        assert_eq!(c.macs, 11_664);
+        assert_eq!(c.flops, 2 * 11_664 + 216);
+        // weight [6, 2, 3, 3, 3] + bias
+        assert_eq!(c.params, 324 + 6);
+    }
+
+    #[test]
+    fn pools_resampling_and_activations_of_the_new_layers() {
+        let pool = |rank, k: [usize; 3]| PoolNd::new(rank, k, k, [0; 3], [1; 3], false, true);
+        // MaxPool3d(2) on [4, 4, 4, 4] -> 32 outputs of 8 - 1 = 7 comparisons
+        let m = Op::MaxPoolNd(pool(3, [2; 3]));
+        assert_eq!(
+            costs(&m, &[&[4, 4, 4, 4]], &[4, 2, 2, 2]).unwrap().flops,
+            224
+        );
+        // AvgPool1d(3) on [2, 9] -> 6 outputs of 3 (two adds, one divide)
+        let a = Op::AvgPoolNd(pool(1, [1, 1, 3]));
+        let c = costs(&a, &[&[2, 9]], &[2, 3]).unwrap();
+        assert_eq!((c.flops, c.memory_access_bytes), (18, 4 * (18 + 6)));
+        // AdaptiveAvgPool1d(3) on [4, 7]: bins [0,3) [2,5) [4,7), 9 per channel
+        let ad = Op::AdaptiveAvgPoolNd {
+            rank: 1,
+            output: [1, 1, 3],
+        };
+        assert_eq!(costs(&ad, &[&[4, 7]], &[4, 3]).unwrap().flops, 36);
+        // AdaptiveAvgPool3d((3, 1, 5)) on [2, 7, 8, 5]: 2 · 9 · 8 · 5
+        let ad = Op::AdaptiveAvgPoolNd {
+            rank: 3,
+            output: [3, 1, 5],
+        };
+        assert_eq!(
+            costs(&ad, &[&[2, 7, 8, 5]], &[2, 3, 1, 5]).unwrap().flops,
+            720
+        );
+        // Resampling, per output element: nearest 0, bilinear 2·4 − 1 = 7,
+        // bicubic 2·16 − 1 = 31, trilinear 2·8 − 1 = 15, linear 2·2 − 1 = 3
+        let interp = |mode, rank| {
+            Op::Interpolate(Interpolate {
+                mode,
+                rank,
+                size: [1; 3],
+                scale: [0.0; 3],
+                align_corners: false,
+                upsample: false,
+            })
+        };
+        let x: &[usize] = &[4, 5, 5];
+        let y: &[usize] = &[4, 10, 10];
+        let near = costs(&interp(InterpolationMode::Nearest, 2), &[x], y).unwrap();
+        assert_eq!((near.macs, near.flops), (0, 0));
+        assert_eq!(near.memory_access_bytes, 4 * (100 + 400));
+        let f = |mode, rank, x: &[usize], y: &[usize]| {
+            costs(&interp(mode, rank), &[x], y).unwrap().flops
+        };
+        assert_eq!(f(InterpolationMode::NearestExact, 2, x, y), 0);
+        assert_eq!(f(InterpolationMode::Linear, 2, x, y), 2_800);
+        assert_eq!(f(InterpolationMode::Bicubic, 2, x, y), 12_400);
+        assert_eq!(
+            f(InterpolationMode::Linear, 3, &[1, 2, 2, 2], &[1, 4, 4, 4]),
+            960
+        );
+        assert_eq!(f(InterpolationMode::Linear, 1, &[2, 3], &[2, 5]), 30);
+        // PReLU(4) on [4, 5, 5]: 2 per element, 4 weights
+        let p = Op::PReLU {
+            num_parameters: 4,
+            init: 0.25,
+        };
+        let c = costs(&p, &[x], x).unwrap();
+        assert_eq!((c.params, c.flops), (4, 200));
+        assert_eq!(c.memory_access_bytes, 4 * (100 + 100 + 4));
+        // Hardtanh 2 per element, ELU 4
+        let ht = Op::Activation(Activation::Hardtanh {
+            min: -1.0,
+            max: 1.0,
+        });
+        assert_eq!(costs(&ht, &[x], x).unwrap().flops, 200);
+        let elu = Op::Activation(Activation::ELU { alpha: 1.0 });
+        assert_eq!(costs(&elu, &[x], x).unwrap().flops, 400);
+        // BatchNorm1d(3) on [3, 4]: 2 per element, weight and bias, two buffers
+        let bn = BatchNorm2d {
+            channels: 3,
+            eps: 1e-5,
+        };
+        let c = costs(&Op::BatchNorm1d(bn), &[&[3, 4]], &[3, 4]).unwrap();
+        assert_eq!((c.params, c.buffers, c.flops), (6, 6, 24));
+        let c = costs(&Op::BatchNorm3d(bn), &[&[3, 2, 2, 2]], &[3, 2, 2, 2]).unwrap();
+        assert_eq!((c.params, c.buffers, c.flops), (6, 6, 48));
+    }
+
+    #[test]
+    fn new_counts_overflow_to_none() {
+        let big = usize::MAX / 2;
+        let up = Op::ConvTranspose(conv_nd(true, 3, 4, 2, [big, 3, 1], 1));
+        assert_eq!(costs(&up, &[&[4, 3, 4, 5]], &[2, 6, 4, 13]), None);
+        assert_eq!(kernel_volume(&[big, big, 1], 2), Some(big as u64));
+        assert_eq!(kernel_volume(&[big, big, 1], 3), None);
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! Every rule follows PyTorch. Errors say which argument or input is to blame,
 //! so the compiler can put the message under the token the user must change.
 
+mod spatial;
 mod tensor;
 
-use crate::op::{Conv2d, Op, Pool2d};
+use crate::op::{BatchNorm2d, Conv2d, Op, Pool2d};
+pub use spatial::scaled_size;
 use std::fmt;
 pub use tensor::broadcast;
 
@@ -220,15 +222,19 @@ fn pool_shape(kind: &str, p: &Pool2d, input: &[usize]) -> Result<Vec<usize>, Sha
                 format!("kernel {} with dilation {d} overflows", p.kernel[axis]),
             );
         };
-        // `padding * 2 > extent`, without overflow.
-        if p.padding[axis] > extent / 2 {
-            return err(
-                Blame::Arg("padding"),
+        // PyTorch checks `padding <= kernel / 2`, the kernel's size whatever
+        // the dilation (`MaxPool2d(3, padding=2, dilation=2)` is an error).
+        let (pad, k) = (p.padding[axis], p.kernel[axis]);
+        if pad > k / 2 {
+            let message = if extent == k {
+                format!("padding {pad} is more than half the kernel extent {extent}")
+            } else {
                 format!(
-                    "padding {} is more than half the kernel extent {extent}",
-                    p.padding[axis]
-                ),
-            );
+                    "padding {pad} is more than half the kernel size {k} (PyTorch checks \
+                     the size, not the dilated extent {extent})"
+                )
+            };
+            return err(Blame::Arg("padding"), message);
         }
     }
     let oh = window_out(
@@ -250,6 +256,66 @@ fn pool_shape(kind: &str, p: &Pool2d, input: &[usize]) -> Result<Vec<usize>, Sha
         p.ceil_mode,
     )?;
     Ok(vec![ch, oh, ow])
+}
+
+/// A batch norm on one input whose rank is one of `ranks` (`layout` names
+/// them), with `channels` on axis 0.
+fn batch_norm(
+    kind: &str,
+    layout: &str,
+    ranks: &[usize],
+    b: &BatchNorm2d,
+    inputs: &[&[usize]],
+) -> Result<Vec<usize>, ShapeError> {
+    let x = match inputs {
+        [x] => *x,
+        _ => {
+            return err(
+                Blame::Layer,
+                format!("{kind} takes one input, found {}", inputs.len()),
+            )
+        }
+    };
+    let c = match x.first() {
+        Some(&c) if ranks.contains(&x.len()) => c,
+        _ => {
+            return err(
+                Blame::Input(0),
+                format!("{kind} expects a {layout}, found {}", shape_str(x)),
+            )
+        }
+    };
+    if c != b.channels {
+        return err(
+            Blame::Arg("num_features"),
+            format!(
+                "{kind} is given {} features, the input has {c} channels",
+                b.channels
+            ),
+        );
+    }
+    Ok(x.to_vec())
+}
+
+/// `nn.PReLU`: one weight, or one per channel (axis 0 of the sample, PyTorch's dimension 1).
+fn prelu(num_parameters: usize, x: &[usize]) -> Result<Vec<usize>, ShapeError> {
+    positive(num_parameters, "num_parameters")?;
+    let Some(&c) = x.first() else {
+        return err(
+            Blame::Input(0),
+            "PReLU expects an input with a channel dimension, found []".to_string(),
+        );
+    };
+    if num_parameters != 1 && num_parameters != c {
+        return err(
+            Blame::Arg("num_parameters"),
+            format!(
+                "num_parameters = {num_parameters} does not match the input's {c} channels: \
+                 it must be 1 or {c}"
+            ),
+        );
+    }
+    Ok(x.to_vec())
 }
 
 /// `x[idx]` along axis `dim` for indices of shape `index`: the axis is
@@ -283,7 +349,37 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
         }
     };
     match op {
-        Op::BatchNorm1d(_) | Op::BatchNorm3d(_) | Op::Conv3d(_) | Op::ConvTranspose(_) | Op::MaxPoolNd(_) | Op::AvgPoolNd(_) | Op::AdaptiveAvgPoolNd { .. } | Op::Interpolate(_) | Op::PReLU { .. } => Ok(one("x")?.to_vec()), // ISSUE13-PLACEHOLDER
+        Op::Conv3d(c) => {
+            if c.rank != 3 || c.transposed {
+                return err(
+                    Blame::Layer,
+                    format!(
+                        "Conv3d is described with {} spatial axes{}",
+                        c.rank,
+                        if c.transposed { ", transposed" } else { "" }
+                    ),
+                );
+            }
+            spatial::conv_nd("Conv3d", c, one("Conv3d")?)
+        }
+        Op::ConvTranspose(c) => {
+            let kind = op.kind();
+            if !c.transposed {
+                return err(
+                    Blame::Layer,
+                    format!("{kind} is described as a convolution that is not transposed"),
+                );
+            }
+            spatial::conv_nd(kind, c, one(kind)?)
+        }
+        Op::MaxPoolNd(p) | Op::AvgPoolNd(p) => spatial::pool_nd(op.kind(), p, one(op.kind())?),
+        Op::AdaptiveAvgPoolNd { rank, output } => {
+            spatial::adaptive_nd(op.kind(), *rank, output, one(op.kind())?)
+        }
+        Op::Interpolate(i) => spatial::interpolate(op.kind(), i, one(op.kind())?),
+        Op::PReLU { num_parameters, .. } => prelu(*num_parameters, one("PReLU")?),
+        Op::BatchNorm1d(b) => batch_norm("BatchNorm1d", "[C] or [C, L] input", &[1, 2], b, inputs),
+        Op::BatchNorm3d(b) => batch_norm("BatchNorm3d", "[C, D, H, W] input", &[4], b, inputs),
         Op::Conv2d(c) => conv_shape(c, one("Conv2d")?),
         Op::Conv1d(c) => conv1d_shape(c, one("Conv1d")?),
         Op::Linear(l) => tensor::linear("Linear", l, one("Linear")?),
@@ -292,20 +388,7 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
         }
         Op::LayerNorm(n) => tensor::layer_norm(n, one("LayerNorm")?),
         Op::GroupNorm(g) => tensor::group_norm(g, one("GroupNorm")?),
-        Op::BatchNorm2d(b) => {
-            let x = one("BatchNorm2d")?;
-            let [c, _, _] = feature_map("BatchNorm2d", x)?;
-            if c != b.channels {
-                return err(
-                    Blame::Arg("num_features"),
-                    format!(
-                        "BatchNorm2d is given {} features, the input has {c} channels",
-                        b.channels
-                    ),
-                );
-            }
-            Ok(x.to_vec())
-        }
+        Op::BatchNorm2d(b) => batch_norm("BatchNorm2d", "[C, H, W] feature map", &[3], b, inputs),
         Op::Activation(a) => Ok(one(a.kind())?.to_vec()),
         Op::Dropout { .. } | Op::Identity | Op::StochasticDepth { .. } => {
             Ok(one(op.kind())?.to_vec())
@@ -390,7 +473,7 @@ pub fn output_shape(op: &Op, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::Pool2d;
+    use crate::op::{BatchNorm2d, Pool2d};
 
     fn pool(k: usize, s: usize, p: usize, ceil: bool) -> Op {
         Op::MaxPool2d(Pool2d {
@@ -423,6 +506,37 @@ mod tests {
         // len 5, k 2, s 2, p 1, ceil: (5+2-2)/2 ceil = 3, +1 = 4; (4-1)*2 = 6 >= 5+1 -> 3.
         let z: &[usize] = &[1, 5, 5];
         assert_eq!(output_shape(&pool(2, 2, 1, true), &[z]).unwrap(), [1, 3, 3]);
+    }
+
+    #[test]
+    fn pool_padding_is_checked_against_the_kernel_size() {
+        let x: &[usize] = &[2, 10, 10];
+        let dilated = |p| {
+            Op::MaxPool2d(Pool2d {
+                kernel: [3, 3],
+                stride: [1, 1],
+                padding: [p, p],
+                dilation: [2, 2],
+                ceil_mode: false,
+                count_include_pad: true,
+            })
+        };
+        // PyTorch: MaxPool2d(3, padding=2, dilation=2) "pad should be smaller
+        // than or equal to half of kernel size"; padding 1 is fine:
+        // floor((10 + 2 − 5)/1) + 1 = 8
+        let e = output_shape(&dilated(2), &[x]).unwrap_err();
+        assert_eq!(e.blame, Blame::Arg("padding"));
+        assert_eq!(
+            e.message,
+            "padding 2 is more than half the kernel size 3 (PyTorch checks the size, not the dilated extent 5)"
+        );
+        assert_eq!(output_shape(&dilated(1), &[x]).unwrap(), [2, 8, 8]);
+        assert_eq!(
+            output_shape(&pool(3, 1, 2, false), &[x])
+                .unwrap_err()
+                .message,
+            "padding 2 is more than half the kernel extent 3"
+        );
     }
 
     #[test]
@@ -488,6 +602,69 @@ mod tests {
         };
         assert_eq!(output_shape(&c, &[]).unwrap(), [49, 49]);
         assert!(output_shape(&c, &[table]).is_err());
+    }
+
+    #[test]
+    fn prelu_takes_one_weight_or_one_per_channel() {
+        let prelu = |n| Op::PReLU {
+            num_parameters: n,
+            init: 0.25,
+        };
+        let x: &[usize] = &[4, 5];
+        assert_eq!(output_shape(&prelu(1), &[x]).unwrap(), [4, 5]);
+        assert_eq!(output_shape(&prelu(4), &[x]).unwrap(), [4, 5]);
+        // PyTorch: "Mismatch of parameter numbers and input channel size.
+        // Found parameter numbers = 3 and channel size = 4."
+        let e = output_shape(&prelu(3), &[x]).unwrap_err();
+        assert_eq!(e.blame, Blame::Arg("num_parameters"));
+        assert_eq!(
+            e.message,
+            "num_parameters = 3 does not match the input's 4 channels: it must be 1 or 4"
+        );
+        // a vector's features are its channels (PyTorch's dimension 1)
+        assert_eq!(output_shape(&prelu(3), &[&[3]]).unwrap(), [3]);
+        assert_eq!(
+            output_shape(&prelu(1), &[&[]]).unwrap_err().blame,
+            Blame::Input(0)
+        );
+        assert_eq!(
+            output_shape(&prelu(0), &[x]).unwrap_err().blame,
+            Blame::Arg("num_parameters")
+        );
+    }
+
+    #[test]
+    fn batch_norms_of_one_and_three_axes() {
+        let b = BatchNorm2d {
+            channels: 3,
+            eps: 1e-5,
+        };
+        let bn1 = Op::BatchNorm1d(b);
+        assert_eq!(output_shape(&bn1, &[&[3]]).unwrap(), [3]);
+        assert_eq!(output_shape(&bn1, &[&[3, 7]]).unwrap(), [3, 7]);
+        // PyTorch: "expected 2D or 3D input (got 4D input)"
+        assert_eq!(
+            output_shape(&bn1, &[&[3, 4, 5]]).unwrap_err().message,
+            "BatchNorm1d expects a [C] or [C, L] input, found [3, 4, 5]"
+        );
+        let e = output_shape(&bn1, &[&[4, 7]]).unwrap_err();
+        assert_eq!(e.blame, Blame::Arg("num_features"));
+        assert_eq!(
+            e.message,
+            "BatchNorm1d is given 3 features, the input has 4 channels"
+        );
+        let bn3 = Op::BatchNorm3d(b);
+        assert_eq!(output_shape(&bn3, &[&[3, 2, 4, 4]]).unwrap(), [3, 2, 4, 4]);
+        assert_eq!(
+            output_shape(&bn3, &[&[3, 4, 4]]).unwrap_err().message,
+            "BatchNorm3d expects a [C, D, H, W] input, found [3, 4, 4]"
+        );
+        assert_eq!(
+            output_shape(&Op::BatchNorm2d(b), &[&[3, 4]])
+                .unwrap_err()
+                .message,
+            "BatchNorm2d expects a [C, H, W] feature map, found [3, 4]"
+        );
     }
 
     #[test]

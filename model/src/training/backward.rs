@@ -3,7 +3,8 @@
 //! input's storage, tracked by strides as PyTorch's `view` does).
 
 use super::{Layer, Training};
-use crate::op::{Activation, GroupNorm, LayerNorm, Op};
+use crate::cost::interpolate_weighted_sum;
+use crate::op::{Activation, Conv2d, ConvNd, GroupNorm, LayerNorm, Op};
 use crate::shape::numel;
 
 fn count(shape: &[usize]) -> Option<u64> {
@@ -14,8 +15,11 @@ fn count(shape: &[usize]) -> Option<u64> {
 const fn activation_backward(a: &Activation) -> u64 {
     match a {
         Activation::ReLU => 1,
-        Activation::Hardtanh { .. } | Activation::ELU { .. } => 0, // ISSUE13-PLACEHOLDER
-        Activation::ReLU6 | Activation::LeakyReLU { .. } | Activation::HardSigmoid => 2,
+        Activation::ReLU6
+        | Activation::LeakyReLU { .. }
+        | Activation::HardSigmoid
+        | Activation::Hardtanh { .. } => 2,
+        Activation::ELU { .. } => 4,
         Activation::Sigmoid | Activation::Tanh => 3,
         Activation::HardSwish => 4,
         Activation::SiLU => 9,
@@ -254,15 +258,20 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
         let mut keeps: Vec<usize> = Vec::new();
         let input_storage = *storages.of_value.get(first)?;
         match layer.op {
-            Op::BatchNorm1d(_) | Op::BatchNorm3d(_) | Op::Conv3d(_) | Op::ConvTranspose(_) | Op::MaxPoolNd(_) | Op::AvgPoolNd(_) | Op::AdaptiveAvgPoolNd { .. } | Op::Interpolate(_) | Op::PReLU { .. } => {} // ISSUE13-PLACEHOLDER
-            Op::Conv2d(c) | Op::Conv1d(c) => {
+            Op::Conv2d(Conv2d { bias, groups, .. })
+            | Op::Conv1d(Conv2d { bias, groups, .. })
+            | Op::Conv3d(ConvNd { bias, groups, .. })
+            | Op::ConvTranspose(ConvNd { bias, groups, .. }) => {
+                // A transposed convolution's gradients are the convolution's
+                // with the roles of input and output swapped: the same
+                // products, as many as the forward's.
                 t.grad_weight_macs = layer.macs;
                 t.grad_weight_flops =
                     layer
                         .macs
                         .checked_mul(2)?
-                        .checked_add(if c.bias { e_out } else { 0 })?;
-                let groups = u64::try_from(c.groups).ok()?;
+                        .checked_add(if *bias { e_out } else { 0 })?;
+                let groups = u64::try_from(*groups).ok()?;
                 t.torch_backward_macs = layer.macs.checked_mul(groups)?;
                 if first_needs_grad {
                     t.grad_input_macs = layer.macs;
@@ -286,7 +295,7 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                 }
                 keeps.push(input_storage);
             }
-            Op::BatchNorm2d(b) => {
+            Op::BatchNorm2d(b) | Op::BatchNorm1d(b) | Op::BatchNorm3d(b) => {
                 t.grad_weight_flops = e_out.checked_mul(5)?;
                 if first_needs_grad {
                     t.grad_input_flops = e_out.checked_mul(4)?;
@@ -300,11 +309,12 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                     Activation::ReLU | Activation::Sigmoid | Activation::Tanh => {
                         keeps.push(storage)
                     }
-                    Activation::Hardtanh { .. } | Activation::ELU { .. } => {} // ISSUE13-PLACEHOLDER
-                    Activation::LeakyReLU { .. } | Activation::GELU { .. } => {
-                        keeps.push(input_storage)
-                    }
+                    // ELU keeps its input, in place its output: the same storage.
+                    Activation::LeakyReLU { .. }
+                    | Activation::GELU { .. }
+                    | Activation::ELU { .. } => keeps.push(input_storage),
                     Activation::ReLU6
+                    | Activation::Hardtanh { .. }
                     | Activation::SiLU
                     | Activation::HardSigmoid
                     | Activation::HardSwish => {
@@ -416,12 +426,12 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                     }
                 }
             }
-            Op::MaxPool2d(_) => {
+            Op::MaxPool2d(_) | Op::MaxPoolNd(_) => {
                 t.grad_input_flops = e_out;
                 keeps.push(input_storage);
                 t.saved_indices = e_out;
             }
-            Op::AvgPool2d(_) => {
+            Op::AvgPool2d(_) | Op::AvgPoolNd(_) => {
                 t.grad_input_flops = layer.flops;
                 keeps.push(input_storage);
             }
@@ -430,6 +440,29 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
                 if *output != [1, 1] {
                     keeps.push(input_storage);
                 }
+            }
+            Op::AdaptiveAvgPoolNd { output, .. } => {
+                // An output of one element is computed as a mean, which keeps
+                // nothing (the unused leading entries are 1 too).
+                t.grad_input_flops = layer.flops;
+                if *output != [1, 1, 1] {
+                    keeps.push(input_storage);
+                }
+            }
+            Op::Interpolate(interp) => {
+                // Each output's gradient goes back to its taps: weighted and
+                // added (nearest: one add). Only the sizes are kept.
+                t.grad_input_flops = e_out.checked_mul(interpolate_weighted_sum(interp)?)?;
+            }
+            Op::PReLU { .. } => {
+                // dx = dy where x > 0, else w·dy (compare, multiply);
+                // dw = Σ dy·x over x < 0 (multiply, add). Keeps the input
+                // (and the weight, a parameter).
+                t.grad_weight_flops = e_out.checked_mul(2)?;
+                if first_needs_grad {
+                    t.grad_input_flops = e_out.checked_mul(2)?;
+                }
+                keeps.push(input_storage);
             }
             Op::Mean { .. } => t.grad_input_flops = e_in,
             Op::Mul | Op::Div | Op::Maximum | Op::Minimum => {
@@ -485,4 +518,331 @@ pub fn training(values: &[&[usize]], layers: &[Layer<'_>]) -> Option<Vec<Trainin
         out.push(t);
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Layer, Training};
+    use super::training;
+    use crate::cost::costs;
+    use crate::op::{
+        Activation, BatchNorm2d, Conv2d, ConvNd, Interpolate, InterpolationMode, Op, PoolNd,
+    };
+    use crate::shape::output_shape;
+
+    /// A chain of `(op, inplace)` on `input`: every shape by the shape rules,
+    /// every forward count by the cost model, then the training costs.
+    fn chain(input: &[usize], ops: &[(Op, bool)]) -> Vec<Training> {
+        let mut shapes = vec![input.to_vec()];
+        let mut counts = Vec::new();
+        for (op, _) in ops {
+            let x = shapes.last().unwrap().clone();
+            let y = output_shape(op, &[&x]).unwrap();
+            counts.push(costs(op, &[&x], &y).unwrap());
+            shapes.push(y);
+        }
+        let inputs: Vec<[usize; 1]> = (0..ops.len()).map(|i| [i]).collect();
+        let layers: Vec<Layer<'_>> = ops
+            .iter()
+            .zip(&counts)
+            .zip(&inputs)
+            .map(|(((op, inplace), c), inputs)| Layer {
+                op,
+                inputs,
+                inplace: *inplace,
+                macs: c.macs,
+                flops: c.flops,
+            })
+            .collect();
+        let values: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+        training(&values, &layers).unwrap()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn conv(
+        rank: usize,
+        transposed: bool,
+        cin: usize,
+        cout: usize,
+        k: [usize; 3],
+        s: [usize; 3],
+        p: [usize; 3],
+        op: [usize; 3],
+        d: [usize; 3],
+        g: usize,
+    ) -> ConvNd {
+        ConvNd::new(
+            rank,
+            transposed,
+            cin,
+            cout,
+            k,
+            s,
+            p.map(|p| [p, p]),
+            op,
+            d,
+            g,
+            true,
+        )
+    }
+
+    fn saved(t: &[Training]) -> Vec<(u64, u64, u64)> {
+        t.iter()
+            .map(|t| (t.saved_floats, t.saved_indices, t.saved_stats))
+            .collect()
+    }
+
+    #[test]
+    fn three_d_chain_matches_autograd_and_flop_counter() {
+        // x [2, 4, 4, 4] -> Conv3d(2, 4, 3, padding=1) -> BatchNorm3d -> ELU
+        // -> MaxPool3d(2) -> ConvTranspose3d(4, 2, 2, stride=2, groups=2)
+        // -> Hardtanh(-1, 1, inplace) -> Upsample(2, trilinear) -> AdaptiveAvgPool3d(1)
+        let ops = [
+            (
+                Op::Conv3d(conv(
+                    3, false, 2, 4, [3; 3], [1; 3], [1; 3], [0; 3], [1; 3], 1,
+                )),
+                false,
+            ),
+            (
+                Op::BatchNorm3d(BatchNorm2d {
+                    channels: 4,
+                    eps: 1e-5,
+                }),
+                false,
+            ),
+            (Op::Activation(Activation::ELU { alpha: 1.0 }), false),
+            (
+                Op::MaxPoolNd(PoolNd::new(3, [2; 3], [2; 3], [0; 3], [1; 3], false, true)),
+                false,
+            ),
+            (
+                Op::ConvTranspose(conv(
+                    3, true, 4, 2, [2; 3], [2; 3], [0; 3], [0; 3], [1; 3], 2,
+                )),
+                false,
+            ),
+            (
+                Op::Activation(Activation::Hardtanh {
+                    min: -1.0,
+                    max: 1.0,
+                }),
+                true,
+            ),
+            (
+                Op::Interpolate(Interpolate {
+                    mode: InterpolationMode::Linear,
+                    rank: 3,
+                    size: [8; 3],
+                    scale: [2.0; 3],
+                    align_corners: false,
+                    upsample: true,
+                }),
+                false,
+            ),
+            (
+                Op::AdaptiveAvgPoolNd {
+                    rank: 3,
+                    output: [1; 3],
+                },
+                false,
+            ),
+        ];
+        let t = chain(&[2, 4, 4, 4], &ops);
+        // What autograd saves (measured with saved_tensors_hooks, torch 2.15,
+        // training mode): the conv its input (128); batch norm its input (256)
+        // and 4·4 statistics; ELU its input (256); the pool its input (256) and
+        // 32 int64 indices; the transposed conv its input (32); the in-place
+        // Hardtanh a copy of its input (128); the resampling and the 1x1x1
+        // adaptive pool (a mean) nothing.
+        assert_eq!(
+            saved(&t),
+            [
+                (128, 0, 0),
+                (256, 0, 16),
+                (256, 0, 0),
+                (256, 32, 0),
+                (32, 0, 0),
+                (128, 0, 0),
+                (0, 0, 0),
+                (0, 0, 0)
+            ]
+        );
+        // Forward MACs 256·2·27 + 4·8·1·8 = 14,080; FlopCounterMode's backward:
+        // the conv's grad-weight 13,824 (no grad-input: the network input needs
+        // none), the transposed conv's grad-weight counted groups = 2 times
+        // (512) and its grad-input 256: 14,592 MACs.
+        let torch: u64 = t.iter().map(|t| t.torch_backward_macs).sum();
+        assert_eq!(torch, 14_592);
+        assert_eq!((t[0].grad_input_macs, t[0].grad_weight_macs), (0, 13_824));
+        assert_eq!((t[4].grad_input_macs, t[4].grad_weight_macs), (256, 256));
+        // grad-weight FLOPs: 2·MACs + the bias's sum of dy (128 outputs)
+        assert_eq!(t[4].grad_weight_flops, 2 * 256 + 128);
+        // ELU 4 per element, Hardtanh 2; trilinear 15 per output element
+        // (8·8·8·2 = 1,024); the adaptive pool its forward FLOPs (2·512)
+        assert_eq!(t[2].grad_input_flops, 4 * 256);
+        assert_eq!(t[5].grad_input_flops, 2 * 128);
+        assert_eq!(t[6].grad_input_flops, 15 * 1_024);
+        assert_eq!(t[7].grad_input_flops, 1_024);
+        // batch norm 3-D as 2-D: 4 and 5 per element
+        assert_eq!(
+            (t[1].grad_input_flops, t[1].grad_weight_flops),
+            (1_024, 1_280)
+        );
+    }
+
+    #[test]
+    fn one_d_chain_matches_autograd_and_flop_counter() {
+        // x [3, 8] -> BatchNorm1d(3) -> PReLU(3) -> AvgPool1d(2) -> AdaptiveAvgPool1d(3)
+        // -> ConvTranspose1d(3, 6, 3, stride=3, padding=1, output_padding=2, groups=3)
+        // -> Upsample(2) -> ELU(inplace) -> Conv1d(6, 2, 1)
+        let ops = [
+            (
+                Op::BatchNorm1d(BatchNorm2d {
+                    channels: 3,
+                    eps: 1e-5,
+                }),
+                false,
+            ),
+            (
+                Op::PReLU {
+                    num_parameters: 3,
+                    init: 0.25,
+                },
+                false,
+            ),
+            (
+                Op::AvgPoolNd(PoolNd::new(
+                    1,
+                    [1, 1, 2],
+                    [1, 1, 2],
+                    [0; 3],
+                    [1; 3],
+                    false,
+                    true,
+                )),
+                false,
+            ),
+            (
+                Op::AdaptiveAvgPoolNd {
+                    rank: 1,
+                    output: [1, 1, 3],
+                },
+                false,
+            ),
+            (
+                Op::ConvTranspose(conv(
+                    1,
+                    true,
+                    3,
+                    6,
+                    [1, 1, 3],
+                    [1, 1, 3],
+                    [0, 0, 1],
+                    [0, 0, 2],
+                    [1; 3],
+                    3,
+                )),
+                false,
+            ),
+            (
+                Op::Interpolate(Interpolate {
+                    mode: InterpolationMode::Nearest,
+                    rank: 1,
+                    size: [1, 1, 18],
+                    scale: [0.0, 0.0, 2.0],
+                    align_corners: false,
+                    upsample: true,
+                }),
+                false,
+            ),
+            (Op::Activation(Activation::ELU { alpha: 1.0 }), true),
+            (
+                Op::Conv1d(Conv2d::new(
+                    6,
+                    2,
+                    [1, 1],
+                    [1, 1],
+                    [[0, 0], [0, 0]],
+                    [1, 1],
+                    1,
+                    true,
+                )),
+                false,
+            ),
+        ];
+        let t = chain(&[3, 8], &ops);
+        // Measured: batch norm its input (24) and 4·3 statistics; PReLU its
+        // input (24); the pools their inputs (24, 12); the transposed conv its
+        // input [3, 3] (9); nearest resampling nothing; the in-place ELU its
+        // output, the resampling's storage [6, 18] (108), which the conv then
+        // reads (already saved).
+        assert_eq!(
+            saved(&t),
+            [
+                (24, 0, 12),
+                (24, 0, 0),
+                (24, 0, 0),
+                (12, 0, 0),
+                (9, 0, 0),
+                (0, 0, 0),
+                (108, 0, 0),
+                (0, 0, 0)
+            ]
+        );
+        // Forward MACs 3·3·2·3 + 2·18·6 = 270; FlopCounterMode's backward:
+        // 3·54 + 54 (groups 3) + 216 + 216 = 648
+        let torch: u64 = t.iter().map(|t| t.torch_backward_macs).sum();
+        assert_eq!(torch, 648);
+        // PReLU: grad-input and grad-weight 2 per element each
+        assert_eq!((t[1].grad_input_flops, t[1].grad_weight_flops), (48, 48));
+        // nearest: one add per output element (108)
+        assert_eq!(t[5].grad_input_flops, 108);
+        // the first layer has no grad-input
+        assert_eq!(t[0].grad_input_flops, 0);
+    }
+
+    #[test]
+    fn transposed_conv_after_a_conv_has_both_gradients() {
+        // x [3, 5, 7] -> Conv2d(3, 4, 1) -> ConvTranspose2d(4, 6, 3, stride=2,
+        // padding=1, output_padding=1, dilation=2, groups=2): FlopCounterMode's
+        // backward 420 + 2·3,780 + 3,780 = 11,760 MACs; saved 105 and 140.
+        let ops = [
+            (
+                Op::Conv2d(Conv2d::new(
+                    3,
+                    4,
+                    [1, 1],
+                    [1, 1],
+                    [[0, 0], [0, 0]],
+                    [1, 1],
+                    1,
+                    true,
+                )),
+                false,
+            ),
+            (
+                Op::ConvTranspose(conv(
+                    2,
+                    true,
+                    4,
+                    6,
+                    [1, 3, 3],
+                    [1, 2, 2],
+                    [0, 1, 1],
+                    [0, 1, 1],
+                    [1, 2, 2],
+                    2,
+                )),
+                false,
+            ),
+        ];
+        let t = chain(&[3, 5, 7], &ops);
+        assert_eq!(t[0].torch_backward_macs + t[1].torch_backward_macs, 11_760);
+        assert_eq!(
+            (t[1].grad_input_macs, t[1].grad_weight_macs),
+            (3_780, 3_780)
+        );
+        assert_eq!((t[0].saved_floats, t[1].saved_floats), (105, 140));
+    }
 }

@@ -12,17 +12,21 @@
 //!
 //! | layer | grad-input MACs / FLOPs | grad-weight MACs / FLOPs |
 //! | --- | --- | --- |
-//! | Conv2d | `MACs` / `2·MACs` (a transposed convolution, grouped like the forward) | `MACs` / `2·MACs` (`+ E` with bias: the bias gradient sums `dy`) |
+//! | Conv2d, Conv1d, Conv3d | `MACs` / `2·MACs` (a transposed convolution, grouped like the forward) | `MACs` / `2·MACs` (`+ E` with bias: the bias gradient sums `dy`) |
+//! | ConvTranspose1d/2d/3d | `MACs` / `2·MACs` (a convolution, the same products as the forward) | `MACs` / `2·MACs` (`+ E` with bias) |
 //! | Linear | `in·out` / `2·in·out` | `in·out` / `2·in·out` (`+ out` with bias) |
-//! | BatchNorm2d (training) | 0 / `4·E` (`γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂))`) | 0 / `5·E` (recompute `x̂`: 2, `dβ = Σ dy`: 1, `dγ = Σ dy·x̂`: 2) |
-//! | ReLU, ReLU6, LeakyReLU | 0 / 1, 2, 2 per element (select; two compares; compare and multiply) | — |
+//! | BatchNorm1d/2d/3d (training) | 0 / `4·E` (`γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂))`) | 0 / `5·E` (recompute `x̂`: 2, `dβ = Σ dy`: 1, `dγ = Σ dy·x̂`: 2) |
+//! | ReLU, ReLU6, LeakyReLU, Hardtanh | 0 / 1, 2, 2, 2 per element (select; two compares; compare and multiply; two compares) | — |
+//! | PReLU | 0 / 2 per element (compare and multiply) | 0 / 2 per element (`dw = Σ dy·x` over `x < 0`) |
+//! | ELU | 0 / 4 per element (compare, exp, `·α`, `·dy`) | — |
 //! | Sigmoid, Tanh | 0 / 3 per element (`dy·y·(1 − y)`, `dy·(1 − y²)`) | — |
 //! | SiLU | 0 / 9 per element (the sigmoid again: 4, then `dy·s·(1 + x·(1 − s))`: 5) | — |
 //! | Hardsigmoid, Hardswish | 0 / 2, 4 per element (window test and scale; window tests and `dy·(2x + 3)/6`) | — |
 //! | GELU | 0 / 11 per element exact (`Φ(x)`: 4, `φ(x)`: 4, `Φ + x·φ`: 2, `·dy`: 1), 17 with tanh | — |
 //! | Softmax | 0 / 4 per element (`y·(dy − Σ dy·y)`) | — |
-//! | MaxPool2d | 0 / 1 per output element (added at its argmax) | — |
-//! | AvgPool2d, AdaptiveAvgPool2d | 0 / the forward FLOPs (each output's gradient spread over its window) | — |
+//! | MaxPool1d/2d/3d | 0 / 1 per output element (added at its argmax) | — |
+//! | AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d | 0 / the forward FLOPs (each output's gradient spread over its window) | — |
+//! | Upsample, interpolate | 0 / `2·taps^rank − 1` per output element (its gradient weighted into its taps; nearest: 1, one add) | — |
 //! | mean | 0 / 1 per input element | — |
 //! | a · b | 0 / per input needing a gradient: `E` (`dy·other`) + `E − numel(input)` (summing over broadcast dimensions) | — |
 //! | `table[idx]` (gather by a constant index) | 0 / 1 per output element (added back into the table) | — |
@@ -44,14 +48,17 @@
 //!
 //! | operation | saves |
 //! | --- | --- |
-//! | Conv2d, Linear | the input (and the weight, a parameter: not counted) |
-//! | BatchNorm2d (training) | the input, and per channel the running mean and variance and the batch mean and inverse standard deviation (`4·C` f32, whatever the batch) |
+//! | Conv1d/2d/3d, ConvTranspose1d/2d/3d, Linear | the input (and the weight, a parameter: not counted) |
+//! | PReLU | the input (and the weight) |
+//! | BatchNorm1d/2d/3d (training) | the input, and per channel the running mean and variance and the batch mean and inverse standard deviation (`4·C` f32, whatever the batch) |
 //! | ReLU, LeakyReLU | the output (in place: the input's storage) / the input (in place: the output, the same storage) |
-//! | ReLU6, SiLU, Hardsigmoid, Hardswish | the input; in place, a copy of the input (autograd clones it before overwriting) |
+//! | ReLU6, Hardtanh, SiLU, Hardsigmoid, Hardswish | the input; in place, a copy of the input (autograd clones it before overwriting) |
 //! | GELU | the input |
+//! | ELU | the input; in place the output (the same storage) |
 //! | Sigmoid, Tanh, Softmax | the output |
-//! | MaxPool2d | the input and the int64 index of each output's maximum |
-//! | AvgPool2d, AdaptiveAvgPool2d | the input (not for a 1x1 output: PyTorch computes it as a mean, which keeps nothing) |
+//! | MaxPool1d/2d/3d | the input and the int64 index of each output's maximum |
+//! | AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d | the input (not for an adaptive output of one element: PyTorch computes it as a mean, which keeps nothing) |
+//! | Upsample, interpolate (every mode) | nothing (only the sizes) |
 //! | a · b | each input whose partner needs a gradient |
 //! | matmul | each operand whose partner needs a gradient, as `torch.matmul` reads it: the operand itself, or a copy when folding its batch and leading axes into one is not a view (or it is broadcast) |
 //! | attention's `q @ kᵀ` (math backend) | new `q·√s` and `k·√s` (the backend scales both before the product); `A @ v` as matmul, with the views of torchvision's in-projection (laid out sequence-first) folding without a copy |
