@@ -32,7 +32,8 @@
 //! | ReLU6, LeakyReLU | 0 | 0 | 0 | 1/elem | 1/elem (`F.relu6`), 0 (`F.leaky_relu`) |
 //! | GELU | 0 | 0 | 0 | 2/elem (hook + `F.gelu`) | 1/elem |
 //! | SiLU | 0 | 0 | 0 | 1/elem (`F.silu`) | 1/elem |
-//! | Sigmoid, Tanh, Hardsigmoid, Hardswish | 0 | 0 | 0 | 0 | 0 |
+//! | ELU | 0 | 0 | 0 | 2/elem (hook + `F.elu`) | 1/elem |
+//! | Sigmoid, Tanh, Hardsigmoid, Hardswish, Hardtanh | 0 | 0 | 0 | 0 | 0 |
 //! | Softmax | 0 | 0 | `(3C − 1)` per position | 1/elem (`F.softmax`) | 1/elem |
 //! | MaxPool2d | 0 | 0 | 0 | 2/input elem | 1/input elem |
 //! | AvgPool2d | 0 | 0 | 1/output | 2/input elem | 1/input elem |
@@ -41,12 +42,28 @@
 //!
 //! thop sees modules only: every functional operation counts 0 there.
 //!
+//! The layers of dense prediction and of 1-D and 3-D data (`Conv3d`,
+//! `ConvTranspose1d/2d/3d`, `BatchNorm1d/3d`, the 1-D and 3-D poolings,
+//! `Upsample` and `interpolate`, `PReLU`) have their rules and their table
+//! in the submodule `convention/dense.rs`. Transposed convolutions split the
+//! tools: fvcore, ptflops and `FlopCounterMode` count the true products
+//! (`C_in·S_in·(C_out/g)·K`, ptflops adding the bias), thop counts the
+//! output positions (`C_out·S_out·(C_in/g)·K`, as for a convolution).
+//!
+//! A module applied several times (shared weights) is counted at every
+//! application by every tool: the hooks fire at every call and fvcore traces
+//! every call. Its parameters count once (the state dict and the tools'
+//! parameter totals hold them once); netspec books them on its first
+//! application.
+//!
 //! What no rule can see: thop and ptflops look a module's rule up by its
 //! exact Python class, so subclasses (timm's `BatchNormAct2d`, timm's
 //! `LayerNorm`, torchvision's `LayerNorm2d`) get none, and ptflops' hook on
 //! timm's `Attention` replaces the counts of its `qkv` and `proj` linears by
 //! its own formula. A description of the computation does not say which
 //! class implements a layer; `docs/conventions.md` gives the resulting gaps.
+
+mod dense;
 
 use crate::cost::costs;
 use crate::op::{Activation, GroupNorm, LayerNorm, Op};
@@ -93,7 +110,12 @@ pub enum Convention {
     ///   add, sub, mul, div, mean, softmax and scaled dot-product attention
     ///   are "unsupported" (a warning, no count)
     ///   and cat, chunk, narrow, flatten, dropout are in `_IGNORED_OPS`
-    ///   (`fvcore/nn/jit_analysis.py`).
+    ///   (`fvcore/nn/jit_analysis.py`);
+    /// - `Conv3d` and transposed convolutions (`conv_flop_count` takes the
+    ///   input positions when transposed): the true MACs; `BatchNorm1d/3d`
+    ///   2 per element; `aten::upsample_nearest2d` 1 and
+    ///   `aten::upsample_bilinear2d` 4 per output element; other
+    ///   interpolations, 1-D and 3-D adaptive poolings, `aten::prelu`: 0.
     Fvcore,
     /// thop's `profile` (thop 0.1.1.post2209072238, "pytorch-OpCounter"):
     /// forward hooks on leaf modules, so functional calls (`F.relu`, `+`,
@@ -122,7 +144,12 @@ pub enum Convention {
     ///   applies its projections with `F.linear` and never calls its
     ///   `out_proj` module, so thop counts nothing of it;
     /// - matrix products (`torch.matmul` and `@` alike) and fused attention:
-    ///   0, they are not modules.
+    ///   0, they are not modules;
+    /// - `ConvTranspose*d` through `count_convNd`: `numel(out)·(C_in/g)·K`,
+    ///   the output positions, not the products done; `Conv3d`: MACs;
+    ///   `BatchNorm1d/3d` 4 and `PReLU` 1 per element; `nn.Upsample` 1, 5,
+    ///   11, 259 per output element (nearest, linear, bilinear, bicubic;
+    ///   trilinear and nearest-exact 0); `Hardtanh`, `ELU`: 0.
     Thop,
     /// ptflops' `get_model_complexity_info` with its default pytorch backend
     /// (ptflops 0.7.5): forward hooks on modules in `MODULES_MAPPING`
@@ -169,7 +196,12 @@ pub enum Convention {
     ///   `torch.mul` and `torch.matmul` are patched), and `F.conv2d`,
     ///   `F.linear`, `F.layer_norm`, `F.group_norm`, `F.batch_norm`,
     ///   `F.scaled_dot_product_attention`, `x.mean`, `torch.cat`,
-    ///   `torch.sigmoid` are not patched.
+    ///   `torch.sigmoid` are not patched;
+    /// - `Conv3d`, `ConvTranspose*d` (input positions, `transpose=True`):
+    ///   the true MACs plus `numel(out)` with bias; `PReLU`, `ELU`: 2 per
+    ///   element (hook and patched `F.prelu` / `F.elu`); `Hardtanh`: 0;
+    ///   `nn.Upsample`: `numel(out)` plus the patched `F.interpolate`
+    ///   (`numel(out)` given a size, `numel(in)·scale^rank` given a scale).
     Ptflops,
     /// netspec's own FLOP count (`FLOPS`): two per multiply-accumulate and
     /// every layer's arithmetic, by the table in `netspec::cost`.
@@ -234,6 +266,11 @@ impl Convention {
     /// The rule this convention applies to `op`, in a few words, for the
     /// report (`module: false` for a functional call).
     pub fn rule(self, op: &Op, module: bool) -> &'static str {
+        if dense::handles(op) {
+            if let Some(rule) = dense::rule(self, op, module) {
+                return rule;
+            }
+        }
         match self {
             Convention::Torchvision => match op {
                 _ if is_product(op) => "MACs",
@@ -305,7 +342,8 @@ impl Convention {
                     2 => "2/element",
                     4 => "4/element",
                     5 => "5/element",
-                    _ => "9/element",
+                    9 => "9/element",
+                    _ => "0",
                 },
                 Op::Softmax { .. } => "5/element",
                 Op::MaxPool2d(_) => "(k*k-1)/output",
@@ -327,7 +365,13 @@ impl Convention {
 pub const fn is_product(op: &Op) -> bool {
     matches!(
         op,
-        Op::Conv2d(_) | Op::Conv1d(_) | Op::Linear(_) | Op::MhaInProj { .. } | Op::Matmul { .. }
+        Op::Conv2d(_)
+            | Op::Conv1d(_)
+            | Op::Conv3d(_)
+            | Op::ConvTranspose(_)
+            | Op::Linear(_)
+            | Op::MhaInProj { .. }
+            | Op::Matmul { .. }
     )
 }
 
@@ -353,7 +397,10 @@ fn ptflops_per_element(op: &Op, module: bool) -> u64 {
             Activation::ReLU6 => (1, if module { 0 } else { 1 }),
             Activation::LeakyReLU { .. } => (1, 0),
             Activation::SiLU => (0, 1),
-            Activation::Hardtanh { .. } | Activation::ELU { .. } => (0, 0), // ISSUE13-PLACEHOLDER
+            // nn.ELU's forward calls the patched F.elu; nn.Hardtanh has no
+            // hook and F.hardtanh is not patched.
+            Activation::ELU { .. } => (1, 1),
+            Activation::Hardtanh { .. } => (0, 0),
             Activation::Sigmoid
             | Activation::Tanh
             | Activation::HardSigmoid
@@ -460,17 +507,25 @@ fn elements(shape: &[usize]) -> Option<u64> {
 }
 
 /// thop's `count_adap_avgpool`, in float64 as thop computes it:
-/// `int((H_in/H_out · W_in/W_out + 1) · numel(out))`.
+/// `int((Π L_in/L_out + 1) · numel(out))` over the spatial axes of
+/// `[C, spatial...]` (`H_in/H_out · W_in/W_out` in 2-D).
 fn thop_adaptive_avg(input: &[usize], output: &[usize]) -> Option<u64> {
     let out = elements(output)?;
     if out == 0 {
         return Some(0);
     }
-    let (&[_, h, w], &[_, oh, ow]) = (input, output) else {
+    let (Some(xs), Some(ys)) = (input.get(1..), output.get(1..)) else {
         return None;
     };
-    // `as f64` is exact for the sizes a network can have (below 2^53).
-    let kernel = (h as f64 / oh as f64) * (w as f64 / ow as f64);
+    if xs.len() != ys.len() {
+        return None;
+    }
+    // `as f64` is exact for the sizes a network can have (below 2^53);
+    // torch.prod multiplies the ratios in order.
+    let kernel = xs
+        .iter()
+        .zip(ys)
+        .fold(1.0f64, |k, (&l, &o)| k * (l as f64 / o as f64));
     let total = ((kernel + 1.0) * out as f64).trunc();
     // Truncation as Python's int(); reject what u64 cannot hold.
     if total.is_finite() && total >= 0.0 && total < u64::MAX as f64 {
@@ -536,6 +591,7 @@ pub fn count(
         Convention::Torchvision => Some(own.macs),
         Convention::TorchFlopCounter => own.macs.checked_mul(2),
         Convention::Flops => Some(own.flops),
+        _ if dense::handles(op) => dense::count(convention, op, inputs, output, module),
         Convention::Fvcore => match op {
             Op::Conv2d(_) | Op::Conv1d(_) | Op::Linear(_) | Op::MhaInProj { .. } => Some(own.macs),
             // aten::scaled_dot_product_attention has no handle.
@@ -611,6 +667,9 @@ pub fn count(
 /// `linear`, `matmul`, `layer_norm`, `group_norm`, `batch_norm`,
 /// `adaptive_avg_pool2d`), or `None` for an operation fvcore counts as 0.
 pub const fn fvcore_operator(op: &Op) -> Option<&'static str> {
+    if dense::handles(op) {
+        return dense::fvcore_operator(op);
+    }
     match op {
         Op::Conv2d(_) | Op::Conv1d(_) => Some("conv"),
         Op::Linear(_) | Op::MhaInProj { .. } => Some("linear"),
