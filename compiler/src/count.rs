@@ -1,7 +1,10 @@
 //! Counting: every layer's counts and the network's totals, computed once
 //! from the instantiated graph, with checked arithmetic and the
-//! liveness-based peak activation memory. Budgets, the report and the
-//! emitted records all read the result.
+//! liveness-based peak activation memory (every output of a network that
+//! returns several alive to the end). A shared module's later applications
+//! carry no params or buffers (the first holds them), and their MACs, FLOPs
+//! and activations like any layer's. Budgets, the report and the emitted
+//! records all read the result.
 
 use crate::eval::{Instance, NodeRec};
 use netspec_model::info::peak_live_elements;
@@ -91,7 +94,7 @@ pub fn count(inst: &Instance) -> Option<Counted> {
         values.push(node.costs.activations);
     }
     let reads: Vec<Vec<usize>> = inst.nodes.iter().map(|n| n.inputs.clone()).collect();
-    let peak = peak_live_elements(&values, &reads, inst.output)?;
+    let peak = peak_live_elements(&values, &reads, &inst.outputs)?;
     let totals = Totals {
         costs: sum,
         weight_bytes: sum.params.checked_mul(4)?,
@@ -101,4 +104,36 @@ pub fn count(inst: &Instance) -> Option<Counted> {
         training: train,
     };
     Some(Counted { layers, totals })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+    use crate::eval::tests::run;
+
+    fn totals(result: &str) -> netspec_model::Totals {
+        let src = format!(
+            "pub struct N(x: [3, 8, 8]) {{
+                let f = x -> stem: Conv2d(8, 3, padding = 1);
+                let aux = f -> aux: Conv2d(4, 1);
+                let out = f -> ReLU -> c2: Conv2d(8, 3, padding = 1);
+                {result}
+            }}"
+        );
+        count(&run(&src).unwrap()).unwrap().totals
+    }
+
+    #[test]
+    fn every_output_counts_in_the_peak_and_shared_params_once() {
+        // Per sample: x 192, stem 512, aux 256, relu 512, c2 512. With aux
+        // returned it is alive when c2 runs: 256 + 512 + 512 = 1,280; never
+        // read, it dies at once, and the most alive is 1,024.
+        assert_eq!(totals("(out, aux)").peak_activation_bytes, 4 * 1_280);
+        assert_eq!(totals("out").peak_activation_bytes, 4 * 1_024);
+        let i =
+            run("pub struct N(x: [4]) { let fc = fc: Linear(4); x -> fc -> fc -> fc }").unwrap();
+        let t = count(&i).unwrap().totals;
+        // 4·4 + 4 params once; 16 MACs three times.
+        assert_eq!((t.params, t.macs, t.weight_bytes), (20, 48, 80));
+    }
 }

@@ -39,6 +39,18 @@ pub struct ArrayVal {
     pub buffer: Option<usize>,
 }
 
+/// A module value: a layer or block bound under a path without being
+/// applied (`let branch = branch: Conv2d(64, 3);`), applied any number of
+/// times (`a -> branch`, `branch(a)`), every application with the same
+/// tensors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleVal {
+    /// Its index among the network's module definitions.
+    pub index: usize,
+    /// Its dotted path (the state-dict prefix of its tensors).
+    pub path: String,
+}
+
 /// A value. `Poison` stands for the result of something that already failed,
 /// so one mistake is reported once and not again by everything downstream.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,6 +69,8 @@ pub enum Value {
     Tensor(TensorVal),
     /// A compile-time array.
     Array(ArrayVal),
+    /// A module, not yet applied.
+    Module(ModuleVal),
     /// The result of an error already reported.
     Poison,
 }
@@ -82,6 +96,7 @@ impl Value {
                 if a.integer { "an integer" } else { "a float" },
                 netspec_model::shape::shape_str(&a.shape)
             ),
+            Value::Module(m) => format!("the module `{}`", m.path),
             Value::Poison => "an invalid value".to_string(),
         }
     }
@@ -105,5 +120,10 @@ mod tests {
             batched: true,
         };
         assert_eq!(Value::Tensor(t).describe(), "a tensor [3, 8, 8]");
+        let m = ModuleVal {
+            index: 0,
+            path: "encoder.branch".into(),
+        };
+        assert_eq!(Value::Module(m).describe(), "the module `encoder.branch`");
     }
 }

@@ -131,7 +131,44 @@ fn pair_or_int(rng: &mut Rng, names: &[&str]) -> String {
 /// A random layer call, its arguments drawn from hostile values.
 fn layer(rng: &mut Rng, names: &[&str]) -> String {
     let a = |rng: &mut Rng| int_expr(rng, names, 1);
-    match rng.below(21) {
+    match rng.below(25) {
+        21 => {
+            let kind = rng.pick(&["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]);
+            format!(
+                "{kind}({}, {}, stride = {}, padding = {}, output_padding = {}, dilation = {})",
+                a(rng),
+                pair_or_int(rng, names),
+                a(rng),
+                a(rng),
+                a(rng),
+                a(rng)
+            )
+        }
+        22 => format!(
+            "{}({}, stride = {}, padding = {})",
+            rng.pick(&["Conv3d(4, ", "MaxPool1d(", "AvgPool3d(", "MaxPool3d("]),
+            pair_or_int(rng, names),
+            a(rng),
+            a(rng)
+        ),
+        23 => format!(
+            "Upsample({} = {}, mode = \"{}\")",
+            rng.pick(&["size", "scale_factor"]),
+            rng.pick(&["2", "0.5", "1e300", "-1.0", "(2, 3)", "9223372036854775807"]),
+            rng.pick(&["nearest", "bilinear", "linear", "trilinear", "bicubic"])
+        ),
+        24 => rng
+            .pick(&[
+                "BatchNorm1d",
+                "BatchNorm3d",
+                "PReLU",
+                "PReLU(3)",
+                "Hardtanh(0.0, 6.0)",
+                "ELU(alpha = 1e308)",
+                "AdaptiveAvgPool1d(2)",
+                "AdaptiveAvgPool3d((1, 2, 3))",
+            ])
+            .to_string(),
         16 => rng
             .pick(&["LayerNorm", "LayerNorm(eps = 1e-6)", "LayerNorm((4, 4))"])
             .to_string(),
@@ -302,7 +339,11 @@ fn generated(rng: &mut Rng) -> String {
                 rng.pick(&["0", "1", "2", "-1", "-3", "7", "9223372036854775807"])
                     .to_string()
             };
-            let tensor_op = match rng.below(10) {
+            let tensor_op = match rng.below(11) {
+                9 => format!(
+                    "interpolate(x, scale_factor = {}, mode = \"bilinear\", align_corners = true)",
+                    rng.pick(&["2", "0.25", "1e300", "(2, 2)"])
+                ),
                 0 => format!("x.reshape({}, -1)", small_or_hostile(rng)),
                 1 => format!("x.flatten({}).transpose({}, {})", d(rng), d(rng), d(rng)),
                 2 => format!("x.permute(0, {}, {}, {})", d(rng), d(rng), d(rng)),

@@ -189,6 +189,37 @@ pub struct Scope<'a> {
     pub path: &'a str,
     /// The block's name, or `Sequential` for a list.
     pub kind: &'a str,
+    /// Index of the first node created in the scope: its layers are the
+    /// nodes from here on under its path, up to the next scope of the same
+    /// path.
+    pub start: usize,
+    /// For a block module (`let enc = enc: Encoder(64);`): which
+    /// application this is, from 1 (each application is a scope of its
+    /// own, with the same path); 0 for any other scope.
+    pub application: usize,
+}
+
+impl<'a> Scope<'a> {
+    /// A block instance or list named `path` whose first node is `start`.
+    pub const fn new(path: &'a str, kind: &'a str, start: usize) -> Self {
+        Scope {
+            path,
+            kind,
+            start,
+            application: 0,
+        }
+    }
+
+    /// The `application`-th application (from 1) of the block module at
+    /// `path`, its first node `start`.
+    pub const fn applied(path: &'a str, kind: &'a str, start: usize, application: usize) -> Self {
+        Scope {
+            path,
+            kind,
+            start,
+            application,
+        }
+    }
 }
 
 /// Whole-network totals, per sample. Dereferences to the summed [`Costs`].
@@ -293,13 +324,33 @@ pub struct Node<'a> {
     pub op: Op,
     /// Value ids it reads.
     pub inputs: &'a [usize],
+    /// For a later application of a shared module (a module value applied
+    /// more than once): the node whose tensors it uses, the first
+    /// application's node at the same path (which has `shares: None`). Its
+    /// tensors are that node's: the state dict holds them once, and its
+    /// record counts no params or buffers.
+    pub shares: Option<usize>,
 }
 
 impl<'a> Node<'a> {
     /// A node from its operation and the value ids it reads (what the
     /// `network!` macro emits, `N::new(...)`).
     pub const fn new(op: Op, inputs: &'a [usize]) -> Self {
-        Node { op, inputs }
+        Node {
+            op,
+            inputs,
+            shares: None,
+        }
+    }
+
+    /// A node that uses the tensors of node `owner` (a later application of
+    /// a shared module; what the `network!` macro emits, `N::shared(...)`).
+    pub const fn shared(op: Op, inputs: &'a [usize], owner: usize) -> Self {
+        Node {
+            op,
+            inputs,
+            shares: Some(owner),
+        }
     }
 }
 
@@ -314,8 +365,13 @@ pub struct Graph<'a> {
     pub nodes: &'a [Node<'a>],
     /// One record per node, in the same order.
     pub layers: &'a [LayerInfo<'a>],
-    /// Value id of the output.
+    /// Value id of the output: the first of [`Graph::outputs`].
     pub output: usize,
+    /// Value ids of every output, in order, for a network that returns a
+    /// tuple (`(out, aux)`); `[output]` for one that returns a tensor. A
+    /// value may appear more than once. Empty reads as `[output]` (see
+    /// [`Graph::output_values`]).
+    pub outputs: &'a [usize],
     /// Block instances and lists, for the report's hierarchy.
     pub scopes: &'a [Scope<'a>],
     /// The constant tensors computed at compile time (attention masks,
@@ -324,6 +380,33 @@ pub struct Graph<'a> {
     pub constants: &'a [Constant<'a>],
     /// Totals.
     pub totals: Totals,
+}
+
+impl<'a> Graph<'a> {
+    /// Value ids of every output: [`Graph::outputs`], or `[output]` when
+    /// that is empty (a graph written by hand).
+    pub fn output_values(&self) -> &[usize] {
+        if self.outputs.is_empty() {
+            core::slice::from_ref(&self.output)
+        } else {
+            self.outputs
+        }
+    }
+
+    /// The per-sample shape of value `v`: the input's for 0, node `v - 1`'s
+    /// output otherwise (`None` past the last node).
+    pub fn value_shape(&self, v: usize) -> Option<&'a [usize]> {
+        match v.checked_sub(1) {
+            None => Some(self.input),
+            Some(i) => self.layers.get(i).map(|l| l.output),
+        }
+    }
+
+    /// The node whose tensors node `i` uses: its [`Node::shares`] owner, or
+    /// `i` itself.
+    pub fn tensor_owner(&self, i: usize) -> usize {
+        self.nodes.get(i).and_then(|n| n.shares).unwrap_or(i)
+    }
 }
 
 /// A constant tensor a network computes at compile time from its
@@ -434,9 +517,10 @@ pub fn decode_values(text: &str, len: usize) -> Result<Vec<f32>, String> {
 /// `values[v]` is the element count of value `v` (0 the input, `i + 1` the
 /// output of node `i`); `reads[i]` are the values node `i` reads. A value is
 /// alive from its creation to its last read (the output to the end). While
-/// node `i` runs, its inputs and its output are all alive. Returns `None` on
-/// overflow.
-pub fn peak_live_elements(values: &[u64], reads: &[Vec<usize>], output: usize) -> Option<u64> {
+/// node `i` runs, its inputs and its output are all alive. Every value in
+/// `outputs` (a network may return several) stays alive to the end.
+/// Returns `None` on overflow.
+pub fn peak_live_elements(values: &[u64], reads: &[Vec<usize>], outputs: &[usize]) -> Option<u64> {
     let mut last_use = vec![0usize; values.len()];
     for (i, r) in reads.iter().enumerate() {
         for &v in r {
@@ -445,8 +529,10 @@ pub fn peak_live_elements(values: &[u64], reads: &[Vec<usize>], output: usize) -
             }
         }
     }
-    if let Some(slot) = last_use.get_mut(output) {
-        *slot = usize::MAX;
+    for &output in outputs {
+        if let Some(slot) = last_use.get_mut(output) {
+            *slot = usize::MAX;
+        }
     }
     // What dies after each step: the values whose last read it is (summed
     // once up front, so the walk is linear in the nodes).
@@ -483,10 +569,28 @@ mod tests {
         // step 3: x + b + out(20) = 50
         let values = [10, 20, 20, 20];
         let reads = vec![vec![0], vec![1], vec![2, 0]];
-        assert_eq!(peak_live_elements(&values, &reads, 3), Some(50));
+        assert_eq!(peak_live_elements(&values, &reads, &[3]), Some(50));
         // A chain only ever holds two values.
         let reads = vec![vec![0], vec![1], vec![2]];
-        assert_eq!(peak_live_elements(&values, &reads, 3), Some(40));
+        assert_eq!(peak_live_elements(&values, &reads, &[3]), Some(40));
+    }
+
+    #[test]
+    fn every_output_stays_alive_to_the_end() {
+        // x(10) -> a(20) -> b(30) -> c(5); outputs (c, a): a stays alive
+        // after b reads it. Step 1: x + a = 30, x dies -> 20; step 2:
+        // a + b = 50, b stays; step 3: a + b + c = 55, b dies -> 25.
+        let values = [10, 20, 30, 5];
+        let reads = vec![vec![0], vec![1], vec![2]];
+        assert_eq!(peak_live_elements(&values, &reads, &[3, 1]), Some(55));
+        // With c alone, a dies after step 2: the peak is step 2's 50.
+        assert_eq!(peak_live_elements(&values, &reads, &[3]), Some(50));
+        // A value never read but returned is alive at the end: x(10) ->
+        // a(20), x -> b(5); outputs (b, a).
+        let values = [10, 20, 5];
+        let reads = vec![vec![0], vec![0]];
+        assert_eq!(peak_live_elements(&values, &reads, &[2, 1]), Some(35));
+        assert_eq!(peak_live_elements(&values, &reads, &[2]), Some(30));
     }
 
     #[test]

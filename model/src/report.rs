@@ -27,40 +27,100 @@ pub struct Row {
     pub output: Option<Vec<usize>>,
     /// The layer's costs, or the sums over a scope's layers (saturating).
     pub costs: Costs,
+    /// For a module applied more than once (shared weights): `(k, n)`, this
+    /// row is its `k`-th application of `n`. The first carries the params;
+    /// the later ones count 0 params and every MAC again.
+    pub application: Option<(usize, usize)>,
+}
+
+impl Row {
+    /// `label (kind)`, with `, application k of n` for a shared module.
+    pub fn title(&self) -> String {
+        match self.application {
+            Some((k, n)) => format!("{} ({}, application {k} of {n})", self.label, self.kind),
+            None => format!("{} ({})", self.label, self.kind),
+        }
+    }
 }
 
 fn in_scope(name: &str, scope: &str) -> bool {
     name.len() > scope.len() && name.starts_with(scope) && name.as_bytes()[scope.len()] == b'.'
 }
 
-/// The scopes containing `name`, outermost first: every prefix of the dotted
-/// path that is a scope (`layer1`, `layer1.0` for `layer1.0.conv1`), and the
-/// path itself when it is one (a block's own tensors, `"": LayerNorm`).
-fn chain(name: &str, index: &HashMap<&str, usize>) -> Vec<usize> {
+/// The scopes containing layer `layer` named `name`, outermost first: for
+/// every prefix of the dotted path that is a scope's path (`layer1`,
+/// `layer1.0` for `layer1.0.conv1`), and the path itself when it is one (a
+/// block's own tensors, `"": LayerNorm`), the scope of that path the layer
+/// belongs to: the last one started at or before it (a block module has a
+/// scope per application, one after the other).
+fn chain(
+    name: &str,
+    layer: usize,
+    graph: &Graph<'_>,
+    index: &HashMap<&str, Vec<usize>>,
+) -> Vec<usize> {
+    let at = |path: &str| -> Option<usize> {
+        let entries = index.get(path)?;
+        entries
+            .iter()
+            .rev()
+            .find(|&&s| graph.scopes.get(s).is_some_and(|sc| sc.start <= layer))
+            .or(entries.first())
+            .copied()
+    };
     name.match_indices('.')
-        .filter_map(|(at, _)| index.get(&name[..at]).copied())
-        .chain(index.get(name).copied())
+        .filter_map(|(i, _)| at(&name[..i]))
+        .chain(at(name))
         .collect()
 }
 
 /// The report's rows: each scope appears once, before its first layer, with
-/// the sums over its layers; a layer is labelled relative to its innermost scope.
-/// Linear in layers times nesting depth.
+/// the sums over its layers; a layer is labelled relative to its innermost
+/// scope. A block module applied several times appears once per
+/// application, each with its own sums; a shared layer's rows say which
+/// application each is. Linear in layers times nesting depth.
 pub fn rows(graph: &Graph<'_>) -> Vec<Row> {
-    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, scope) in graph.scopes.iter().enumerate() {
-        index.entry(scope.path).or_insert(i);
+        index.entry(scope.path).or_default().push(i);
     }
-    let chains: Vec<Vec<usize>> = graph.layers.iter().map(|l| chain(l.name, &index)).collect();
+    // How many applications each block module's path has.
+    let applications = |path: &str| -> usize {
+        index.get(path).map_or(0, |e| {
+            e.iter()
+                .filter(|&&s| graph.scopes.get(s).is_some_and(|sc| sc.application > 0))
+                .count()
+        })
+    };
+    let chains: Vec<Vec<usize>> = graph
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| chain(l.name, i, graph, &index))
+        .collect();
     let mut sums = vec![Costs::ZERO; graph.scopes.len()];
     for (info, chain) in graph.layers.iter().zip(&chains) {
         for &s in chain {
             sums[s] = sums[s].saturating_add(&info.costs);
         }
     }
+    let scope_application = |s: usize| -> Option<(usize, usize)> {
+        let scope = graph.scopes.get(s)?;
+        let n = applications(scope.path);
+        (scope.application > 0 && n > 1).then_some((scope.application, n))
+    };
+    // The layers that share tensors: each owner's applications so far, and
+    // in all.
+    let mut group = vec![0usize; graph.layers.len()];
+    for i in 0..graph.layers.len() {
+        if let Some(g) = group.get_mut(graph.tensor_owner(i)) {
+            *g += 1;
+        }
+    }
+    let mut seen = vec![0usize; graph.layers.len()];
     let mut out = Vec::new();
     let mut opened = vec![false; graph.scopes.len()];
-    for (info, chain) in graph.layers.iter().zip(&chains) {
+    for (i, (info, chain)) in graph.layers.iter().zip(&chains).enumerate() {
         for (depth, &s) in chain.iter().enumerate() {
             if opened[s] {
                 continue;
@@ -75,10 +135,20 @@ pub fn rows(graph: &Graph<'_>) -> Vec<Row> {
                 kind: scope.kind.to_string(),
                 output: None,
                 costs: sums[s],
+                application: scope_application(s),
             });
         }
         let parent = chain.last().map(|&s| graph.scopes[s].path);
-        out.push(layer_row(info, chain.len(), relative(info.name, parent)));
+        let mut row = layer_row(info, chain.len(), relative(info.name, parent));
+        let owner = graph.tensor_owner(i);
+        if let (Some(&n), Some(k)) = (group.get(owner), seen.get_mut(owner)) {
+            *k += 1;
+            // Marked here unless a block module's header already says it.
+            if n > 1 && !chain.iter().any(|&s| scope_application(s).is_some()) {
+                row.application = Some((*k, n));
+            }
+        }
+        out.push(row);
     }
     out
 }
@@ -100,6 +170,7 @@ fn layer_row(info: &LayerInfo<'_>, depth: usize, label: &str) -> Row {
         kind: info.kind.to_string(),
         output: Some(info.output.to_vec()),
         costs: info.costs,
+        application: None,
     }
 }
 
@@ -111,16 +182,31 @@ fn count(n: u64) -> String {
     }
 }
 
-/// The output shape of the graph.
+/// The output shape of the graph (its first output's, for a network that
+/// returns several).
 pub fn output_shape<'a>(graph: &Graph<'a>) -> &'a [usize] {
-    match graph
-        .output
-        .checked_sub(1)
-        .and_then(|i| graph.layers.get(i))
-    {
-        Some(info) => info.output,
-        None => graph.input,
+    graph.value_shape(graph.output).unwrap_or(graph.input)
+}
+
+/// What the report's first line says of the outputs: `output [10]`, or for
+/// a network returning several, `outputs [10] (fc), [4, 8, 8] (aux.conv)`,
+/// each with the layer that makes it (`input` for the input itself).
+pub fn outputs_text(graph: &Graph<'_>) -> String {
+    let values = graph.output_values();
+    if values.len() == 1 {
+        return format!("output {}", shape(output_shape(graph)));
     }
+    let all: Vec<String> = values
+        .iter()
+        .map(|&v| {
+            let by = match v.checked_sub(1) {
+                None => "input",
+                Some(i) => graph.layers.get(i).map_or("?", |l| l.name),
+            };
+            format!("{} ({by})", shape(graph.value_shape(v).unwrap_or(&[])))
+        })
+        .collect();
+    format!("outputs {}", all.join(", "))
 }
 
 /// The totals as labelled lines, shared by every rendering of the report:
@@ -165,7 +251,7 @@ pub fn render_text(graph: &Graph<'_>) -> String {
     let mut table: Vec<[String; 6]> = Vec::with_capacity(rows.len());
     for r in &rows {
         table.push([
-            format!("{}{} ({})", "  ".repeat(r.depth), r.label, r.kind),
+            format!("{}{}", "  ".repeat(r.depth), r.title()),
             r.output.as_deref().map(shape).unwrap_or_default(),
             if r.costs.params == 0 {
                 "-".to_string()
@@ -208,10 +294,10 @@ pub fn render_text(graph: &Graph<'_>) -> String {
     };
     let mut out = String::new();
     out.push_str(&format!(
-        "{}: input {} -> output {} (per sample)\n",
+        "{}: input {} -> {} (per sample)\n",
         graph.name,
         shape(graph.input),
-        shape(output_shape(graph))
+        outputs_text(graph)
     ));
     out.push_str(&rule('='));
     out.push('\n');
@@ -466,4 +552,107 @@ pub fn render_conventions(graph: &Graph<'_>) -> String {
         out.push_str(&format!("  {}: {}\n", r.label, parts.join(", ")));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::info::{Node, Scope, Totals};
+    use crate::op::{Activation, Linear};
+
+    const fn layer(name: &'static str, kind: &'static str, params: u64) -> LayerInfo<'static> {
+        LayerInfo::from_parts(
+            name,
+            kind,
+            true,
+            &[],
+            &[4],
+            [params, 0, 16, 32, 0, 4],
+            [0; 5],
+        )
+    }
+
+    const FC: Op = Op::Linear(Linear {
+        in_features: 4,
+        out_features: 4,
+        bias: true,
+    });
+    const RELU: Op = Op::Activation(Activation::ReLU);
+
+    /// `x -> step -> step` for a block module `step`, then a tied `fc`
+    /// applied twice; returns `(fc, x)`.
+    static GRAPH: Graph<'static> = Graph {
+        name: "Shared",
+        input: &[4],
+        nodes: &[
+            Node::new(FC, &[0]),
+            Node::new(RELU, &[1]),
+            Node::shared(FC, &[2], 0),
+            Node::new(RELU, &[3]),
+            Node::new(FC, &[4]),
+            Node::shared(FC, &[5], 4),
+        ],
+        layers: &[
+            layer("step.lin", "Linear", 20),
+            layer("step.relu", "ReLU", 0),
+            layer("step.lin", "Linear", 0),
+            layer("step.relu", "ReLU", 0),
+            layer("fc", "Linear", 20),
+            layer("fc", "Linear", 0),
+        ],
+        output: 6,
+        outputs: &[6, 0],
+        scopes: &[
+            Scope::applied("step", "Refine", 0, 1),
+            Scope::applied("step", "Refine", 2, 2),
+        ],
+        constants: &[],
+        totals: Totals::ZERO,
+    };
+
+    #[test]
+    fn each_application_has_its_rows() {
+        let titles: Vec<(usize, String, u64)> = rows(&GRAPH)
+            .iter()
+            .map(|r| (r.depth, r.title(), r.costs.params))
+            .collect();
+        let want = [
+            (0, "step (Refine, application 1 of 2)", 20),
+            (1, "lin (Linear)", 20),
+            (1, "relu (ReLU)", 0),
+            (0, "step (Refine, application 2 of 2)", 0),
+            (1, "lin (Linear)", 0),
+            (1, "relu (ReLU)", 0),
+            (0, "fc (Linear, application 1 of 2)", 20),
+            (0, "fc (Linear, application 2 of 2)", 0),
+        ];
+        let want: Vec<(usize, String, u64)> = want
+            .iter()
+            .map(|(d, t, p)| (*d, t.to_string(), *p))
+            .collect();
+        assert_eq!(titles, want);
+        // Each header sums its own application: 2 layers of 16 MACs.
+        let headers: Vec<u64> = rows(&GRAPH)
+            .iter()
+            .filter(|r| r.output.is_none())
+            .map(|r| r.costs.macs)
+            .collect();
+        assert_eq!(headers, [32, 32]);
+    }
+
+    #[test]
+    fn every_output_is_listed() {
+        assert_eq!(outputs_text(&GRAPH), "outputs [4] (fc), [4] (input)");
+        let text = render_text(&GRAPH);
+        assert!(
+            text.starts_with("Shared: input [4] -> outputs [4] (fc), [4] (input) (per sample)\n"),
+            "{text}"
+        );
+        let one = Graph {
+            outputs: &[],
+            ..GRAPH
+        };
+        assert_eq!(outputs_text(&one), "output [4]");
+        assert_eq!(one.output_values(), [6]);
+    }
 }

@@ -179,6 +179,7 @@ mod tests {
             nodes: &[],
             layers: &[conv],
             output: 1,
+            outputs: &[1],
             scopes: &[],
             constants: &[],
             totals: crate::info::Totals::ZERO,

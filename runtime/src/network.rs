@@ -12,8 +12,14 @@ pub trait Network {
     const NAME: &'static str;
     /// Input shape per sample (`[C, H, W]`).
     const INPUT_SHAPE: &'static [usize];
-    /// Output shape per sample.
+    /// Output shape per sample (the first output's, for a network returning
+    /// a tuple).
     const OUTPUT_SHAPE: &'static [usize];
+    /// Every output's shape per sample, in order: one for a network that
+    /// returns a tensor, one per item for one that returns a tuple
+    /// (`(out, aux)`; its `forward` returns a tuple of tensors, and
+    /// [`Model::forward_outputs`] a `Vec`).
+    const OUTPUT_SHAPES: &'static [&'static [usize]];
     /// Learnable parameters (batch-norm running statistics are buffers, not params).
     const PARAMS: u64;
     /// Buffer elements (batch-norm running statistics).

@@ -12,10 +12,10 @@ use serde::Serialize;
 /// indentation of the path), then the totals.
 pub fn markdown(graph: &Graph<'_>) -> String {
     let mut out = format!(
-        "### {}\n\nInput {} → output {} (per sample).\n\n| Layer | Kind | Output shape | Params | MACs | FLOPs | Memory access |\n|---|---|---|---:|---:|---:|---:|\n",
+        "### {}\n\nInput {} → {} (per sample).\n\n| Layer | Kind | Output shape | Params | MACs | FLOPs | Memory access |\n|---|---|---|---:|---:|---:|---:|\n",
         graph.name,
         shape(graph.input),
-        shape(output_shape(graph))
+        netspec_model::report::outputs_text(graph)
     );
     for r in rows(graph) {
         let indent = "&nbsp;&nbsp;".repeat(r.depth);
@@ -23,7 +23,11 @@ pub fn markdown(graph: &Graph<'_>) -> String {
         out.push_str(&format!(
             "| {indent}`{}` | {} | {} | {} | {} | {} | {} |\n",
             r.label,
-            r.kind,
+            // A shared module's application: which one.
+            match r.application {
+                Some((k, n)) => format!("{}, application {k} of {n}", r.kind),
+                None => r.kind.clone(),
+            },
             r.output.as_deref().map(shape).unwrap_or_default(),
             dash(r.costs.params, thousands),
             dash(r.costs.macs, si),

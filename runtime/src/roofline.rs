@@ -317,6 +317,7 @@ mod tests {
             nodes: &[],
             layers: &layers,
             output: 2,
+            outputs: &[2],
             scopes: &[],
             constants: &[],
             totals: Totals::default(),

@@ -170,7 +170,7 @@ impl Compiled<'_> {
             .instance
             .scopes
             .iter()
-            .map(|(path, kind)| Scope { path, kind })
+            .map(|s| Scope::applied(&s.path, &s.kind, s.start, s.application))
             .collect();
         let nodes: Vec<Node<'_>> = self
             .instance
@@ -179,6 +179,7 @@ impl Compiled<'_> {
             .map(|n| Node {
                 op: n.op,
                 inputs: &n.inputs,
+                shares: n.shares,
             })
             .collect();
         render_text(&Graph {
@@ -187,20 +188,31 @@ impl Compiled<'_> {
             nodes: &nodes,
             layers: &layers,
             output: self.instance.output,
+            outputs: &self.instance.outputs,
             scopes: &scopes,
             constants: &[],
             totals: self.counted.totals,
         })
     }
 
-    /// The output shape.
+    /// The output shape (the first output's, for a network returning a
+    /// tuple).
     pub fn output_shape(&self) -> &[usize] {
-        match self
-            .instance
-            .output
-            .checked_sub(1)
-            .and_then(|i| self.instance.nodes.get(i))
-        {
+        self.value_shape(self.instance.output)
+    }
+
+    /// The shape of every output, in order.
+    pub fn output_shapes(&self) -> Vec<&[usize]> {
+        self.instance
+            .outputs
+            .iter()
+            .map(|&v| self.value_shape(v))
+            .collect()
+    }
+
+    /// The per-sample shape of value `v` (0 the input).
+    fn value_shape(&self, v: usize) -> &[usize] {
+        match v.checked_sub(1).and_then(|i| self.instance.nodes.get(i)) {
             Some(n) => &n.output,
             None => &self.instance.input,
         }
@@ -210,6 +222,12 @@ impl Compiled<'_> {
 struct Parts {
     input: TokenStream,
     output: TokenStream,
+    /// `&[&[..], ...]`: every output's shape.
+    output_shapes: TokenStream,
+    /// `&[..]`: every output's value id.
+    outputs: TokenStream,
+    /// For a network returning a tuple: how many tensors.
+    tuple: Option<usize>,
     totals: Totals,
     layers: TokenStream,
     nodes: TokenStream,
@@ -309,12 +327,21 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
             values.join(", "),
         );
         let inputs: Vec<String> = n.inputs.iter().map(usize::to_string).collect();
-        let _ = write!(
-            nodes,
-            "N::new({}, &[{}]),",
-            op_src(&n.op),
-            inputs.join(", ")
-        );
+        let _ = match n.shares {
+            // A later application of a shared module: the owner's tensors.
+            Some(owner) => write!(
+                nodes,
+                "N::shared({}, &[{}], {owner}),",
+                op_src(&n.op),
+                inputs.join(", ")
+            ),
+            None => write!(
+                nodes,
+                "N::new({}, &[{}]),",
+                op_src(&n.op),
+                inputs.join(", ")
+            ),
+        };
     }
     let mut layers = String::from("#[allow(unused_imports)] use p::LayerInfo as L;");
     for (i, s) in shapes.iter().enumerate() {
@@ -326,14 +353,30 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
     }
     let _ = write!(layers, "&[{records}]");
     let mut scopes = String::new();
-    for (path, kind) in &c.instance.scopes {
-        let _ = write!(scopes, "{P}::Scope {{ path: {path:?}, kind: {kind:?} }},");
+    for s in &c.instance.scopes {
+        let (path, kind, start) = (&s.path, &s.kind, s.start);
+        let _ = match s.application {
+            0 => write!(scopes, "{P}::Scope::new({path:?}, {kind:?}, {start}),"),
+            k => write!(
+                scopes,
+                "{P}::Scope::applied({path:?}, {kind:?}, {start}, {k}),"
+            ),
+        };
     }
+    let shapes: Vec<TokenStream> = c.output_shapes().into_iter().map(dims).collect();
+    let ids = c
+        .instance
+        .outputs
+        .iter()
+        .map(|v| Literal::usize_unsuffixed(*v));
     emit(
         c.def,
         Parts {
             input: dims(&c.instance.input),
             output: dims(c.output_shape()),
+            output_shapes: quote!(&[#(#shapes),*]),
+            outputs: quote!(&[#(#ids),*]),
+            tuple: c.instance.tuple.then_some(c.instance.outputs.len()),
             totals: c.counted.totals,
             layers: parse_src(&layers),
             nodes: parse_src(&nodes),
@@ -348,11 +391,19 @@ pub fn network(c: &Compiled<'_>) -> TokenStream {
 /// A stand-in for a network that failed to compile: the same items with zero
 /// values, so that one mistake does not cascade into "cannot find" errors.
 pub fn stub(def: &NetworkDef) -> TokenStream {
+    // The tuple the body writes out, if it does: `forward` keeps its type.
+    let tuple = def.body.as_ref().and_then(|b| match &b.result.kind {
+        crate::ast::ExprKind::Tuple(items) => Some(items.len()),
+        _ => None,
+    });
     emit(
         def,
         Parts {
             input: quote!(&[]),
             output: quote!(&[]),
+            output_shapes: quote!(&[]),
+            outputs: quote!(&[]),
+            tuple,
             totals: Totals::default(),
             layers: quote!(&[]),
             nodes: TokenStream::new(),
@@ -364,6 +415,39 @@ pub fn stub(def: &NetworkDef) -> TokenStream {
     )
 }
 
+/// What `forward` returns and the bodies of `forward` and
+/// `forward_observed`: a `Tensor`, or for a network returning a tuple of
+/// `n`, `(Tensor, ...)` taken from the model's outputs by
+/// `__private::outputs`, an error if their count is not `n`.
+fn forward_src(tuple: Option<usize>) -> (TokenStream, TokenStream, TokenStream) {
+    let p = quote!(::netspec::__private);
+    match tuple {
+        None => (
+            quote!(#p::Tensor),
+            quote!(self.__model.forward(x)),
+            quote!(self.__model.forward_observed(x, observer)),
+        ),
+        Some(n) => {
+            let names: Vec<proc_macro2::Ident> = (0..n)
+                .map(|i| proc_macro2::Ident::new(&format!("o{i}"), proc_macro2::Span::call_site()))
+                .collect();
+            let types = (0..n).map(|_| quote!(#p::Tensor));
+            let count = Literal::usize_unsuffixed(n);
+            let take = |call: TokenStream| {
+                quote! {
+                    let [#(#names),*] = #p::outputs::<#count>(self.__model.graph().name, #call?)?;
+                    ::core::result::Result::Ok((#(#names,)*))
+                }
+            };
+            (
+                quote!((#(#types,)*)),
+                take(quote!(self.__model.forward_outputs(x))),
+                take(quote!(self.__model.forward_outputs_observed(x, observer))),
+            )
+        }
+    }
+}
+
 fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
     let p = quote!(::netspec::__private);
     let NetworkDef {
@@ -373,6 +457,9 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
     let Parts {
         input,
         output,
+        output_shapes,
+        outputs,
+        tuple,
         totals,
         layers,
         nodes,
@@ -405,6 +492,7 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
         t.train_flops(),
     );
     let out_id = Literal::usize_unsuffixed(out_id);
+    let (forward_type, forward_body, observed_body) = forward_src(tuple);
     quote! {
         #(#attrs)*
         #vis struct #name {
@@ -417,8 +505,12 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             pub const NAME: &'static str = #name_str;
             /// Input shape per sample.
             pub const INPUT_SHAPE: &'static [usize] = #input;
-            /// Output shape per sample.
+            /// Output shape per sample (the first output's, for a network
+            /// returning a tuple).
             pub const OUTPUT_SHAPE: &'static [usize] = #output;
+            /// Every output's shape per sample, in order (one for a network
+            /// returning a tensor).
+            pub const OUTPUT_SHAPES: &'static [&'static [usize]] = #output_shapes;
             /// Learnable parameters (batch-norm running statistics excluded).
             pub const PARAMS: u64 = #params;
             /// Buffer elements (batch-norm running statistics).
@@ -453,6 +545,7 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
                 },
                 layers: Self::LAYERS,
                 output: #out_id,
+                outputs: #outputs,
                 scopes: { #[allow(unused_imports)] use ::netspec::__private as p; &[#scopes] },
                 constants: #constants,
                 totals: #totals,
@@ -530,9 +623,10 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
                 self.__model.save_safetensors(path)
             }
 
-            /// Runs the network on a batch `[N, INPUT_SHAPE...]`.
-            pub fn forward(&self, x: &#p::Tensor) -> ::core::result::Result<#p::Tensor, #p::Error> {
-                self.__model.forward(x)
+            /// Runs the network on a batch `[N, INPUT_SHAPE...]`: its output
+            /// (its outputs, as a tuple, for a network returning a tuple).
+            pub fn forward(&self, x: &#p::Tensor) -> ::core::result::Result<#forward_type, #p::Error> {
+                #forward_body
             }
 
             /// Runs the network, calling `observer` after each layer.
@@ -540,8 +634,8 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
                 &self,
                 x: &#p::Tensor,
                 observer: &mut dyn ::core::ops::FnMut(#p::LayerEvent<'_>),
-            ) -> ::core::result::Result<#p::Tensor, #p::Error> {
-                self.__model.forward_observed(x, observer)
+            ) -> ::core::result::Result<#forward_type, #p::Error> {
+                #observed_body
             }
 
             /// The runnable model: graph and weights.
@@ -566,6 +660,7 @@ fn emit(def: &NetworkDef, parts: Parts) -> TokenStream {
             const NAME: &'static str = #name::NAME;
             const INPUT_SHAPE: &'static [usize] = #name::INPUT_SHAPE;
             const OUTPUT_SHAPE: &'static [usize] = #name::OUTPUT_SHAPE;
+            const OUTPUT_SHAPES: &'static [&'static [usize]] = #name::OUTPUT_SHAPES;
             const PARAMS: u64 = #name::PARAMS;
             const BUFFERS: u64 = #name::BUFFERS;
             const MACS: u64 = #name::MACS;

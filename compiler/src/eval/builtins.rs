@@ -13,6 +13,7 @@ use syn::Ident;
 /// The built-in functions, for messages.
 pub(super) const FUNCTIONS: &[&str] = &[
     "attention",
+    "interpolate",
     "reshape",
     "flatten",
     "transpose",
@@ -87,6 +88,7 @@ impl Ctx<'_> {
                 }
                 self.numeric(&key, vals, span)
             }
+            "interpolate" => self.interpolate_call(env, args, span),
             _ => {
                 if layers::is_layer(&key) || self.blocks.contains_key(&key) {
                     return self.fail(
@@ -480,7 +482,7 @@ mod tests {
         let e = errors_of("pub struct N(x: [3]) { x -> Linear(mystery(4)) }");
         assert_eq!(
             e,
-            ["unknown function `mystery`; expected one of: attention, reshape, flatten, transpose, permute, matmul, softmax, cat, chunk, narrow, mean, min, max, make_divisible, int, sqrt, arange, zeros, ones"]
+            ["unknown function `mystery`; expected one of: attention, interpolate, reshape, flatten, transpose, permute, matmul, softmax, cat, chunk, narrow, mean, min, max, make_divisible, int, sqrt, arange, zeros, ones"]
         );
     }
 }

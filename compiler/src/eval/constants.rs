@@ -91,6 +91,16 @@ impl Ctx<'_> {
             return Value::Poison;
         }
         let path = env.join(&name.to_string());
+        // A later application of a shared module: the first's buffer.
+        if let Some(shared) = self.shared_buffer(&path, &a) {
+            return match shared {
+                Some(i) => Value::Array(ArrayVal {
+                    buffer: Some(i),
+                    ..a
+                }),
+                None => Value::Poison,
+            };
+        }
         if self.weighted.contains_key(&path) {
             return self.fail(
                 span,
@@ -99,7 +109,8 @@ impl Ctx<'_> {
                 ),
             );
         }
-        self.weighted.insert(path.clone(), span);
+        // Not a node: no layer may share it.
+        self.weighted.insert(path.clone(), usize::MAX);
         match self.intern_constant(Some(path), &a, span) {
             Some(i) => Value::Array(ArrayVal {
                 buffer: Some(i),

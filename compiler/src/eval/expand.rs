@@ -3,12 +3,13 @@
 //! the same binder as layer arguments ([`layers::bind`]).
 
 use super::limits::MAX_BLOCK_DEPTH;
-use super::{join, Ctx, Env};
+use super::{join, Ctx, Env, ScopeRec};
 use crate::ast::{Arg, BlockDef, ListItem, Spec, Stage};
-use crate::layers::{self, Callee};
+use crate::layers::{self, ArgVal, Callee};
 use crate::value::{did_you_mean, Range, TensorVal, Value};
 use netspec_model::{Blame, Op};
 use std::collections::HashMap;
+use syn::Ident;
 
 impl<'a> Ctx<'a> {
     /// Applies `spec` to `input`. `path` is the explicit path (from a stage
@@ -42,6 +43,16 @@ impl<'a> Ctx<'a> {
         let t = match input {
             Value::Tensor(t) => t,
             Value::Poison => return Value::Poison,
+            Value::Module(m) => {
+                let var = m.path.rsplit('.').next().unwrap_or(&m.path).to_string();
+                return self.fail(
+                    input_span,
+                    format!(
+                        "`->` applies a layer to a tensor, found the module `{}`: apply the module to a tensor, as in `x -> {var}` or `{var}(x)`",
+                        m.path
+                    ),
+                );
+            }
             Value::Tuple(_)
                 if matches!(spec, Spec::Call { name, .. } if name == "MultiheadAttention") =>
             {
@@ -70,43 +81,10 @@ impl<'a> Ctx<'a> {
                     return self.block(env, t, block, args, path, *span);
                 }
                 if !layers::is_layer(&key) {
-                    let names: Vec<&str> = layers::layer_names()
-                        .map(|n| -> &str { n })
-                        .chain(self.blocks.keys().map(String::as_str))
-                        .collect();
-                    let hint = did_you_mean(&key, names);
-                    return self.fail(name.span(), format!("unknown layer `{key}`{hint}"));
+                    return self.unknown_callee(env, name);
                 }
                 let argv = self.args(env, args);
-                if argv.iter().any(|a| a.value == Value::Poison) {
-                    return Value::Poison;
-                }
-                let view = if t.batched {
-                    t.shape.clone()
-                } else {
-                    t.shape.get(1..).unwrap_or(&[]).to_vec()
-                };
-                let Some((op, bound)) = layers::build(name, argv, *span, &view, self.errors) else {
-                    return Value::Poison;
-                };
-                let auto = op.kind().to_lowercase();
-                let module = path.is_some();
-                let path = path.unwrap_or_else(|| env.join(&auto));
-                let blame_span = |blame: Blame| match blame {
-                    Blame::Arg(a) => bound.span_of(a),
-                    Blame::Input(_) | Blame::Layer => *span,
-                };
-                let value =
-                    self.node_named(op, vec![t], path.clone(), module, *span, &|b| blame_span(b));
-                if let (Value::Tensor(_), Some(node)) = (&value, self.nodes.last_mut()) {
-                    node.inplace = bound.inplace();
-                }
-                match (op, value) {
-                    (Op::MhaInProj { linear, heads }, Value::Tensor(qkv)) => {
-                        self.attention_module(env, qkv, &path, linear, heads, *span)
-                    }
-                    (_, value) => value,
-                }
+                self.layer(env, t, name, argv, path, *span)
             }
             Spec::List { items, span } => {
                 let Some(base) = self.open_scope(env, path, "Sequential", *span) else {
@@ -211,6 +189,85 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Applies the layer `name` with arguments `argv` to `t`: one node (more
+    /// for `MultiheadAttention`), named `path` or automatically.
+    pub(super) fn layer(
+        &mut self,
+        env: &mut Env,
+        t: TensorVal,
+        name: &Ident,
+        argv: Vec<ArgVal>,
+        path: Option<String>,
+        span: Range,
+    ) -> Value {
+        if argv.iter().any(|a| a.value == Value::Poison) {
+            return Value::Poison;
+        }
+        let view = if t.batched {
+            t.shape.clone()
+        } else {
+            t.shape.get(1..).unwrap_or(&[]).to_vec()
+        };
+        let Some((op, bound)) = layers::build(name, argv, span, &view, self.errors) else {
+            return Value::Poison;
+        };
+        let auto = op.kind().to_lowercase();
+        let module = path.is_some();
+        let path = path.unwrap_or_else(|| env.join(&auto));
+        let blame_span = |blame: Blame| match blame {
+            Blame::Arg(a) => bound.span_of(a),
+            Blame::Input(_) | Blame::Layer => span,
+        };
+        let value = self.node_named(op, vec![t], path.clone(), module, span, &|b| blame_span(b));
+        if let (Value::Tensor(_), Some(node)) = (&value, self.nodes.last_mut()) {
+            node.inplace = bound.inplace();
+        }
+        match (op, value) {
+            (Op::MhaInProj { linear, heads }, Value::Tensor(qkv)) => {
+                self.attention_module(env, qkv, &path, linear, heads, span)
+            }
+            (_, value) => value,
+        }
+    }
+
+    /// The error for a stage naming neither a layer, a block nor a module:
+    /// what the name is if it is a variable, else the closest names.
+    fn unknown_callee(&mut self, env: &Env, name: &Ident) -> Value {
+        let key = name.to_string();
+        if let Some(v) = env.vars.get(&key) {
+            if *v == Value::Poison {
+                return Value::Poison;
+            }
+            return self.fail(
+                name.span(),
+                format!(
+                    "`{key}` is {}, not a layer, block or module: `->` applies a layer (`x -> Conv2d(64, 3)`) or a module (`let {key} = {key}: Conv2d(64, 3);`)",
+                    v.describe()
+                ),
+            );
+        }
+        let modules: Vec<&str> = env
+            .vars
+            .iter()
+            .filter(|(_, v)| matches!(v, Value::Module(_)))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let names: Vec<&str> = layers::layer_names()
+            .map(|n| -> &str { n })
+            .chain(self.blocks.keys().map(String::as_str))
+            .chain(modules)
+            .collect();
+        let hint = did_you_mean(&key, names);
+        let what = if key.starts_with(|c: char| c.is_ascii_lowercase()) && hint.is_empty() {
+            format!("unknown layer or module `{key}`{hint}: a module is defined before it is applied, as in `let {key} = {key}: Conv2d(64, 3);`")
+        } else if key.starts_with(|c: char| c.is_ascii_lowercase()) {
+            format!("unknown layer or module `{key}`{hint}")
+        } else {
+            format!("unknown layer `{key}`{hint}")
+        };
+        self.fail(name.span(), what)
+    }
+
     /// The path prefix for a list's items: a new scope (one step) at `path`,
     /// or the current prefix. `None` when the budget is spent.
     fn open_scope(
@@ -225,7 +282,12 @@ impl<'a> Ctx<'a> {
                 if !self.step(span) {
                     return None;
                 }
-                self.scopes.push((p.clone(), kind.to_string()));
+                self.scopes.push(ScopeRec {
+                    path: p.clone(),
+                    kind: kind.to_string(),
+                    start: self.nodes.len(),
+                    application: 0,
+                });
                 Some(p)
             }
             None => Some(env.prefix.clone()),
@@ -241,6 +303,18 @@ impl<'a> Ctx<'a> {
         index: &mut usize,
         span: Range,
     ) -> Value {
+        if let Some(module) = self.stage_module(env, stage) {
+            // A module keeps its own path; the item still takes its index.
+            *index += 1;
+            let Ok(m) = module else {
+                return Value::Poison;
+            };
+            let var = match &stage.spec {
+                Spec::Call { name, .. } => name.to_string(),
+                _ => String::new(),
+            };
+            return self.apply_module(env, v, m, &var, stage.spec.span(), span);
+        }
         let segment = match self.stage_name(env, stage) {
             Ok(Some(s)) if s.is_empty() => {
                 let at = stage.template.as_ref().map_or(span, |t| t.span().into());
@@ -257,9 +331,8 @@ impl<'a> Ctx<'a> {
         self.apply(env, v, &stage.spec, Some(join(base, &segment)), span)
     }
 
-    /// Expands a call of `block` on `input`: binds its arguments (defaults
-    /// evaluated in the block's own scope), then evaluates its body under
-    /// `path`. One step, and one level of block depth.
+    /// Expands a call of `block` on `input`: evaluates its arguments, then
+    /// [`Ctx::block_bound`].
     fn block(
         &mut self,
         env: &mut Env,
@@ -268,6 +341,31 @@ impl<'a> Ctx<'a> {
         args: &[Arg],
         path: Option<String>,
         span: Range,
+    ) -> Value {
+        let argv = self.args(env, args);
+        let scope = path.as_ref().map(|p| ScopeRec {
+            path: p.clone(),
+            kind: block.name.to_string(),
+            start: self.nodes.len(),
+            application: 0,
+        });
+        self.block_bound(env, input, block, argv, path, span, scope)
+    }
+
+    /// Expands `block` on `input` with evaluated arguments `argv`: binds
+    /// them (defaults evaluated in the block's own scope), opens `scope`,
+    /// then evaluates its body under `path`. One step, and one level of
+    /// block depth.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn block_bound(
+        &mut self,
+        env: &mut Env,
+        input: TensorVal,
+        block: &'a BlockDef,
+        argv: Vec<ArgVal>,
+        path: Option<String>,
+        span: Range,
+        scope: Option<ScopeRec>,
     ) -> Value {
         let kind = block.name.to_string();
         if self.limits.block_depth >= MAX_BLOCK_DEPTH {
@@ -281,7 +379,6 @@ impl<'a> Ctx<'a> {
         if !self.step(span) {
             return Value::Poison;
         }
-        let argv = self.args(env, args);
         let names: Vec<String> = block.params.iter().map(|p| p.name.to_string()).collect();
         let params: Vec<&str> = names.iter().map(String::as_str).collect();
         let required = |i: usize| block.params.get(i).is_some_and(|p| p.default.is_none());
@@ -320,8 +417,9 @@ impl<'a> Ctx<'a> {
             };
             inner.vars.insert(param.name.to_string(), v);
         }
-        if let Some(p) = &path {
-            self.scopes.push((p.clone(), kind.clone()));
+        if let Some(mut scope) = scope {
+            scope.start = self.nodes.len();
+            self.scopes.push(scope);
         }
         let out = self.body(&mut inner, body);
         self.limits.block_depth -= 1;
@@ -446,13 +544,12 @@ mod tests {
             .map(|n| (n.name.clone(), n.output[0]))
             .collect();
         assert_eq!(out, [("u.c".to_string(), 8), ("v.c".to_string(), 5)]);
-        assert_eq!(
-            i.scopes,
-            [
-                ("u".to_string(), "Unit".to_string()),
-                ("v".to_string(), "Unit".to_string())
-            ]
-        );
+        let scopes: Vec<(&str, &str, usize)> = i
+            .scopes
+            .iter()
+            .map(|s| (s.path.as_str(), s.kind.as_str(), s.start))
+            .collect();
+        assert_eq!(scopes, [("u", "Unit", 0), ("v", "Unit", 1)]);
     }
 
     #[test]

@@ -14,7 +14,15 @@ const FIELDS: &[&str] = &["channels", "height", "width", "features"];
 
 impl Ctx<'_> {
     /// Binds the `let`s of `body` in order and evaluates its result.
+    /// A module defined in the body that nothing applies is an error.
     pub(super) fn body(&mut self, env: &mut Env, body: &Body) -> Value {
+        let modules = self.modules.len();
+        let v = self.body_inner(env, body);
+        self.check_applied(modules);
+        v
+    }
+
+    fn body_inner(&mut self, env: &mut Env, body: &Body) -> Value {
         for stmt in &body.lets {
             let value = self.expr(env, &stmt.value);
             if stmt.tuple {
@@ -44,6 +52,11 @@ impl Ctx<'_> {
                     }
                 }
             } else if let Some(name) = stmt.names.first() {
+                if let Value::Module(m) = &value {
+                    if let Some(d) = self.modules.get_mut(m.index) {
+                        d.var.get_or_insert_with(|| name.to_string());
+                    }
+                }
                 env.vars.insert(name.to_string(), value);
             }
         }
@@ -144,9 +157,23 @@ impl Ctx<'_> {
                     format!("a condition must be a boolean, found {}", other.describe()),
                 ),
             },
-            ExprKind::Call(name, args) => self.call(env, name, args, e.span),
+            ExprKind::Call(name, args) => match env.vars.get(&name.to_string()) {
+                Some(Value::Module(m)) => {
+                    let index = m.index;
+                    self.module_call(env, name, index, args, e.span)
+                }
+                _ => self.call(env, name, args, e.span),
+            },
             ExprKind::Method(recv, name, args) => self.method(env, recv, name, args, e.span),
             ExprKind::Index(recv, items) => self.index(env, recv, items, e.span),
+            ExprKind::Source {
+                name,
+                kind,
+                args,
+                span,
+            } if self.is_callee(&kind.to_string()) => {
+                self.define_module(env, name, kind, args, *span, e.span)
+            }
             ExprKind::Source {
                 name,
                 kind,
@@ -156,6 +183,17 @@ impl Ctx<'_> {
             ExprKind::Chain(head, stages) => {
                 let mut v = self.expr(env, head);
                 for stage in stages {
+                    if let Some(module) = self.stage_module(env, stage) {
+                        let Ok(m) = module else {
+                            return Value::Poison;
+                        };
+                        let var = match &stage.spec {
+                            crate::ast::Spec::Call { name, .. } => name.to_string(),
+                            _ => String::new(),
+                        };
+                        v = self.apply_module(env, v, m, &var, stage.spec.span(), head.span);
+                        continue;
+                    }
                     let (path, own) = match self.stage_name(env, stage) {
                         // `"": LayerNorm(...)`: the tensors of the module
                         // being defined (a block's own path), applied by its
@@ -181,9 +219,39 @@ impl Ctx<'_> {
         }
     }
 
+    /// `branch(a)`: module `index` applied to its one argument, a tensor.
+    fn module_call(
+        &mut self,
+        env: &mut Env,
+        name: &Ident,
+        index: usize,
+        args: &[Arg],
+        span: Range,
+    ) -> Value {
+        let [Arg { name: None, value }] = args else {
+            if let Some(d) = self.modules.get_mut(index) {
+                d.used = true;
+            }
+            return self.fail(
+                span,
+                format!(
+                    "the module `{name}` is applied to one tensor, as in `{name}(x)` (its arguments are given where it is defined)"
+                ),
+            );
+        };
+        let input = self.expr(env, value);
+        self.apply_module(env, input, index, &name.to_string(), span, value.span)
+    }
+
     fn var(&mut self, env: &Env, name: &Ident) -> Value {
         let key = name.to_string();
         if let Some(v) = env.vars.get(&key) {
+            if let Value::Module(m) = v {
+                // Used (passed on, or misused and reported there).
+                if let Some(d) = self.modules.get_mut(m.index) {
+                    d.used = true;
+                }
+            }
             return v.clone();
         }
         if layers::is_layer(&key) || self.blocks.contains_key(&key) {

@@ -1,5 +1,7 @@
 //! The graph: each node's shape inference, costs and dotted name, with
-//! duplicate weighted names rejected and the layer cap enforced.
+//! duplicate weighted names rejected (a shared module's later applications
+//! excepted: they use the first's tensors, `eval/modules.rs`) and the layer
+//! cap enforced.
 
 use super::limits::MAX_NODES;
 use super::{Ctx, Env, NodeRec};
@@ -59,19 +61,20 @@ impl Ctx<'_> {
             Ok(s) => s,
             Err(e) => return self.fail(blame(e.blame), format!("`{path}`: {}", e.message)),
         };
-        let Some(costs) = cost::costs(&op, &shapes, &output) else {
+        let Some(mut costs) = cost::costs(&op, &shapes, &output) else {
             return self.fail(span, format!("`{path}`: a count overflows u64"));
         };
+        let mut shares = None;
         if !op.stored_tensors().is_empty() {
-            if self.weighted.contains_key(&path) {
-                return self.fail(
-                    span,
-                    format!(
-                        "duplicate layer name `{path}`: another layer with weights has this path"
-                    ),
-                );
+            match self.claim_tensors(&path, &op, span) {
+                Ok(owner) => shares = owner,
+                Err(()) => return Value::Poison,
             }
-            self.weighted.insert(path.clone(), span);
+        }
+        if shares.is_some() {
+            // The first application carries the tensors.
+            costs.params = 0;
+            costs.buffers = 0;
         }
         let id = self.shapes.len();
         self.shapes.push(output.clone());
@@ -85,6 +88,7 @@ impl Ctx<'_> {
             output: output.clone(),
             costs,
             span,
+            shares,
         });
         // An unbatched value computed by a per-sample operation keeps its
         // batch of one as a leading 1 (its full shape).

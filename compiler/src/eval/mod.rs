@@ -7,6 +7,8 @@
 //! - `eval/builtins.rs`: the built-in functions (`cat`, `chunk`, `make_divisible`, ...);
 //! - `eval/expand.rs`: `->` stages: block calls (argument binding), lists, `for`,
 //!   `if` and repetitions;
+//! - `eval/modules.rs`: module values (`let branch = branch: Conv2d(64, 3);`)
+//!   and their applications, which share the first application's tensors;
 //! - `eval/graph.rs`: node creation, shape inference and naming, and the
 //!   per-sample views of unbatched values;
 //! - `eval/tensor_ops.rs`, `eval/dims.rs`: the tensor functions of any rank
@@ -32,6 +34,8 @@ mod expand;
 mod expr;
 mod graph;
 pub mod limits;
+mod modules;
+mod resample;
 mod tensor_expr;
 mod tensor_ops;
 
@@ -62,6 +66,23 @@ pub struct NodeRec {
     pub costs: Costs,
     /// Range of the tokens that created it.
     pub span: Range,
+    /// For a later application of a shared module: the node whose tensors
+    /// it uses (the first application's, at the same path). Its `costs`
+    /// then count no params or buffers.
+    pub shares: Option<usize>,
+}
+
+/// A scope: a block instance or a named list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScopeRec {
+    /// Dotted path.
+    pub path: String,
+    /// The block's name, or `Sequential`.
+    pub kind: String,
+    /// Index of the first node created in it.
+    pub start: usize,
+    /// For a block module: which application (from 1); 0 otherwise.
+    pub application: usize,
 }
 
 /// An instantiated network.
@@ -69,12 +90,18 @@ pub struct NodeRec {
 pub struct Instance {
     /// Nodes in execution order.
     pub nodes: Vec<NodeRec>,
-    /// Scopes: block instances and named lists, `(path, kind)`.
-    pub scopes: Vec<(String, String)>,
+    /// Scopes: block instances and named lists, in the order they open.
+    pub scopes: Vec<ScopeRec>,
     /// Input shape.
     pub input: Vec<usize>,
-    /// Value id of the output.
+    /// Value id of the output (the first, for a network returning a tuple).
     pub output: usize,
+    /// Value ids of every output, in order: `[output]`, or one per item of
+    /// the tuple the network returns.
+    pub outputs: Vec<usize>,
+    /// Whether the network returns a tuple (`(out, aux)`): its `forward`
+    /// returns a tuple of tensors.
+    pub tuple: bool,
     /// The constant tensors its [`Op::Constant`] and [`Op::Gather`] nodes
     /// refer to, and its named buffers.
     pub constants: Vec<constants::ConstRec>,
@@ -107,9 +134,14 @@ struct Ctx<'a> {
     errors: &'a mut Errors,
     nodes: Vec<NodeRec>,
     shapes: Vec<Vec<usize>>,
-    scopes: Vec<(String, String)>,
-    /// Paths of layers that hold tensors, to reject duplicates.
-    weighted: HashMap<String, Range>,
+    scopes: Vec<ScopeRec>,
+    /// Paths of layers that hold tensors, to reject duplicates: the node
+    /// that owns the tensors at each (the first created there).
+    weighted: HashMap<String, usize>,
+    /// Module values defined so far (`let branch = branch: Conv2d(64, 3);`).
+    modules: Vec<modules::ModuleDef>,
+    /// The module applications being expanded, innermost last.
+    applying: Vec<modules::Applying>,
     limits: Limits,
     /// The constants table (compile-time arrays that met the graph, and
     /// named buffers).
@@ -179,6 +211,8 @@ pub fn instantiate(
         shapes: vec![input.clone()],
         scopes: Vec::new(),
         weighted: HashMap::new(),
+        modules: Vec::new(),
+        applying: Vec::new(),
         limits: Limits::default(),
         constants: Vec::new(),
         array_work: 0,
@@ -196,17 +230,8 @@ pub fn instantiate(
         }),
     );
     let result = ctx.body(&mut env, body);
-    let output = match result {
-        Value::Tensor(t) => Some(t.id),
-        Value::Poison => None,
-        other => {
-            ctx.errors.push(
-                body.result.span,
-                format!("a network must return a tensor, found {}", other.describe()),
-            );
-            None
-        }
-    };
+    let tuple = matches!(result, Value::Tuple(_));
+    let outputs = ctx.outputs(result, &body.result);
     let Ctx {
         nodes,
         scopes,
@@ -217,13 +242,63 @@ pub fn instantiate(
     if errors.len() > before {
         return None;
     }
+    let outputs = outputs?;
     Some(Instance {
         nodes,
         scopes,
         input,
-        output: output?,
+        output: *outputs.first()?,
+        outputs,
+        tuple,
         constants,
     })
+}
+
+impl Ctx<'_> {
+    /// The value ids a network returns: one tensor, or a tuple of tensors
+    /// (several outputs). Anything else is an error, under the tuple's item
+    /// when the body writes the tuple out.
+    fn outputs(&mut self, result: Value, expr: &crate::ast::Expr) -> Option<Vec<usize>> {
+        match result {
+            Value::Tensor(t) => Some(vec![t.id]),
+            Value::Poison => None,
+            Value::Tuple(items) => {
+                let written = match &expr.kind {
+                    crate::ast::ExprKind::Tuple(e) if e.len() == items.len() => Some(e),
+                    _ => None,
+                };
+                let mut ids = Vec::with_capacity(items.len());
+                for (k, item) in items.into_iter().enumerate() {
+                    match item {
+                        Value::Tensor(t) => ids.push(t.id),
+                        Value::Poison => return None,
+                        other => {
+                            let span = written.and_then(|e| e.get(k)).map_or(expr.span, |e| e.span);
+                            self.errors.push(
+                                span,
+                                format!(
+                                    "a network returns a tensor or a tuple of tensors; output {k} is {}",
+                                    other.describe()
+                                ),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some(ids)
+            }
+            other => {
+                self.errors.push(
+                    expr.span,
+                    format!(
+                        "a network must return a tensor, found {} (or a tuple of tensors, for several outputs)",
+                        other.describe()
+                    ),
+                );
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -279,7 +354,10 @@ pub(crate) mod tests {
     #[test]
     fn a_network_returns_a_tensor() {
         let e = errors_of("pub struct N(x: [3]) { 1 + 2 }");
-        assert_eq!(e, ["a network must return a tensor, found the integer 3"]);
+        assert_eq!(
+            e,
+            ["a network must return a tensor, found the integer 3 (or a tuple of tensors, for several outputs)"]
+        );
     }
 
     #[test]

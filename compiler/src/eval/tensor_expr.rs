@@ -1,5 +1,6 @@
 //! Tensor expressions: method calls (`x.flatten(2)`), indexing (`x[:, 0]`),
-//! named sources (`cls: class_token: Parameter(1, 1, 768)`) and arithmetic
+//! named sources (`cls: class_token: Parameter(1, 1, 768)`; a named layer
+//! or block is a module, `eval/modules.rs`) and arithmetic
 //! between tensors and with scalars (`a - b`, `a @ b`, `x * 0.5`).
 
 use super::{Ctx, Env};
@@ -68,9 +69,15 @@ impl Ctx<'_> {
             return self.buffer(env, name, args, span);
         }
         if k != "Parameter" {
+            let names: Vec<&str> = crate::layers::layer_names()
+                .map(|n| -> &str { n })
+                .chain(self.blocks.keys().map(String::as_str))
+                .chain(["Parameter", "Buffer"])
+                .collect();
+            let hint = crate::value::did_you_mean(&k, names);
             return self.fail(
                 kind.span(),
-                format!("`{k}` takes an input: apply it with `->`; only `Parameter(...)` makes a tensor from nothing (and `Buffer(array)` names a compile-time array)"),
+                format!("unknown layer `{k}`{hint}: a named source is a learnable tensor (`{name}: Parameter(1, 768)`), a named array (`{name}: Buffer(arange(4))`) or a module, a layer or block to apply later (`{name}: Conv2d(64, 3)`)"),
             );
         }
         let vals = self.args(env, args);

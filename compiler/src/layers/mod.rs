@@ -4,10 +4,12 @@
 
 pub use crate::bind::{bind, ArgVal, Callee};
 use crate::value::{Errors, Range, Value};
-use netspec_model::{Activation, BatchNorm2d, Conv2d, Linear, Op, Pool2d};
+use netspec_model::{Activation, Conv2d, Linear, Op, Pool2d};
 use std::collections::HashMap;
 
+mod spatial;
 mod tensors;
+pub mod upsample;
 use syn::Ident;
 
 /// A layer's name and its arguments in positional order.
@@ -201,13 +203,17 @@ const ALIASES: &[(&str, &str)] = &[("HardSigmoid", "Hardsigmoid"), ("HardSwish",
 pub fn layer_names() -> impl Iterator<Item = &'static str> {
     CATALOGUE
         .iter()
+        .chain(spatial::CATALOGUE)
         .map(|d| d.name)
         .chain(ALIASES.iter().map(|a| a.0))
 }
 
 fn lookup(name: &str) -> Option<&'static LayerDef> {
     let name = ALIASES.iter().find(|a| a.0 == name).map_or(name, |a| a.1);
-    CATALOGUE.iter().find(|d| d.name == name)
+    CATALOGUE
+        .iter()
+        .chain(spatial::CATALOGUE)
+        .find(|d| d.name == name)
 }
 
 /// Whether `name` is a layer of the catalogue.
@@ -223,6 +229,16 @@ pub struct Bound {
 }
 
 impl Bound {
+    /// Arguments `args` of `layer` (a layer or a function taking layer-like
+    /// arguments, such as `interpolate`), called at `span`.
+    pub fn new(
+        layer: &'static str,
+        args: HashMap<&'static str, (Value, Range)>,
+        span: Range,
+    ) -> Bound {
+        Bound { layer, args, span }
+    }
+
     /// The span of argument `name`, or of the layer when it was not given.
     pub fn span_of(&self, name: &str) -> Range {
         self.args.get(name).map_or(self.span, |a| a.1)
@@ -450,22 +466,6 @@ pub fn build(
             out_features: b.int("out_features", 1, 1, errors)?,
             bias: b.boolean("bias", true, errors)?,
         }),
-        "BatchNorm2d" => {
-            b.float("momentum", 0.1, errors);
-            b.only("affine", &Value::Bool(true), "true", errors);
-            b.only("track_running_stats", &Value::Bool(true), "true", errors);
-            let eps = b.float("eps", 1e-5, errors)?;
-            if eps <= 0.0 {
-                errors.push(
-                    b.span_of("eps"),
-                    format!("`eps` must be positive, found {eps}"),
-                );
-            }
-            Op::BatchNorm2d(BatchNorm2d {
-                channels: b.int("num_features", channels, 1, errors)?,
-                eps,
-            })
-        }
         "ReLU" | "ReLU6" | "Sigmoid" | "Tanh" | "SiLU" | "Hardsigmoid" | "Hardswish" => {
             b.boolean("inplace", false, errors)?;
             Op::Activation(match def.name {
@@ -608,6 +608,7 @@ pub fn build(
         "Conv1d" | "LayerNorm" | "GroupNorm" | "MultiheadAttention" => {
             tensors::build(def.name, &b, input, channels, errors)?
         }
+        n if spatial::builds(n) => spatial::build(n, &b, input, channels, errors)?,
         _ => return None,
     };
     (errors.len() == before).then_some((op, b))

@@ -345,8 +345,10 @@ fn parse_args(input: ParseStream) -> syn::Result<Vec<Arg>> {
 /// $PRIMARY := $INT | $FLOAT | $BOOL | $STR
 ///           | "if" $LOGIC "{" $EXPR "}" "else" "{" $EXPR "}"
 ///           | "(" $EXPR ("," $EXPR)* ","? ")"      a parenthesised expression or a tuple
-///           | $IDENT ":" $IDENT ("(" $ARGS ")")?   a named source: class_token: Parameter(1, 1, 768)
-///           | $IDENT "(" $ARGS ")"                 cat, chunk, narrow, mean, min, max, make_divisible, int, ...
+///           | $IDENT ":" $IDENT ("(" $ARGS ")")?   a named source: class_token: Parameter(1, 1, 768);
+///                                                  with a layer or block, a module: branch: Conv2d(64, 3)
+///           | $IDENT "(" $ARGS ")"                 cat, chunk, narrow, mean, min, max, make_divisible, int, ...;
+///                                                  a module applied to one tensor: branch(x)
 ///           | $IDENT                               a variable
 /// ```
 /// A named source is read only in value position (not inside index

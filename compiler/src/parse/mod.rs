@@ -245,7 +245,7 @@ impl Parse for NetworkDef {
 }
 
 /// ```text
-/// $BODY := "{" $LET* $EXPR "}"
+/// $BODY := "{" $LET* $EXPR "}"     the result; a network's may be a tuple of tensors (several outputs)
 /// ```
 impl Parse for Body {
     fn parse(input: ParseStream) -> syn::Result<Self> {

@@ -36,7 +36,7 @@ impl Parse for Stage {
 }
 
 /// ```text
-/// $SPEC      := $IDENT ("(" $ARGS ")")?          a layer or a block
+/// $SPEC      := $IDENT ("(" $ARGS ")")?          a layer or a block; a module variable, bare: x -> branch
 ///             | "[" $STAGE ";" $EXPR "]"         one stage repeated
 ///             | "[" $ITEM_LIST "]"               a list: items named 0, 1, ...
 /// $ITEM_LIST := ($LIST_ITEM ("," $LIST_ITEM)* ","?)?

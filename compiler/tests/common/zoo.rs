@@ -22,6 +22,9 @@ pub const SOURCES: &[&str] = &[
     include_str!("../../../runtime/src/zoo/mobilevit.rs"),
     include_str!("../../../runtime/src/zoo/mobile_former.rs"),
     include_str!("../../../runtime/src/zoo/swin.rs"),
+    include_str!("../../../runtime/src/zoo/segmentation.rs"),
+    include_str!("../../../runtime/src/zoo/espnet.rs"),
+    include_str!("../../../runtime/src/zoo/unet.rs"),
 ];
 
 /// The items of a `network!` invocation: each ends with its `{ ... }` body.

@@ -414,6 +414,7 @@ pub(crate) mod tests {
         nodes: &[],
         layers: LAYERS,
         output: 3,
+        outputs: &[3],
         scopes: &[],
         constants: &[],
         totals: Totals::ZERO,

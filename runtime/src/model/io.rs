@@ -28,6 +28,8 @@ impl Model {
     /// computes from its configuration (declared `name: Buffer(...)`, such
     /// as torchvision's `relative_position_index`) may be present or not:
     /// if present, in any numeric dtype, it must equal the computed values.
+    /// A module applied several times (shared weights) has its tensors in
+    /// the file once, under its one path.
     pub fn from_safetensors(graph: &'static Graph<'static>, bytes: &[u8]) -> Result<Model, Error> {
         if graph.layers.len() != graph.nodes.len() {
             return Err(Error::Graph {
@@ -45,6 +47,12 @@ impl Model {
         let mut known: HashSet<String> = IGNORED_TENSORS.iter().map(|s| s.to_string()).collect();
         let mut built = Vec::with_capacity(graph.nodes.len());
         for (i, node) in graph.nodes.iter().enumerate() {
+            // A later application of a shared module: its tensors are its
+            // owner's, in the file once.
+            if node.shares.is_some() {
+                built.push(Some(Layer::Stateless));
+                continue;
+            }
             if matches!(node.op, Op::BatchNorm2d(_)) {
                 known.insert(full_name(graph, i, "num_batches_tracked"));
             }
@@ -134,7 +142,8 @@ impl Model {
     /// layout), which [`Model::from_safetensors`] and PyTorch's
     /// `safetensors.torch.load_file` read back. The buffers the network
     /// computes (`name: Buffer(...)`) are written too, integer ones as I64,
-    /// so that the file is a whole PyTorch state dict.
+    /// so that the file is a whole PyTorch state dict. A shared module's
+    /// tensors are written once.
     pub fn to_safetensors(&self) -> Result<Vec<u8>, Error> {
         let named = self.tensors();
         let bytes: Vec<Vec<u8>> = named

@@ -59,6 +59,13 @@ pub enum Backend {
 /// emits it), one built [`Layer`] per node, and the execution plan of the
 /// graph (shared by every model of that graph).
 ///
+/// A module applied several times (shared weights, [`Node::shares`]) holds
+/// its tensors once, in its first application's layer; every later
+/// application's layer is [`Layer::Stateless`] and runs on its owner's
+/// tensors, so [`Model::set_tensor`] changes every application at once.
+///
+/// [`Node::shares`]: netspec_model::Node::shares
+///
 /// Tensors are named as in a PyTorch state dict
 /// (`{graph.layers[i].name}.{suffix}`, see [`netspec_model::Op::stored_tensors`])
 /// and stored in PyTorch layout (conv weight `[C_out, C_in / groups, k_h, k_w]`,
@@ -66,7 +73,8 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Model {
     graph: &'static Graph<'static>,
-    /// `layers[i]` holds node `i`'s tensors.
+    /// `layers[i]` holds node `i`'s tensors (none for a later application
+    /// of a shared module: `layers[graph.tensor_owner(i)]` does).
     layers: Vec<Layer>,
     plan: Arc<Plan>,
     backend: Backend,
@@ -126,9 +134,18 @@ impl Model {
         self.graph
     }
 
-    /// The built layers, one per node (`layers()[i]` for `graph.nodes[i]`).
+    /// The built layers, one per node (`layers()[i]` for `graph.nodes[i]`;
+    /// [`Layer::Stateless`] for a later application of a shared module,
+    /// whose tensors are its owner's: see [`Model::layer`]).
     pub fn layers(&self) -> &[Layer] {
         &self.layers
+    }
+
+    /// The layer whose tensors node `i` runs on: its own, or for a later
+    /// application of a shared module its owner's.
+    pub fn layer(&self, i: usize) -> &Layer {
+        static NONE: Layer = Layer::Stateless;
+        self.layers.get(self.graph.tensor_owner(i)).unwrap_or(&NONE)
     }
 
     /// The backend that runs the layers.

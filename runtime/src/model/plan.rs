@@ -5,8 +5,13 @@
 //! Values are numbered as in [`Graph`]: value 0 is the input, value `i + 1` is
 //! node `i`'s output. Each value from 1 on lives in a slot; a slot is reused
 //! once every reader of its value has run, so the slots alive at once are the
-//! values alive at once. Slot sizes are per sample (a batch multiplies them
-//! at run time).
+//! values alive at once. Every output of the network (a network may return
+//! several) is read "after the end": its slot is never reused. Slot sizes are
+//! per sample (a batch multiplies them at run time).
+//!
+//! A later application of a shared module (a node with
+//! [`Node::shares`](netspec_model::Node::shares)) has no tensors of its own:
+//! its state-dict names are its owner's, in the name index once.
 
 use netspec_model::{Graph, Op};
 use std::collections::HashMap;
@@ -88,6 +93,9 @@ impl Plan {
     pub fn new(graph: &Graph<'static>) -> Plan {
         let mut names = HashMap::new();
         for (i, node) in graph.nodes.iter().enumerate() {
+            if node.shares.is_some() {
+                continue;
+            }
             for s in node.op.stored_tensors() {
                 names.insert(full_name(graph, i, s.suffix), (i, s.suffix));
             }
@@ -117,11 +125,29 @@ fn schedule(graph: &Graph<'static>, slot_sizes: &mut Vec<usize>) -> Result<Vec<S
             graph.layers.len()
         ));
     }
-    if graph.output > n {
+    let outputs = graph.output_values();
+    if outputs.first() != Some(&graph.output) {
         return Err(format!(
-            "output value {} does not exist ({n} nodes)",
+            "the output value {} is not the first of the outputs {outputs:?}",
             graph.output
         ));
+    }
+    if let Some(v) = outputs.iter().find(|&&v| v > n) {
+        return Err(format!("output value {v} does not exist ({n} nodes)"));
+    }
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let Some(owner) = node.shares else { continue };
+        let same = graph.nodes.get(owner).is_some_and(|o| {
+            owner < i
+                && o.shares.is_none()
+                && o.op.stored_tensors() == node.op.stored_tensors()
+                && graph.layers.get(owner).map(|l| l.name) == graph.layers.get(i).map(|l| l.name)
+        });
+        if !same {
+            return Err(format!(
+                "node {i} shares the tensors of node {owner}, which is not an earlier node of the same name and tensors"
+            ));
+        }
     }
     // The last node reading each value; the output is read "after the end".
     let mut last: Vec<Option<usize>> = vec![None; n + 1];
@@ -135,7 +161,9 @@ fn schedule(graph: &Graph<'static>, slot_sizes: &mut Vec<usize>) -> Result<Vec<S
             last[v] = Some(i);
         }
     }
-    last[graph.output] = Some(n);
+    for &v in outputs {
+        last[v] = Some(n);
+    }
 
     let mut slot_of = vec![usize::MAX; n + 1];
     let mut free: Vec<usize> = Vec::new();
@@ -206,7 +234,48 @@ fn take_slot(free: &mut Vec<usize>, sizes: &mut Vec<usize>, size: usize) -> usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tests::{CONCAT, RESIDUAL};
+    use crate::model::tests::{CONCAT, RESIDUAL, SHARED};
+
+    #[test]
+    fn every_output_keeps_its_slot_and_shared_nodes_have_no_names() {
+        // SHARED: conv (value 1) -> relu (2) -> the same conv again (3) ->
+        // add(3, 1) (4); outputs (4, 2). relu's value is an output, so the
+        // second conv cannot take its slot, nor the add run in place on it.
+        let plan = Plan::new(&SHARED);
+        let steps = plan.steps.as_ref().unwrap();
+        let slots: Vec<usize> = steps.iter().map(|s| s.slot).collect();
+        assert!(
+            !steps[1].in_place,
+            "relu copies: the conv's value is read again"
+        );
+        assert_eq!(slots.len(), 4);
+        assert_ne!(slots[1], slots[2]);
+        assert_ne!(slots[1], slots[3]);
+        // No step frees an output.
+        assert!(steps
+            .iter()
+            .all(|s| !s.frees.contains(&4) && !s.frees.contains(&2)));
+        // The conv's two tensors are named once, by the owner.
+        assert_eq!(plan.names.get("conv.weight"), Some(&(0, "weight")));
+        assert_eq!(plan.names.len(), 2);
+    }
+
+    #[test]
+    fn malformed_outputs_and_sharing_are_errors() {
+        let mut g = SHARED;
+        g.outputs = &[9];
+        assert!(Plan::new(&g).steps.unwrap_err().contains("not the first"));
+        g.output = 9;
+        assert!(Plan::new(&g).steps.unwrap_err().contains("does not exist"));
+        let mut g = SHARED;
+        let mut nodes = SHARED.nodes.to_vec();
+        nodes[2].shares = Some(1);
+        g.nodes = Box::leak(nodes.into_boxed_slice());
+        assert!(Plan::new(&g)
+            .steps
+            .unwrap_err()
+            .contains("shares the tensors of node 1"));
+    }
 
     #[test]
     fn residual_reuses_slots_by_liveness() {

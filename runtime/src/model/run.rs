@@ -22,8 +22,9 @@ pub(crate) struct Operands<'a> {
 
 impl Model {
     /// Runs the network on a batch `x` of shape `[N, graph.input...]`, `N >= 1`,
-    /// and returns `[N, output...]`. Each intermediate value is released after
-    /// its last read.
+    /// and returns `[N, output...]`: for a network that returns several
+    /// outputs, the first ([`Model::forward_outputs`] returns them all). Each
+    /// intermediate value is released after its last read.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor, Error> {
         self.forward_observed(x, &mut |_| {})
     }
@@ -35,6 +36,30 @@ impl Model {
         x: &Tensor,
         observer: &mut dyn FnMut(LayerEvent<'_>),
     ) -> Result<Tensor, Error> {
+        let mut all = self.forward_outputs_observed(x, observer)?;
+        if all.is_empty() {
+            return Err(Error::Graph {
+                network: self.graph.name.to_string(),
+                message: "the graph has no output".to_string(),
+            });
+        }
+        Ok(all.swap_remove(0))
+    }
+
+    /// Runs the network on `x` and returns every output, in the order of
+    /// [`Graph::outputs`](netspec_model::Graph::outputs) (one for a network
+    /// that returns a tensor), each `[N, shape...]`. Every output stays alive
+    /// to the end of the pass; one value returned twice is cloned.
+    pub fn forward_outputs(&self, x: &Tensor) -> Result<Vec<Tensor>, Error> {
+        self.forward_outputs_observed(x, &mut |_| {})
+    }
+
+    /// [`Model::forward_outputs`], calling `observer` after each layer.
+    pub fn forward_outputs_observed(
+        &self,
+        x: &Tensor,
+        observer: &mut dyn FnMut(LayerEvent<'_>),
+    ) -> Result<Vec<Tensor>, Error> {
         let g = self.graph;
         let malformed = |message: String| Error::Graph {
             network: g.name.to_string(),
@@ -49,8 +74,9 @@ impl Model {
                 found: s.to_vec(),
             });
         }
-        if g.output == 0 {
-            return Ok(x.clone());
+        let outputs = g.output_values();
+        if outputs.iter().all(|&v| v == 0) {
+            return Ok(outputs.iter().map(|_| x.clone()).collect());
         }
         // A backend that writes into the slots keeps their buffers; the
         // reference kernels allocate their outputs, so a slot's buffer is
@@ -99,7 +125,19 @@ impl Model {
                 }
             }
         }
-        let out = std::mem::replace(&mut slots[steps[g.output - 1].slot], Tensor::empty());
+        // Each output out of its slot; the input, and a value returned
+        // again, cloned.
+        let mut out: Vec<Tensor> = Vec::with_capacity(outputs.len());
+        for (k, &v) in outputs.iter().enumerate() {
+            let t = match (v.checked_sub(1), outputs[..k].iter().position(|&u| u == v)) {
+                (None, _) => x.clone(),
+                (Some(_), Some(first)) => out[first].clone(),
+                (Some(node), None) => {
+                    std::mem::replace(&mut slots[steps[node].slot], Tensor::empty())
+                }
+            };
+            out.push(t);
+        }
         Ok(out)
     }
 
@@ -113,7 +151,8 @@ impl Model {
     /// agree with [`Backend::Reference`] up to rounding.
     fn execute(&self, i: usize, operands: Operands<'_>) -> Result<Tensor, Error> {
         let op = &self.graph.nodes[i].op;
-        let layer = &self.layers[i];
+        // A later application of a shared module runs on its owner's tensors.
+        let layer = self.layer(i);
         match self.backend {
             Backend::Reference => reference::execute(op, layer, operands),
             Backend::Fast => {

@@ -34,6 +34,7 @@ pub(crate) static RESIDUAL: Graph<'static> = Graph {
         Node {
             op: conv(2, 2, 1, 0, true),
             inputs: &[0],
+            shares: None,
         },
         Node {
             op: Op::BatchNorm2d(BatchNorm2d {
@@ -41,18 +42,22 @@ pub(crate) static RESIDUAL: Graph<'static> = Graph {
                 eps: 0.0,
             }),
             inputs: &[1],
+            shares: None,
         },
         Node {
             op: Op::Activation(Activation::ReLU),
             inputs: &[2],
+            shares: None,
         },
         Node {
             op: Op::Add,
             inputs: &[3, 0],
+            shares: None,
         },
         Node {
             op: Op::Activation(Activation::ReLU),
             inputs: &[4],
+            shares: None,
         },
     ],
     layers: &[
@@ -63,6 +68,7 @@ pub(crate) static RESIDUAL: Graph<'static> = Graph {
         info("relu", "ReLU"),
     ],
     output: 5,
+    outputs: &[5],
     scopes: &[],
     constants: &[],
     totals: NO_TOTALS,
@@ -76,22 +82,27 @@ pub(crate) static CONCAT: Graph<'static> = Graph {
         Node {
             op: conv(1, 2, 1, 0, false),
             inputs: &[0],
+            shares: None,
         },
         Node {
             op: conv(1, 1, 3, 1, false),
             inputs: &[0],
+            shares: None,
         },
         Node {
             op: Op::Concat { dim: 0 },
             inputs: &[1, 2],
+            shares: None,
         },
         Node {
             op: Op::AdaptiveAvgPool2d { output: [1, 1] },
             inputs: &[3],
+            shares: None,
         },
         Node {
             op: Op::Flatten,
             inputs: &[4],
+            shares: None,
         },
         Node {
             op: Op::Linear(Linear {
@@ -100,6 +111,7 @@ pub(crate) static CONCAT: Graph<'static> = Graph {
                 bias: true,
             }),
             inputs: &[5],
+            shares: None,
         },
     ],
     layers: &[
@@ -111,6 +123,31 @@ pub(crate) static CONCAT: Graph<'static> = Graph {
         info("fc", "Linear"),
     ],
     output: 6,
+    outputs: &[6],
+    scopes: &[],
+    constants: &[],
+    totals: NO_TOTALS,
+};
+
+/// x -> conv1x1(1 -> 1) -> relu -> the same conv again -> (+ the first
+/// conv's output); returns (the sum, the relu's output).
+pub(crate) static SHARED: Graph<'static> = Graph {
+    name: "Shared",
+    input: &[1, 2, 2],
+    nodes: &[
+        Node::new(conv(1, 1, 1, 0, true), &[0]),
+        Node::new(Op::Activation(Activation::ReLU), &[1]),
+        Node::shared(conv(1, 1, 1, 0, true), &[2], 0),
+        Node::new(Op::Add, &[3, 1]),
+    ],
+    layers: &[
+        info("conv", "Conv2d"),
+        info("relu", "ReLU"),
+        info("conv", "Conv2d"),
+        info("add", "Add"),
+    ],
+    output: 4,
+    outputs: &[4, 2],
     scopes: &[],
     constants: &[],
     totals: NO_TOTALS,
@@ -342,3 +379,39 @@ fn random_init_is_deterministic_and_pytorch_like() {
 }
 
 const PINNED_SEED_42: [f32; 4] = [-0.390_208_75, 0.257_24, -0.500_085_4, 0.636_785_5];
+
+#[test]
+fn a_shared_layer_runs_on_its_owners_tensors_and_every_output_is_returned() {
+    let mut m = Model::random(&SHARED, 5);
+    // One conv's tensors, held by the first application only.
+    assert_eq!(m.layers()[2], Layer::Stateless);
+    let names: Vec<String> = m.tensors().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["conv.weight", "conv.bias"]);
+    m.set_tensor("conv.weight", t(&[1, 1, 1, 1], &[2.0]))
+        .unwrap();
+    m.set_tensor("conv.bias", t(&[1], &[1.0])).unwrap();
+    // x = [1, -2, 3, -4]: conv 2x + 1 = [3, -3, 7, -7], relu [3, 0, 7, 0],
+    // conv again [7, 1, 15, 1], + the first conv [10, -2, 22, -6].
+    let x = t(&[1, 1, 2, 2], &[1.0, -2.0, 3.0, -4.0]);
+    for backend in [Backend::Fast, Backend::Reference] {
+        let m = m.clone().with_backend(backend);
+        let all = m.forward_outputs(&x).unwrap();
+        let data: Vec<&[f32]> = all.iter().map(Tensor::data).collect();
+        assert_eq!(
+            data,
+            [&[10.0, -2.0, 22.0, -6.0][..], &[3.0, 0.0, 7.0, 0.0][..]]
+        );
+        assert_eq!(m.forward(&x).unwrap().data(), &[10.0, -2.0, 22.0, -6.0]);
+    }
+    // The state dict holds the conv once, and loads back.
+    let bytes = m.to_safetensors().unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut keys: Vec<String> = st.names().into_iter().map(str::to_string).collect();
+    keys.sort();
+    assert_eq!(keys, ["conv.bias", "conv.weight"]);
+    let back = Model::from_safetensors(&SHARED, &bytes).unwrap();
+    assert_eq!(
+        back.forward_outputs(&x).unwrap()[1].data(),
+        &[3.0, 0.0, 7.0, 0.0]
+    );
+}
