@@ -121,4 +121,8 @@ zoo! {
     mobile_former_294m: MobileFormer294M, 2;
     swin_t: SwinT, 1;
     small_swin: SmallSwin, 2;
+    // The segmentation models at 3x520x520 are too slow for a debug build;
+    // the small LR-ASPP (3x72x56) runs the dilated depthwise convolutions and
+    // the bilinear resizing they share.
+    small_lraspp: SmallLraspp, 2;
 }

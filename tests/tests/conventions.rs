@@ -10,8 +10,9 @@
 //! Adding a model is one line in `MODELS`. A convention that cannot be
 //! reproduced from the network description alone gets its exact gap in
 //! `GAPS` (with the reason), and the test asserts that gap. Every
-//! torchvision CNN, ViT-B/16 and the small ViT are exact under every
-//! convention; the timm models and ConvNeXt keep gaps that come from the
+//! torchvision CNN, the three torchvision segmentation models (dilated
+//! backbones, bilinear `F.interpolate`), ViT-B/16 and the small ViT are
+//! exact under every convention; the timm models and ConvNeXt keep gaps that come from the
 //! Python class implementing a layer, explained in `docs/conventions.md` and
 //! derived layer by layer in `the_timm_gaps_are_the_layers_the_tools_miss`
 //! and `the_attention_model_gaps_are_the_classes_the_tools_look_up`.
@@ -23,6 +24,7 @@ use netspec::zoo::{
     ShuffleNetV2X0_5, ShuffleNetV2X1_0, ShuffleNetV2X1_5, ShuffleNetV2X2_0, SmallConvNeXt,
     SqueezeNet1_0, SqueezeNet1_1, Vgg16,
 };
+use netspec::zoo::{DeepLabV3MobileNetV3Large, FcnResNet50, LrasppMobileNetV3Large};
 use netspec::zoo::{DeiTTiny, SmallSwin, SmallVit, SwinT, VitB16};
 use netspec::{Convention, LayerInfo, Network, Op};
 use std::collections::BTreeMap;
@@ -61,6 +63,15 @@ const MODELS: &[(&str, Check)] = &[
     ("timm_deit_tiny_patch16_224", check::<DeiTTiny>),
     ("swin_t", check::<SwinT>),
     ("small_swin", check::<SmallSwin>),
+    (
+        "segmentation_lraspp_mobilenet_v3_large",
+        check::<LrasppMobileNetV3Large>,
+    ),
+    (
+        "segmentation_deeplabv3_mobilenet_v3_large",
+        check::<DeepLabV3MobileNetV3Large>,
+    ),
+    ("segmentation_fcn_resnet50", check::<FcnResNet50>),
 ];
 
 /// fvcore's `by_operator()` for the attention models, whose reference files
@@ -148,6 +159,38 @@ const FVCORE_BY_OPERATOR: &[(&str, &[(&str, u64)])] = &[
             ("linear", 819_520),
             ("matmul", 98_304),
             ("adaptive_avg_pool2d", 512),
+        ],
+    ),
+    // The segmentation models at 3x520x520, torchvision 0.29, no auxiliary
+    // head (`scripts/measure_dense_conventions.py --segmentation`, whose
+    // totals are the reference files'). Their interpolations are
+    // F.interpolate(..., mode="bilinear"): fvcore's `upsample_bilinear2d`,
+    // 4 per output element (LR-ASPP: 128x65x65 and 21x520x520; DeepLabV3:
+    // ASPP pooling's 256x33x33 and 21x520x520; FCN: 21x520x520).
+    (
+        "segmentation_lraspp_mobilenet_v3_large",
+        &[
+            ("conv", 2_086_219_688),
+            ("batch_norm", 57_840_928),
+            ("adaptive_avg_pool2d", 6_440_856),
+            ("upsample_bilinear2d", 24_876_800),
+        ],
+    ),
+    (
+        "segmentation_deeplabv3_mobilenet_v3_large",
+        &[
+            ("conv", 10_436_350_688),
+            ("batch_norm", 60_908_064),
+            ("adaptive_avg_pool2d", 6_440_856),
+            ("upsample_bilinear2d", 23_828_736),
+        ],
+    ),
+    (
+        "segmentation_fcn_resnet50",
+        &[
+            ("conv", 142_725_772_800),
+            ("batch_norm", 275_808_000),
+            ("upsample_bilinear2d", 22_713_600),
         ],
     ),
 ];
@@ -387,7 +430,12 @@ fn check<N: Network>(model: &str) -> Vec<String> {
             (
                 "convolution",
                 theirs(&["aten.convolution"]),
-                ours(|op| matches!(op, Op::Conv2d(_) | Op::Conv1d(_))),
+                ours(|op| {
+                    matches!(
+                        op,
+                        Op::Conv2d(_) | Op::Conv1d(_) | Op::Conv3d(_) | Op::ConvTranspose(_)
+                    )
+                }),
             ),
             (
                 "linear",

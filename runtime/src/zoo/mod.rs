@@ -7,6 +7,7 @@
 mod classic;
 mod convnext;
 mod efficientnet;
+mod espnet;
 mod ghostnet;
 mod mnasnet;
 mod mobile_former;
@@ -15,15 +16,18 @@ mod mobilenet_v1;
 mod mobilenet_v3;
 mod mobilevit;
 mod resnet;
+mod segmentation;
 mod shufflenet;
 mod shufflenet_v1;
 mod squeezenet;
 mod swin;
+mod unet;
 mod vit;
 
 pub use classic::{AlexNet, LeNet5, Vgg16};
 pub use convnext::{ConvNeXtTiny, SmallConvNeXt};
 pub use efficientnet::EfficientNetB0;
+pub use espnet::{ESPNet, SmallESPNet};
 pub use ghostnet::GhostNet;
 pub use mnasnet::MnasNet1_0;
 pub use mobile_former::MobileFormer294M;
@@ -32,8 +36,12 @@ pub use mobilenet_v1::MobileNetV1;
 pub use mobilenet_v3::{MobileNetV3Large, MobileNetV3Small};
 pub use mobilevit::{MobileViTS, MobileViTXxs};
 pub use resnet::{ResNet18, ResNet50};
+pub use segmentation::{
+    DeepLabV3MobileNetV3Large, FcnResNet50, LrasppMobileNetV3Large, SmallLraspp,
+};
 pub use shufflenet::{ShuffleNetV2X0_5, ShuffleNetV2X1_0, ShuffleNetV2X1_5, ShuffleNetV2X2_0};
 pub use shufflenet_v1::ShuffleNetV1;
 pub use squeezenet::{SqueezeNet1_0, SqueezeNet1_1};
 pub use swin::{SmallSwin, SwinT};
+pub use unet::{SmallUNet, UNet};
 pub use vit::{DeiTTiny, SmallVit, VitB16};
