@@ -11,7 +11,9 @@
 //! the measured one-core FMA peak), `gemm` (the `gemm` crate on 1 and all
 //! threads against `matrixmultiply`, whose thread count is read once from
 //! `MATMUL_NUM_THREADS`, default 1 here), `conv`, `depthwise`, `linear`,
-//! `elementwise` (reference kernel, then the fast one on 1 and all threads).
+//! `elementwise`, `pool`, `decoder` (transposed and 3-D convolutions,
+//! bilinear upsampling) (reference kernel, then the fast one on 1 and all
+//! threads).
 //! Each figure is the median of at least 5 runs (and about 0.4 s) after one
 //! untimed run; with `NETSPEC_BENCH_CPU=1`, the minimum thread CPU time of 15
 //! runs instead (single-thread figures on a machine busy with other work;
@@ -488,13 +490,125 @@ fn pool_group() {
     set_num_threads(0);
 }
 
+/// Transposed convolutions (UNet's and ESPNet's decoders), a 3-D
+/// convolution and a bilinear upsampling (LR-ASPP's last resize): the
+/// plain-loop reference against the packed product on 1 and all threads.
+fn decoder_group() {
+    use netspec::kernels::conv_nd::{conv_nd, conv_transpose_nd};
+    use netspec::kernels::fast::PackedConvNd;
+    use netspec::kernels::interpolate::interpolate;
+    use netspec::op::{ConvNd, Interpolate, InterpolationMode};
+    let all = threads::available();
+    println!(
+        "\n## decoder layers, median\n\n\
+         | layer | input | reference | fast, 1 thread | speedup | fast, {all} threads | speedup |\n\
+         | --- | --- | ---: | ---: | ---: | ---: | ---: |"
+    );
+    let t2 = |cin, cout, k: usize, s: usize| {
+        ConvNd::new(
+            2,
+            true,
+            cin,
+            cout,
+            [1, k, k],
+            [1, s, s],
+            [[0, 0]; 3],
+            [0; 3],
+            [1; 3],
+            1,
+            true,
+        )
+    };
+    let c3 = ConvNd::new(
+        3,
+        false,
+        32,
+        32,
+        [3; 3],
+        [1; 3],
+        [[1, 1]; 3],
+        [0; 3],
+        [1; 3],
+        1,
+        true,
+    );
+    let cases: [(&str, ConvNd, Vec<usize>); 4] = [
+        (
+            "UNet up-conv 1024->512 k2 s2",
+            t2(1024, 512, 2, 2),
+            vec![1, 1024, 28, 28],
+        ),
+        (
+            "UNet up-conv 128->64 k2 s2",
+            t2(128, 64, 2, 2),
+            vec![1, 128, 196, 196],
+        ),
+        (
+            "ESPNet up 20->20 k2 s2",
+            t2(20, 20, 2, 2),
+            vec![1, 20, 128, 256],
+        ),
+        ("Conv3d 32->32 k3 p1", c3, vec![1, 32, 8, 28, 28]),
+    ];
+    for (name, c, shape) in cases {
+        let x = Tensor::new(&shape, data(shape.iter().product(), 3)).expect("input");
+        let w = data(c.weight_shape().iter().product(), 4);
+        let b = data(c.out_channels, 5);
+        let reference = median(|| {
+            let y = if c.transposed {
+                conv_transpose_nd(&x, &w, Some(&b), &c)
+            } else {
+                conv_nd(&x, &w, Some(&b), &c)
+            };
+            black_box(y.expect("conv"));
+        });
+        let packed = PackedConvNd::new(&c, &w, Some(&b)).expect("pack");
+        let mut buffer = Some(Tensor::zeros(&[0]).expect("empty"));
+        let mut fast = |t: usize| {
+            set_num_threads(t);
+            median(|| {
+                let y = packed
+                    .run_reusing(&x, buffer.take().expect("buffer"))
+                    .expect("conv");
+                buffer = Some(black_box(y));
+            })
+        };
+        let (one, many) = (fast(1), fast(all));
+        println!(
+            "| {name} | {shape:?} | {} | {} | {:.1}x | {} | {:.1}x |",
+            ms(reference),
+            ms(one),
+            reference / one,
+            ms(many),
+            reference / many
+        );
+    }
+    set_num_threads(0);
+    let up = Interpolate {
+        mode: InterpolationMode::Linear,
+        rank: 2,
+        size: [1, 520, 520],
+        scale: [0.0; 3],
+        align_corners: false,
+        upsample: false,
+    };
+    let x = Tensor::new(&[1, 21, 65, 65], data(21 * 65 * 65, 6)).expect("input");
+    let t = median(|| {
+        black_box(interpolate(&x, &up).expect("interpolate"));
+    });
+    println!(
+        "| bilinear 65x65 -> 520x520 (both backends) | [1, 21, 65, 65] | {} | | | | |",
+        ms(t)
+    );
+}
+
 fn main() {
     let filter: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
     let wanted = |g: &str| filter.is_empty() || filter.iter().any(|f| g.contains(f.as_str()));
-    let groups: [(&str, fn()); 7] = [
+    let groups: [(&str, fn()); 8] = [
         ("peak", peak_group),
         ("gemm", gemm_group),
         ("conv", conv_group),
@@ -502,6 +616,7 @@ fn main() {
         ("linear", linear_group),
         ("elementwise", elementwise_group),
         ("pool", pool_group),
+        ("decoder", decoder_group),
     ];
     for (name, run) in groups {
         if wanted(name) {

@@ -9,10 +9,13 @@
 use crate::tensor::Tensor;
 use netspec_model::Op;
 
-/// A convolution's tensors.
+/// A convolution's tensors, of any rank, transposed or not (`Conv1d`,
+/// `Conv2d`, `Conv3d`, `ConvTranspose1d/2d/3d`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv2d {
-    /// `[c_out, c_in / groups, k_h, k_w]`.
+    /// `[c_out, c_in / groups, k...]` (`[c_out, c_in / groups, k_h, k_w]`
+    /// for a 2-D convolution), or for a transposed convolution
+    /// `[c_in, c_out / groups, k...]`: PyTorch's layouts.
     pub weight: Tensor,
     /// `[c_out]`, if the convolution has a bias.
     pub bias: Option<Tensor>,
@@ -55,11 +58,11 @@ pub struct Norm {
 /// One built layer: its tensors, by kind.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer {
-    /// A convolution.
+    /// A convolution (any rank, transposed or not).
     Conv2d(Conv2d),
     /// A fully connected layer.
     Linear(Linear),
-    /// A batch norm.
+    /// A batch norm (`BatchNorm1d`, `BatchNorm2d`, `BatchNorm3d`).
     BatchNorm2d(BatchNorm2d),
     /// A layer norm or group norm.
     Norm(Norm),
@@ -69,6 +72,8 @@ pub enum Layer {
     /// A learnable tensor declared in the network, stored under the layer's
     /// own path.
     Parameter(Tensor),
+    /// A PReLU's learnable slopes, `weight` `[num_parameters]`.
+    PReLU(Tensor),
     /// A constant tensor of the graph (an attention mask), decoded from the
     /// graph's constants table when the model is built. Not in the state dict.
     Constant(Tensor),
@@ -102,6 +107,11 @@ impl Layer {
                 weight: it.next()?,
                 bias: if c.bias { Some(it.next()?) } else { None },
             }),
+            Op::Conv3d(c) | Op::ConvTranspose(c) => Layer::Conv2d(Conv2d {
+                weight: it.next()?,
+                bias: if c.bias { Some(it.next()?) } else { None },
+            }),
+            Op::PReLU { .. } => Layer::PReLU(it.next()?),
             Op::MhaInProj { linear: l, .. } => Layer::InProj(Linear {
                 weight: it.next()?,
                 bias: if l.bias { Some(it.next()?) } else { None },
@@ -125,13 +135,15 @@ impl Layer {
                 weight: it.next()?,
                 bias: if l.bias { Some(it.next()?) } else { None },
             }),
-            Op::BatchNorm2d(b) => Layer::BatchNorm2d(BatchNorm2d {
-                weight: it.next()?,
-                bias: it.next()?,
-                running_mean: it.next()?,
-                running_var: it.next()?,
-                eps: b.eps,
-            }),
+            Op::BatchNorm2d(b) | Op::BatchNorm1d(b) | Op::BatchNorm3d(b) => {
+                Layer::BatchNorm2d(BatchNorm2d {
+                    weight: it.next()?,
+                    bias: it.next()?,
+                    running_mean: it.next()?,
+                    running_var: it.next()?,
+                    eps: b.eps,
+                })
+            }
             _ => Layer::Stateless,
         };
         it.next().is_none().then_some(layer)
@@ -166,6 +178,7 @@ impl Layer {
                 ("", None),
             ],
             Layer::Parameter(t) => [("", Some(t)), ("", None), ("", None), ("", None)],
+            Layer::PReLU(t) => [("weight", Some(t)), ("", None), ("", None), ("", None)],
             Layer::Constant(_) | Layer::Gather(_) | Layer::Stateless => {
                 [("", None), ("", None), ("", None), ("", None)]
             }
@@ -194,6 +207,7 @@ impl Layer {
             (Layer::InProj(Linear { weight, .. }), "in_proj_weight") => Some(weight),
             (Layer::InProj(Linear { bias, .. }), "in_proj_bias") => bias.as_mut(),
             (Layer::Parameter(t), "") => Some(t),
+            (Layer::PReLU(t), "weight") => Some(t),
             _ => None,
         }
     }
@@ -223,5 +237,59 @@ mod tests {
         assert!(Layer::build(&op, vec![t(2)]).is_none());
         assert!(Layer::build(&op, vec![t(2), t(3), t(4)]).is_none());
         assert_eq!(Layer::build(&Op::Flatten, vec![]), Some(Layer::Stateless));
+    }
+
+    #[test]
+    fn builds_the_new_layers() {
+        use netspec_model::{BatchNorm2d as Bn, ConvNd};
+        // A transposed convolution with bias: weight then bias, as a convolution's tensors.
+        let c = ConvNd::new(
+            2,
+            true,
+            4,
+            6,
+            [1, 2, 2],
+            [1, 2, 2],
+            [[0, 0]; 3],
+            [0; 3],
+            [1; 3],
+            2,
+            true,
+        );
+        let op = Op::ConvTranspose(c);
+        let layer = Layer::build(&op, vec![t(48), t(6)]).unwrap();
+        assert!(matches!(layer, Layer::Conv2d(Conv2d { bias: Some(_), .. })));
+        assert_eq!(layer.tensor("weight").map(Tensor::len), Some(48));
+        assert!(Layer::build(&op, vec![t(48)]).is_none());
+        let op3 = Op::Conv3d(ConvNd {
+            transposed: false,
+            bias: false,
+            ..c
+        });
+        assert!(Layer::build(&op3, vec![t(8)]).is_some());
+        // PReLU: one `weight`, settable.
+        let op = Op::PReLU {
+            num_parameters: 3,
+            init: 0.25,
+        };
+        let mut layer = Layer::build(&op, vec![t(3)]).unwrap();
+        assert_eq!(
+            layer
+                .tensors()
+                .map(|(s, t)| (s, t.len()))
+                .collect::<Vec<_>>(),
+            [("weight", 3)]
+        );
+        assert!(layer.tensor_mut("weight").is_some());
+        // BatchNorm1d and 3d keep batch norm's four tensors.
+        let bn = Bn {
+            channels: 2,
+            eps: 1e-5,
+        };
+        for op in [Op::BatchNorm1d(bn), Op::BatchNorm3d(bn)] {
+            let layer = Layer::build(&op, vec![t(2), t(2), t(2), t(2)]).unwrap();
+            let names: Vec<_> = layer.tensors().map(|(s, _)| s).collect();
+            assert_eq!(names, ["weight", "bias", "running_mean", "running_var"]);
+        }
     }
 }

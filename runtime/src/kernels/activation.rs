@@ -2,6 +2,7 @@
 
 use crate::error::{kernel, Error};
 use crate::tensor::Tensor;
+use netspec_model::shape::shape_str;
 use netspec_model::Activation;
 
 /// `sqrt(2 / π)`, for the tanh approximation of GELU.
@@ -54,6 +55,50 @@ pub(crate) fn activation_slice(d: &mut [f32], act: Activation) {
             *v = 0.5 * x * (1.0 + (SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x)).tanh());
         }),
     }
+}
+
+/// PyTorch's `nn.PReLU` in place on `x` (`[N, C, ...]` or `[N, C]`):
+/// `x > 0 ? x : w·x`, with one weight for every element (`weight` of length
+/// 1) or one per channel, the full tensor's axis 1 (`weight` of length `C`).
+pub fn prelu(x: &mut Tensor, weight: &[f32]) -> Result<(), Error> {
+    let shape = x.shape().to_vec();
+    if let [w] = *weight {
+        x.data_mut()
+            .iter_mut()
+            .for_each(|v| *v = if *v > 0.0 { *v } else { w * *v });
+        return Ok(());
+    }
+    let [_, c, rest @ ..] = shape.as_slice() else {
+        return kernel(
+            "PReLU",
+            format!(
+                "{} weights need a channel axis, found {}",
+                weight.len(),
+                shape_str(&shape)
+            ),
+        );
+    };
+    if *c != weight.len() {
+        return kernel(
+            "PReLU",
+            format!(
+                "{} weights for {c} channels (input {})",
+                weight.len(),
+                shape_str(&shape)
+            ),
+        );
+    }
+    let inner: usize = rest.iter().product();
+    if inner == 0 {
+        return Ok(());
+    }
+    for (i, plane) in x.data_mut().chunks_exact_mut(inner).enumerate() {
+        let w = weight[i % c];
+        plane
+            .iter_mut()
+            .for_each(|v| *v = if *v > 0.0 { *v } else { w * *v });
+    }
+    Ok(())
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -156,6 +201,59 @@ mod tests {
         close(
             &apply(Activation::GELU { tanh: true }, &[1.0]),
             &[0.841_192],
+        );
+    }
+
+    #[test]
+    fn hardtanh_and_elu() {
+        // Hardtanh(-1, 1) is clamp: [-4, -1, 0, 0.5, 7] -> [-1, -1, 0, 0.5, 1];
+        // Hardtanh(0, 6) is ReLU6.
+        let xs = [-4.0, -1.0, 0.0, 0.5, 7.0];
+        let hard = |min, max| Activation::Hardtanh { min, max };
+        close(&apply(hard(-1.0, 1.0), &xs), &[-1.0, -1.0, 0.0, 0.5, 1.0]);
+        assert_eq!(apply(hard(0.0, 6.0), &xs), apply(Activation::ReLU6, &xs));
+        close(&apply(hard(-2.5, 3.0), &xs), &[-2.5, -1.0, 0.0, 0.5, 3.0]);
+        // ELU(alpha): x for x > 0, alpha·(e^x − 1) otherwise. PyTorch:
+        // elu(-1) = -0.6321206 (1 − 1/e), elu(-4) = -0.9816844, and with
+        // alpha 2: -1.2642411 and -1.9633688; elu(0) = 0, elu(0.5) = 0.5.
+        close(
+            &apply(Activation::ELU { alpha: 1.0 }, &xs),
+            &[-0.981_684_4, -0.632_120_6, 0.0, 0.5, 7.0],
+        );
+        close(
+            &apply(Activation::ELU { alpha: 2.0 }, &xs),
+            &[-1.963_368_8, -1.264_241_1, 0.0, 0.5, 7.0],
+        );
+        // Tiny negatives keep their precision (e^x − 1 by exp_m1): x = -1e-10
+        // gives -1e-10, not 0.
+        let tiny = apply(Activation::ELU { alpha: 1.0 }, &[-1e-10]);
+        assert!((tiny[0] + 1e-10).abs() < 1e-16, "{tiny:?}");
+    }
+
+    #[test]
+    fn prelu_single_and_per_channel() {
+        // One weight 0.25 on [-4, -1, 0, 2]: [-1, -0.25, 0, 2].
+        let mut t = Tensor::new(&[1, 4], vec![-4.0, -1.0, 0.0, 2.0]).unwrap();
+        prelu(&mut t, &[0.25]).unwrap();
+        assert_eq!(t.data(), &[-1.0, -0.25, 0.0, 2.0]);
+        // Per channel on [N = 2, C = 2, L = 2]: channel 0 slope 0.5, channel 1
+        // slope -2. Sample 0: [-2, 4 | -1, 3] -> [-1, 4 | 2, 3];
+        // sample 1: [6, -6 | -0.5, 0] -> [6, -3 | 1, 0].
+        let mut t =
+            Tensor::new(&[2, 2, 2], vec![-2.0, 4.0, -1.0, 3.0, 6.0, -6.0, -0.5, 0.0]).unwrap();
+        prelu(&mut t, &[0.5, -2.0]).unwrap();
+        assert_eq!(t.data(), &[-1.0, 4.0, 2.0, 3.0, 6.0, -3.0, 1.0, 0.0]);
+        // On [N, C] vectors the channel is the feature: [-1, -1, -1] with
+        // slopes [1, 2, 3] -> [-1, -2, -3].
+        let mut t = Tensor::new(&[1, 3], vec![-1.0; 3]).unwrap();
+        prelu(&mut t, &[1.0, 2.0, 3.0]).unwrap();
+        assert_eq!(t.data(), &[-1.0, -2.0, -3.0]);
+        // Three weights for two channels.
+        let mut t = Tensor::zeros(&[1, 2, 5]).unwrap();
+        let e = prelu(&mut t, &[1.0, 2.0, 3.0]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "PReLU: 3 weights for 2 channels (input [1, 2, 5])"
         );
     }
 

@@ -12,20 +12,27 @@
 //! `scale·x + shift`), [`reduce`] (mean, softmax), [`matmul`] (batched,
 //! broadcasting, `b` transposed in place), [`norm`] (layer and group norm
 //! beside batch norm), [`linear`] on the last axis, [`conv::conv1d`]. Axes
-//! are full-tensor axes. The heavier of these split their rows over
+//! are full-tensor axes. Over one to three spatial axes (`[N, C, L]`,
+//! `[N, C, H, W]`, `[N, C, D, H, W]`, each run as 3-D with size-1 leading
+//! axes): [`conv_nd`] (`Conv3d`, transposed convolutions), [`pool_nd`]
+//! (max, average and adaptive pooling), [`interpolate`] (PyTorch's
+//! resampling modes). The heavier of these split their rows over
 //! [`crate::threads`]; each row is computed alone, so the values never
 //! depend on the thread count.
 
 pub mod activation;
 pub mod broadcast;
 pub mod conv;
+pub mod conv_nd;
 pub mod elementwise;
 pub mod fast;
 pub mod gather;
+pub mod interpolate;
 pub mod linear;
 pub mod matmul;
 pub mod norm;
 pub mod pool;
+pub mod pool_nd;
 pub mod reduce;
 pub mod shape;
 

@@ -30,16 +30,47 @@ pub fn batch_norm(
     running_var: &[f32],
     eps: f64,
 ) -> Result<(), Error> {
-    let [_, c, h, w] = nchw("BatchNorm2d", x)?;
+    nchw("BatchNorm2d", x)?;
+    batch_norm_nd(
+        "BatchNorm2d",
+        x,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        eps,
+    )
+}
+
+/// [`batch_norm`] on `[N, C, *spatial]` of any spatial rank, `[N, C]`
+/// included (`BatchNorm1d` on `[N, C]` or `[N, C, L]`, `BatchNorm3d` on
+/// `[N, C, D, H, W]`); `op` names the layer in errors.
+pub fn batch_norm_nd(
+    op: &'static str,
+    x: &mut Tensor,
+    weight: &[f32],
+    bias: &[f32],
+    running_mean: &[f32],
+    running_var: &[f32],
+    eps: f64,
+) -> Result<(), Error> {
+    let shape = x.shape().to_vec();
+    let [_, c, rest @ ..] = shape.as_slice() else {
+        return kernel(
+            op,
+            format!("expects a [N, C, ...] tensor, found {}", shape_str(&shape)),
+        );
+    };
+    let c = *c;
     for (what, p) in [
         ("weight", weight),
         ("bias", bias),
         ("running_mean", running_mean),
         ("running_var", running_var),
     ] {
-        check_len("BatchNorm2d", what, p, &[c])?;
+        check_len(op, what, p, &[c])?;
     }
-    let plane = h * w;
+    let plane: usize = rest.iter().product();
     if plane == 0 || c == 0 {
         return Ok(());
     }
@@ -47,10 +78,7 @@ pub fn batch_norm(
         let ch = i % c;
         let var = f64::from(running_var[ch]) + eps;
         if var < 0.0 {
-            return kernel(
-                "BatchNorm2d",
-                format!("running_var[{ch}] + eps = {var} is negative"),
-            );
+            return kernel(op, format!("running_var[{ch}] + eps = {var} is negative"));
         }
         let scale = f64::from(weight[ch]) / var.sqrt();
         let shift = f64::from(bias[ch]) - f64::from(running_mean[ch]) * scale;
@@ -276,6 +304,47 @@ mod tests {
         let mut x = Tensor::new(&[2, 2, 1, 1], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
         batch_norm(&mut x, &[1.0; 2], &[0.0, 10.0], &[0.0; 2], &[1.0; 2], 0.0).unwrap();
         assert_eq!(x.data(), &[1.0, 12.0, 3.0, 14.0]);
+    }
+
+    #[test]
+    fn batch_norm_1d_and_3d() {
+        // BatchNorm1d on [N = 2, C = 3]: mean [1, 2, 3], var [4, 1, 0.25]
+        // (eps 0), gamma [1, 2, 1], beta [0, 0, 1]:
+        // y = (x − mean) / sqrt(var) · gamma + beta.
+        // Sample 0 [3, 3, 3]: [2/2, 1/1·2, 0/0.5 + 1] = [1, 2, 1];
+        // sample 1 [-1, 0, 4]: [-2/2, -2·2, 1/0.5 + 1] = [-1, -4, 3].
+        let (g, b, m, v) = (
+            [1.0, 2.0, 1.0],
+            [0.0, 0.0, 1.0],
+            [1.0, 2.0, 3.0],
+            [4.0, 1.0, 0.25],
+        );
+        let mut x = Tensor::new(&[2, 3], vec![3.0, 3.0, 3.0, -1.0, 0.0, 4.0]).unwrap();
+        batch_norm_nd("BatchNorm1d", &mut x, &g, &b, &m, &v, 0.0).unwrap();
+        assert_eq!(x.data(), &[1.0, 2.0, 1.0, -1.0, -4.0, 3.0]);
+        // On [N = 1, C = 3, L = 2] each channel's pair: [3, -1 | 3, 0 | 3, 4]
+        // -> [1, -1 | 2, -4 | 1, 3].
+        let mut x = Tensor::new(&[1, 3, 2], vec![3.0, -1.0, 3.0, 0.0, 3.0, 4.0]).unwrap();
+        batch_norm_nd("BatchNorm1d", &mut x, &g, &b, &m, &v, 0.0).unwrap();
+        assert_eq!(x.data(), &[1.0, -1.0, 2.0, -4.0, 1.0, 3.0]);
+        // BatchNorm3d on [1, 2, 2, 1, 2], eps 0.5, var [3.5, 0.5] (+ eps: 4, 1),
+        // mean [1, 5], gamma 1, beta 0: channel 0 (x − 1)/2 of [1, 3, 5, 7],
+        // channel 1 x − 5 of [5, 6, 7, 8]: both [0, 1, 2, 3].
+        let mut x = Tensor::new(
+            &[1, 2, 2, 1, 2],
+            vec![1.0, 3.0, 5.0, 7.0, 5.0, 6.0, 7.0, 8.0],
+        )
+        .unwrap();
+        let (g, b, m, v) = ([1.0, 1.0], [0.0, 0.0], [1.0, 5.0], [3.5, 0.5]);
+        batch_norm_nd("BatchNorm3d", &mut x, &g, &b, &m, &v, 0.5).unwrap();
+        assert_eq!(x.data(), &[0.0, 1.0, 2.0, 3.0, 0.0, 1.0, 2.0, 3.0]);
+        let mut x = Tensor::zeros(&[4]).unwrap();
+        let e =
+            batch_norm_nd("BatchNorm1d", &mut x, &[1.0], &[0.0], &[0.0], &[1.0], 0.0).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "BatchNorm1d: expects a [N, C, ...] tensor, found [4]"
+        );
     }
 
     #[test]

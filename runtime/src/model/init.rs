@@ -19,55 +19,160 @@ impl Model {
     /// A model with PyTorch's default initialisation, deterministic in `seed`
     /// (ChaCha8; identical on every platform):
     /// conv and linear weights and biases uniform in `±1 / sqrt(fan_in)`
-    /// (`kaiming_uniform_(a = √5)`), with `fan_in = C_in / groups · k_h · k_w`
-    /// or `in_features`; batch-norm weight 1, bias 0, running mean 0, running
-    /// variance 1; layer and group norms weight 1, bias 0; declared
-    /// parameters uniform in `±0.02`. Tensors are drawn in graph order,
-    /// weight before bias.
+    /// (`kaiming_uniform_(a = √5)`), with `fan_in = C_in / groups · K`
+    /// (`K` the product of the kernel sizes), for a transposed convolution
+    /// (weight `[C_in, C_out / groups, k...]`) PyTorch's `weight.size(1) · K =
+    /// C_out / groups · K`, or `in_features`; batch-norm (1-D, 2-D, 3-D)
+    /// weight 1, bias 0, running mean 0, running variance 1; layer and group
+    /// norms weight 1, bias 0; PReLU's weight its `init`; declared parameters
+    /// uniform in `±0.02`. Tensors are drawn in graph order, weight before
+    /// bias.
     pub fn random(graph: &'static Graph<'static>, seed: u64) -> Model {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let layers = graph
             .nodes
             .iter()
-            .map(|node| {
-                let fan_in = match &node.op {
-                    Op::Conv2d(c) | Op::Conv1d(c) => {
-                        c.in_channels / c.groups.max(1) * c.kernel[0] * c.kernel[1]
-                    }
-                    Op::Linear(l) | Op::MhaInProj { linear: l, .. } => l.in_features,
-                    _ => 0,
-                };
-                let bound = if fan_in == 0 {
-                    0.0
-                } else {
-                    1.0 / (fan_in as f32).sqrt()
-                };
-                let tensors = node
-                    .op
-                    .stored_tensors()
-                    .into_iter()
-                    .map(|s| {
-                        let n: usize = s.shape.iter().product();
-                        let data = match (&node.op, s.suffix) {
-                            (Op::BatchNorm2d(_), "weight" | "running_var") => vec![1.0; n],
-                            (Op::BatchNorm2d(_), _) => vec![0.0; n],
-                            (Op::LayerNorm(_) | Op::GroupNorm(_), "weight") => vec![1.0; n],
-                            (Op::LayerNorm(_) | Op::GroupNorm(_), _) => vec![0.0; n],
-                            // Class tokens, position embeddings, layer
-                            // scales: small values (timm's trunc_normal_(std=.02)
-                            // scale), uniform for determinism.
-                            (Op::Parameter { .. }, _) => {
-                                (0..n).map(|_| uniform(&mut rng, 0.02)).collect()
-                            }
-                            _ => (0..n).map(|_| uniform(&mut rng, bound)).collect(),
-                        };
-                        Tensor::from_parts(s.shape, data)
-                    })
-                    .collect();
-                // `stored_tensors` gives exactly the tensors `build` takes.
-                Layer::build(&node.op, tensors).unwrap_or(Layer::Stateless)
+            // A shared module's later applications use their owner's
+            // tensors: nothing drawn for them.
+            .map(|node| match node.shares {
+                Some(_) => Layer::Stateless,
+                None => initial_layer(&node.op, &mut rng),
             })
             .collect();
         Model::new(graph, layers)
+    }
+}
+
+/// PyTorch's `fan_in` of `op`'s weight (0 for layers without one drawn from it).
+fn fan_in(op: &Op) -> usize {
+    match op {
+        Op::Conv2d(c) | Op::Conv1d(c) => {
+            c.in_channels / c.groups.max(1) * c.kernel[0] * c.kernel[1]
+        }
+        Op::Conv3d(c) => c.in_channels / c.groups.max(1) * c.kernel.iter().product::<usize>(),
+        // `weight.size(1) · K` of the `[C_in, C_out / groups, k...]` weight.
+        Op::ConvTranspose(c) => {
+            c.out_channels / c.groups.max(1) * c.kernel.iter().product::<usize>()
+        }
+        Op::Linear(l) | Op::MhaInProj { linear: l, .. } => l.in_features,
+        _ => 0,
+    }
+}
+
+/// The layer of `op` with its tensors initialised as [`Model::random`] says,
+/// drawing from `rng` in state-dict order.
+fn initial_layer(op: &Op, rng: &mut ChaCha8Rng) -> Layer {
+    let fan_in = fan_in(op);
+    let bound = if fan_in == 0 {
+        0.0
+    } else {
+        1.0 / (fan_in as f32).sqrt()
+    };
+    let tensors = op
+        .stored_tensors()
+        .into_iter()
+        .map(|s| {
+            let n: usize = s.shape.iter().product();
+            let data = match (op, s.suffix) {
+                (
+                    Op::BatchNorm2d(_) | Op::BatchNorm1d(_) | Op::BatchNorm3d(_),
+                    "weight" | "running_var",
+                ) => vec![1.0; n],
+                (Op::BatchNorm2d(_) | Op::BatchNorm1d(_) | Op::BatchNorm3d(_), _) => vec![0.0; n],
+                (Op::PReLU { init, .. }, _) => vec![*init as f32; n],
+                (Op::LayerNorm(_) | Op::GroupNorm(_), "weight") => vec![1.0; n],
+                (Op::LayerNorm(_) | Op::GroupNorm(_), _) => vec![0.0; n],
+                // Class tokens, position embeddings, layer
+                // scales: small values (timm's trunc_normal_(std=.02)
+                // scale), uniform for determinism.
+                (Op::Parameter { .. }, _) => (0..n).map(|_| uniform(rng, 0.02)).collect(),
+                _ => (0..n).map(|_| uniform(rng, bound)).collect(),
+            };
+            Tensor::from_parts(s.shape, data)
+        })
+        .collect();
+    // `stored_tensors` gives exactly the tensors `build` takes.
+    Layer::build(op, tensors).unwrap_or(Layer::Stateless)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netspec_model::{BatchNorm2d, ConvNd};
+
+    /// The largest magnitude among `layer`'s tensor `suffix`.
+    fn largest(layer: &Layer, suffix: &str) -> f32 {
+        let t = layer.tensor(suffix).unwrap();
+        t.data().iter().fold(0.0f32, |m, v| m.max(v.abs()))
+    }
+
+    #[test]
+    fn transposed_and_3d_convolutions_use_pytorchs_fan_in() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        // ConvTranspose2d(8, 4, k 3, groups 2): weight [8, 2, 3, 3], PyTorch's
+        // fan_in = weight.size(1) · 9 = 18 (not C_in / g · 9 = 36): bound 1/√18.
+        let t = ConvNd::new(
+            2,
+            true,
+            8,
+            4,
+            [1, 3, 3],
+            [1; 3],
+            [[0, 0]; 3],
+            [0; 3],
+            [1; 3],
+            2,
+            true,
+        );
+        let layer = initial_layer(&Op::ConvTranspose(t), &mut rng);
+        let bound = 1.0 / 18f32.sqrt();
+        assert_eq!(layer.tensor("weight").unwrap().shape(), &[8, 2, 3, 3]);
+        // 144 draws: within the bound and reaching past 1/√36 (where the wrong
+        // fan-in would stop).
+        let w = largest(&layer, "weight");
+        assert!(w <= bound && w > 1.0 / 36f32.sqrt(), "{w}");
+        assert!(largest(&layer, "bias") <= bound);
+        // Conv3d(2, 3, k 2): fan_in 2 · 8 = 16, bound 0.25.
+        let c = ConvNd::new(
+            3,
+            false,
+            2,
+            3,
+            [2; 3],
+            [1; 3],
+            [[0, 0]; 3],
+            [0; 3],
+            [1; 3],
+            1,
+            false,
+        );
+        let layer = initial_layer(&Op::Conv3d(c), &mut rng);
+        let w = largest(&layer, "weight");
+        assert!(w <= 0.25 && w > 0.2, "{w}");
+        assert!(layer.tensor("bias").is_none());
+    }
+
+    #[test]
+    fn prelu_and_batch_norms() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let layer = initial_layer(
+            &Op::PReLU {
+                num_parameters: 4,
+                init: 0.25,
+            },
+            &mut rng,
+        );
+        assert_eq!(layer.tensor("weight").unwrap().data(), &[0.25; 4]);
+        let bn = BatchNorm2d {
+            channels: 3,
+            eps: 1e-5,
+        };
+        for op in [Op::BatchNorm1d(bn), Op::BatchNorm3d(bn)] {
+            let layer = initial_layer(&op, &mut rng);
+            assert_eq!(layer.tensor("weight").unwrap().data(), &[1.0; 3]);
+            assert_eq!(layer.tensor("bias").unwrap().data(), &[0.0; 3]);
+            assert_eq!(layer.tensor("running_mean").unwrap().data(), &[0.0; 3]);
+            assert_eq!(layer.tensor("running_var").unwrap().data(), &[1.0; 3]);
+        }
     }
 }

@@ -48,6 +48,9 @@ pub(crate) fn runs_in_place(op: &Op) -> bool {
     matches!(
         op,
         Op::BatchNorm2d(_)
+            | Op::BatchNorm1d(_)
+            | Op::BatchNorm3d(_)
+            | Op::PReLU { .. }
             | Op::Activation(_)
             | Op::Softmax { .. }
             | Op::LayerNorm(_)

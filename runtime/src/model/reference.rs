@@ -6,7 +6,8 @@ use super::run::Operands;
 use crate::error::{kernel, Error};
 use crate::kernels::broadcast::{self, BinaryOp};
 use crate::kernels::{
-    activation, conv, elementwise, gather, linear, matmul, norm, pool, reduce, shape,
+    activation, conv, conv_nd, elementwise, gather, interpolate, linear, matmul, norm, pool,
+    pool_nd, reduce, shape,
 };
 use crate::layers::Layer;
 use crate::tensor::Tensor;
@@ -24,6 +25,9 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
     // buffer before they do.
     drop(out);
     let count = inputs.len() + usize::from(owned.is_some());
+    // Layers that may run in place (the plan decides): their input, owned
+    // when the plan hands it over, else copied.
+    let in_place = owned.is_some();
     let one = || match (inputs.as_slice(), count) {
         ([x], 1) => Ok(*x),
         _ => Err(Error::Kernel {
@@ -40,7 +44,42 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
         }),
     };
     Ok(match (op, layer) {
-        (Op::BatchNorm1d(_) | Op::BatchNorm3d(_) | Op::Conv3d(_) | Op::ConvTranspose(_) | Op::MaxPoolNd(_) | Op::AvgPoolNd(_) | Op::AdaptiveAvgPoolNd { .. } | Op::Interpolate(_) | Op::PReLU { .. }, _) => return kernel(op.kind(), "ISSUE13-PLACEHOLDER".to_string()),
+        (Op::BatchNorm1d(_) | Op::BatchNorm3d(_), Layer::BatchNorm2d(b)) => {
+            let mut t = if in_place { own()? } else { one()?.clone() };
+            norm::batch_norm_nd(
+                op.kind(),
+                &mut t,
+                b.weight.data(),
+                b.bias.data(),
+                b.running_mean.data(),
+                b.running_var.data(),
+                b.eps,
+            )?;
+            t
+        }
+        (Op::PReLU { .. }, Layer::PReLU(w)) => {
+            let mut t = if in_place { own()? } else { one()?.clone() };
+            activation::prelu(&mut t, w.data())?;
+            t
+        }
+        (Op::Conv3d(c), Layer::Conv2d(l)) => conv_nd::conv_nd(
+            one()?,
+            l.weight.data(),
+            l.bias.as_ref().map(Tensor::data),
+            c,
+        )?,
+        (Op::ConvTranspose(c), Layer::Conv2d(l)) => conv_nd::conv_transpose_nd(
+            one()?,
+            l.weight.data(),
+            l.bias.as_ref().map(Tensor::data),
+            c,
+        )?,
+        (Op::MaxPoolNd(p), _) => pool_nd::max_pool_nd(one()?, p)?,
+        (Op::AvgPoolNd(p), _) => pool_nd::avg_pool_nd(one()?, p)?,
+        (Op::AdaptiveAvgPoolNd { rank, output }, _) => {
+            pool_nd::adaptive_avg_pool_nd(one()?, *rank, *output)?
+        }
+        (Op::Interpolate(p), _) => interpolate::interpolate(one()?, p)?,
         (Op::BatchNorm2d(_), Layer::BatchNorm2d(b)) => {
             let mut t = own()?;
             norm::batch_norm(
@@ -223,6 +262,11 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
         },
         (
             Op::BatchNorm2d(_)
+            | Op::BatchNorm1d(_)
+            | Op::BatchNorm3d(_)
+            | Op::PReLU { .. }
+            | Op::Conv3d(_)
+            | Op::ConvTranspose(_)
             | Op::Conv2d(_)
             | Op::Conv1d(_)
             | Op::Linear(_)
@@ -240,4 +284,167 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
             )
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::{BatchNorm2d as Bn, Conv2d as ConvTensors};
+    use netspec_model::{BatchNorm2d, ConvNd, Interpolate, InterpolationMode, PoolNd};
+
+    fn t(shape: &[usize], data: &[f32]) -> Tensor {
+        Tensor::new(shape, data.to_vec()).unwrap()
+    }
+
+    /// Runs `op` on `x`, borrowed (`owned` false) or owned as an in-place
+    /// step receives it.
+    fn run(op: &Op, layer: &Layer, x: &Tensor, owned: bool) -> Result<Tensor, Error> {
+        let operands = if owned {
+            Operands {
+                inputs: vec![],
+                owned: Some(x.clone()),
+                out: Tensor::empty(),
+            }
+        } else {
+            Operands {
+                inputs: vec![x],
+                owned: None,
+                out: Tensor::empty(),
+            }
+        };
+        execute(op, layer, operands)
+    }
+
+    #[test]
+    fn dispatches_the_new_layers_to_their_kernels() {
+        // ConvTranspose1d 1 -> 1, k 2, s 2, w [1, 2], bias 1 on x = [1, 1, 3]:
+        // each x places [x, 2x] in its own pair, plus 1: [2, 3, 2, 3, 4, 7].
+        let c = ConvNd::new(
+            1,
+            true,
+            1,
+            1,
+            [1, 1, 2],
+            [1, 1, 2],
+            [[0, 0]; 3],
+            [0; 3],
+            [1; 3],
+            1,
+            true,
+        );
+        let layer = Layer::Conv2d(ConvTensors {
+            weight: t(&[1, 1, 2], &[1.0, 2.0]),
+            bias: Some(t(&[1], &[1.0])),
+        });
+        let x = t(&[1, 1, 3], &[1.0, 1.0, 3.0]);
+        let y = run(&Op::ConvTranspose(c), &layer, &x, false).unwrap();
+        assert_eq!(y.data(), &[2.0, 3.0, 2.0, 3.0, 4.0, 7.0]);
+        // Conv3d 1 -> 1, k 1, weight 3, no bias: 3x.
+        let c3 = ConvNd::new(
+            3,
+            false,
+            1,
+            1,
+            [1; 3],
+            [1; 3],
+            [[0, 0]; 3],
+            [0; 3],
+            [1; 3],
+            1,
+            false,
+        );
+        let layer3 = Layer::Conv2d(ConvTensors {
+            weight: t(&[1, 1, 1, 1, 1], &[3.0]),
+            bias: None,
+        });
+        let x3 = t(&[1, 1, 1, 1, 2], &[1.0, -2.0]);
+        assert_eq!(
+            run(&Op::Conv3d(c3), &layer3, &x3, false).unwrap().data(),
+            &[3.0, -6.0]
+        );
+        // Without its tensors: an error naming the layer.
+        let e = run(&Op::Conv3d(c3), &Layer::Stateless, &x3, false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Conv3d: the layer was built without its tensors"
+        );
+        // Pools and resampling.
+        let p = PoolNd::new(1, [1, 1, 2], [1, 1, 2], [0; 3], [1; 3], false, true);
+        let x = t(&[1, 1, 4], &[1.0, 5.0, -2.0, 0.0]);
+        assert_eq!(
+            run(&Op::MaxPoolNd(p), &Layer::Stateless, &x, false)
+                .unwrap()
+                .data(),
+            &[5.0, 0.0]
+        );
+        assert_eq!(
+            run(&Op::AvgPoolNd(p), &Layer::Stateless, &x, false)
+                .unwrap()
+                .data(),
+            &[3.0, -1.0]
+        );
+        let a = Op::AdaptiveAvgPoolNd {
+            rank: 1,
+            output: [1, 1, 1],
+        };
+        assert_eq!(
+            run(&a, &Layer::Stateless, &x, false).unwrap().data(),
+            &[1.0]
+        );
+        let up = Op::Interpolate(Interpolate {
+            mode: InterpolationMode::Nearest,
+            rank: 1,
+            size: [1, 1, 8],
+            scale: [0.0, 0.0, 2.0],
+            align_corners: false,
+            upsample: true,
+        });
+        let y = run(&up, &Layer::Stateless, &x, false).unwrap();
+        assert_eq!(y.data(), &[1.0, 1.0, 5.0, 5.0, -2.0, -2.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn batch_norms_and_prelu_run_in_place_or_on_a_copy() {
+        // BatchNorm1d on [2, 2]: channel 0 mean 1 var 4 (eps 0): (x − 1)/2;
+        // channel 1 the identity. [[3, 3], [-1, 0]] -> [[1, 3], [-1, 0]].
+        let bn = Layer::BatchNorm2d(Bn {
+            weight: t(&[2], &[1.0, 1.0]),
+            bias: t(&[2], &[0.0, 0.0]),
+            running_mean: t(&[2], &[1.0, 0.0]),
+            running_var: t(&[2], &[4.0, 1.0]),
+            eps: 0.0,
+        });
+        let op = Op::BatchNorm1d(BatchNorm2d {
+            channels: 2,
+            eps: 0.0,
+        });
+        let x = t(&[2, 2], &[3.0, 3.0, -1.0, 0.0]);
+        for owned in [false, true] {
+            assert_eq!(
+                run(&op, &bn, &x, owned).unwrap().data(),
+                &[1.0, 3.0, -1.0, 0.0]
+            );
+        }
+        // BatchNorm3d with 2-channel tensors on a 3-channel input: the error
+        // names the layer and both counts.
+        let op3 = Op::BatchNorm3d(BatchNorm2d {
+            channels: 2,
+            eps: 0.0,
+        });
+        let e = run(&op3, &bn, &t(&[1, 3, 1, 1, 1], &[0.0; 3]), false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "BatchNorm3d: weight must have shape [3] (3 values), found 2 values"
+        );
+        // PReLU, one slope 0.5: [-2, 2] -> [-1, 2].
+        let prelu = Op::PReLU {
+            num_parameters: 1,
+            init: 0.5,
+        };
+        let w = Layer::PReLU(t(&[1], &[0.5]));
+        for owned in [false, true] {
+            let y = run(&prelu, &w, &t(&[1, 2], &[-2.0, 2.0]), owned).unwrap();
+            assert_eq!(y.data(), &[-1.0, 2.0]);
+        }
+    }
 }

@@ -430,14 +430,14 @@ impl PackedConv {
 
 /// Output channels per thread from which a product is split by channels
 /// over the threads (fewer: the GEMM crate splits it).
-const MIN_ROWS_PER_THREAD: usize = 16;
+pub(crate) const MIN_ROWS_PER_THREAD: usize = 16;
 
 /// Floats of im2col tile kept in a core's L2 cache (256 KiB).
-const TILE_FLOATS: usize = 1 << 16;
+pub(crate) const TILE_FLOATS: usize = 1 << 16;
 
 /// Columns per im2col tile for `k` rows over a `plane` of outputs: as many
 /// as fit in [`TILE_FLOATS`], a multiple of 16, at least 64.
-fn tile_columns(k: usize, plane: usize) -> usize {
+pub(crate) fn tile_columns(k: usize, plane: usize) -> usize {
     let t = (TILE_FLOATS / k.max(1)) / 16 * 16;
     t.max(64).min(plane)
 }
@@ -466,7 +466,7 @@ thread_local! {
 /// Runs `f` on a workspace of `len` floats (contents unspecified): this
 /// thread's reused buffer, or a fresh one if it is already in use (a nested
 /// call through work stealing).
-fn with_workspace<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+pub(crate) fn with_workspace<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
     WORKSPACE.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => {
             if buf.len() < len {

@@ -15,6 +15,8 @@
 //! | 1x1 convolution, stride 1, no padding | `W[C_out, C_in] · X[C_in, H·W]`, the input read in place |
 //! | other convolutions with 4+ output channels per group | im2col into a reused workspace, then the same product |
 //! | depthwise and small-group convolutions | direct loops over output rows, AVX2+FMA when the CPU has them |
+//! | `Conv3d` (and any rank through the same 3-D description) | 3-D im2col tiles, then the same product |
+//! | transposed convolutions, every rank | `Wᵀ[C_out/g·K, C_in/g] · X[C_in/g, S_in]` by tiles of input positions, each scattered into the output (col2im) |
 //! | linear | `X[N, in] · Wᵀ` through the same product |
 //! | bias, folded batch norm, activation | one epilogue pass over each output row while it is in cache |
 //! | max pooling, global average pooling | one plane per task, vectorised rows / eight accumulators |
@@ -23,6 +25,7 @@
 //! the additions differs); the tests check 1e-4 of the largest output.
 
 pub mod conv;
+pub mod conv_nd;
 pub mod depthwise;
 pub mod elementwise;
 pub mod gemm;
@@ -30,6 +33,7 @@ pub mod linear;
 pub mod pool;
 
 pub use conv::PackedConv;
+pub use conv_nd::PackedConvNd;
 pub use linear::PackedLinear;
 
 /// `a·b + c`, fused (one rounding) or not, so that one generic loop body
