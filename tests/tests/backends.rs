@@ -5,79 +5,15 @@
 //! so that folding them is really exercised (a fresh model's are identities).
 
 use netspec::zoo::*;
-use netspec::{set_num_threads, Backend, Model, Network, Tensor};
-use std::sync::Mutex;
+use netspec::Network;
 
-/// The thread count is global: tests hold this while they set it and run.
-static THREADS: Mutex<()> = Mutex::new(());
-
-/// Deterministic pseudo-random values in [lo, hi).
-fn values(n: usize, seed: usize, lo: f32, hi: f32) -> Vec<f32> {
-    (0..n)
-        .map(|i| {
-            let u = ((i * 7919 + seed * 104_729 + 13) % 10_007) as f32 / 10_007.0;
-            lo + (hi - lo) * u
-        })
-        .collect()
-}
-
-/// Random batch-norm statistics and affine parameters for every batch norm.
-fn perturb_batch_norms(model: &mut Model) {
-    let prefixes: Vec<String> = model
-        .tensors()
-        .iter()
-        .filter_map(|(name, _)| name.strip_suffix(".running_var").map(str::to_string))
-        .collect();
-    for (k, p) in prefixes.iter().enumerate() {
-        let c = model
-            .tensor(&format!("{p}.running_var"))
-            .map_or(0, Tensor::len);
-        for (suffix, lo, hi) in [
-            ("weight", 0.5, 1.5),
-            ("bias", -0.2, 0.2),
-            ("running_mean", -0.2, 0.2),
-            ("running_var", 0.5, 2.0),
-        ] {
-            let t = Tensor::new(&[c], values(c, k * 4 + suffix.len(), lo, hi)).unwrap();
-            model.set_tensor(&format!("{p}.{suffix}"), t).unwrap();
-        }
-    }
-}
+mod common;
+use common::{assert_backends_agree, input, perturb_batch_norms};
 
 fn check<N: Network>(net: &N, batch: usize) {
     let mut model = net.model().clone();
     perturb_batch_norms(&mut model);
-    let reference = model.clone().with_backend(Backend::Reference);
-    let fast = model.with_backend(Backend::Fast);
-    let mut shape = vec![batch];
-    shape.extend_from_slice(N::INPUT_SHAPE);
-    let n: usize = shape.iter().product();
-    let x = Tensor::new(&shape, values(n, 1, -1.0, 1.0)).unwrap();
-    let want = reference.forward(&x).unwrap();
-    let largest = want.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    assert!(
-        largest > 0.0,
-        "{}: the reference output is all zero",
-        N::NAME
-    );
-    let _guard = THREADS.lock().unwrap_or_else(|e| e.into_inner());
-    for threads in [1, 0] {
-        set_num_threads(threads);
-        let got = fast.forward(&x).unwrap();
-        let diff = got.max_abs_diff(&want).unwrap();
-        eprintln!(
-            "{} batch {batch}, {} thread(s): max |fast - reference| / max |reference| = {:e}",
-            N::NAME,
-            netspec::num_threads(),
-            diff / largest
-        );
-        assert!(
-            diff <= 1e-4 * largest,
-            "{} batch {batch}, threads {threads}: difference {diff} against largest output {largest}",
-            N::NAME
-        );
-    }
-    set_num_threads(0);
+    assert_backends_agree(N::NAME, &model, &input::<N>(batch, 1));
 }
 
 macro_rules! zoo {

@@ -10,7 +10,10 @@
 //! transcription (U-Net).
 
 use netspec::zoo::{ESPNet, SmallESPNet, SmallUNet, UNet};
-use netspec::{Backend, Convention, LayerInfo, Model, Network, Tensor};
+use netspec::{Convention, LayerInfo, Model, Network, Tensor};
+
+mod common;
+use common::{assert_backends_agree, input, perturb_batch_norms};
 
 /// (params, MACs) of a convolution without bias from `c_in` to `c_out`
 /// channels with a `k`x`k` kernel. MACs: one product per weight per output
@@ -32,15 +35,19 @@ const fn sum(parts: &[(u64, u64)]) -> (u64, u64) {
     (p, m)
 }
 
+/// The summed params and MACs of `layers`.
+fn costs<'a, 'b: 'a>(layers: impl IntoIterator<Item = &'a LayerInfo<'b>>) -> (u64, u64) {
+    layers
+        .into_iter()
+        .fold((0, 0), |(p, m), l| (p + l.costs.params, m + l.costs.macs))
+}
+
 /// The params and MACs of the layers at `scope` or below it in `layers`.
 fn scope_costs(layers: &[LayerInfo<'_>], scope: &str) -> (u64, u64) {
-    layers
-        .iter()
-        .filter(|l| {
-            l.name == scope
-                || (l.name.starts_with(scope) && l.name.as_bytes().get(scope.len()) == Some(&b'.'))
-        })
-        .fold((0, 0), |(p, m), l| (p + l.costs.params, m + l.costs.macs))
+    costs(layers.iter().filter(|l| {
+        l.name == scope
+            || (l.name.starts_with(scope) && l.name.as_bytes().get(scope.len()) == Some(&b'.'))
+    }))
 }
 
 // ---------------------------------------------------------------- ESPNet
@@ -51,34 +58,20 @@ const fn br(c: u64) -> (u64, u64) {
     (3 * c, 0)
 }
 
-/// The authors' `DownSamplerB(c_in, c_out)` at `positions` output positions
-/// (after its stride 2): n = c_out / 5, n1 = c_out − 4·n; `c1` 3x3 stride 2
-/// c_in → n, `d1` 3x3 n → n1, `d2`, `d4`, `d8`, `d16` 3x3 n → n (dilation
-/// changes neither params nor MACs), `bn` + `act` on c_out (3·c_out).
-const fn down_sampler(c_in: u64, c_out: u64, positions: u64) -> (u64, u64) {
+/// The authors' two ESP modules from `c_in` to `c_out` channels at
+/// `positions` output positions, with a `k1`x`k1` reduction `c1` (c_in →
+/// n, n = c_out / 5): `DownSamplerB` (`k1` = 3, stride 2, `positions` after
+/// it) and `DilatedParllelResidualBlockB` (`k1` = 1, stride 1). Then `d1`
+/// 3x3 n → n1 (n1 = c_out − 4·n), `d2`, `d4`, `d8`, `d16` 3x3 n → n
+/// (dilation changes neither params nor MACs), and a batch norm and PReLU on
+/// c_out (`bn` + `act`, or `bn` a `BR`: 3·c_out either way). The residual add
+/// costs no MACs.
+const fn esp(c_in: u64, c_out: u64, k1: u64, positions: u64) -> (u64, u64) {
     let n = c_out / 5;
     let n1 = c_out - 4 * n;
     let d = conv(n, n, 3, positions);
     sum(&[
-        conv(n, c_in, 3, positions),
-        conv(n1, n, 3, positions),
-        d,
-        d,
-        d,
-        d,
-        br(c_out),
-    ])
-}
-
-/// The authors' `DilatedParllelResidualBlockB(c_in, c_out)` (an ESP
-/// module) at `positions`: as `DownSamplerB` with a 1x1 `c1` of stride 1,
-/// and `bn` a `BR(c_out)`. The residual add costs no MACs.
-const fn esp(c_in: u64, c_out: u64, positions: u64) -> (u64, u64) {
-    let n = c_out / 5;
-    let n1 = c_out - 4 * n;
-    let d = conv(n, n, 3, positions);
-    sum(&[
-        conv(n, c_in, 1, positions),
+        conv(n, c_in, k1, positions),
         conv(n1, n, 3, positions),
         d,
         d,
@@ -99,19 +92,19 @@ fn espnet_hand(h: u64, w: u64) -> Vec<(String, (u64, u64))> {
         // b1: BR(16 + 3), on level1's output and the 1/2 image (sample1, pools only)
         ("encoder.b1".into(), br(19)),
         // level2_0: DownSamplerB(19, 64): n = 12, n1 = 16
-        ("encoder.level2_0".into(), down_sampler(19, 64, s2)),
+        ("encoder.level2_0".into(), esp(19, 64, 3, s2)),
     ];
     // level2: p = 2 ESP modules 64 -> 64
     for i in 0..2 {
-        v.push((format!("encoder.level2.{i}"), esp(64, 64, s2)));
+        v.push((format!("encoder.level2.{i}"), esp(64, 64, 1, s2)));
     }
     // b2: BR(128 + 3) on [level2's output, level2_0's, the 1/4 image]
     v.push(("encoder.b2".into(), br(131)));
     // level3_0: DownSamplerB(131, 128): n = 25, n1 = 28
-    v.push(("encoder.level3_0".into(), down_sampler(131, 128, s3)));
+    v.push(("encoder.level3_0".into(), esp(131, 128, 3, s3)));
     // level3: q = 8 ESP modules 128 -> 128
     for i in 0..8 {
-        v.push((format!("encoder.level3.{i}"), esp(128, 128, s3)));
+        v.push((format!("encoder.level3.{i}"), esp(128, 128, 1, s3)));
     }
     v.extend([
         // b3: BR(256) on [level3_0's output, level3's]
@@ -125,7 +118,7 @@ fn espnet_hand(h: u64, w: u64) -> Vec<(String, (u64, u64))> {
         // level3_C: C(131, 20, 1) on b2's output
         ("level3_C".into(), conv(20, 131, 1, s2)),
         // combine_l2_l3: BR(40), ESP module 40 -> 20 without the add (n = n1 = 4)
-        ("combine_l2_l3".into(), sum(&[br(40), esp(40, 20, s2)])),
+        ("combine_l2_l3".into(), sum(&[br(40), esp(40, 20, 1, s2)])),
         // up_l2: ConvTranspose2d(20, 20, 2, stride 2) on the 1/4 map, BR(20)
         ("up_l2".into(), sum(&[conv(20, 20, 2, s2), br(20)])),
         // conv: CBR(16 + 20, 20, 3) on [up_l2's output, level1's]
@@ -236,10 +229,11 @@ fn check_espnet_scopes(layers: &[LayerInfo<'_>], hand: &[(String, (u64, u64))]) 
     let total = hand
         .iter()
         .fold((0, 0), |(p, m), (_, c)| (p + c.0, m + c.1));
-    let all = layers
-        .iter()
-        .fold((0, 0), |(p, m), l| (p + l.costs.params, m + l.costs.macs));
-    assert_eq!(all, total, "every layer lies in one of the hand's scopes");
+    assert_eq!(
+        costs(layers),
+        total,
+        "every layer lies in one of the hand's scopes"
+    );
     total
 }
 
@@ -467,10 +461,7 @@ fn check_unet(layers: &[LayerInfo<'_>], hand: &[Row]) -> (u64, u64) {
         .collect();
     assert_eq!(got, hand);
     let total = hand.iter().fold((0, 0), |(p, m), r| (p + r.2, m + r.3));
-    let all = layers
-        .iter()
-        .fold((0, 0), |(p, m), l| (p + l.costs.params, m + l.costs.macs));
-    assert_eq!(all, total, "no other layer has params or MACs");
+    assert_eq!(costs(layers), total, "no other layer has params or MACs");
     total
 }
 
@@ -605,61 +596,22 @@ fn dense_models_match_the_counting_tools() {
 
 // ------------------------------------------------- running both backends
 
-/// Deterministic pseudo-random values in [lo, hi).
-fn values(n: usize, seed: usize, lo: f32, hi: f32) -> Vec<f32> {
-    (0..n)
-        .map(|i| {
-            let u = ((i * 7919 + seed * 104_729 + 13) % 10_007) as f32 / 10_007.0;
-            lo + (hi - lo) * u
-        })
-        .collect()
-}
-
-/// Random batch-norm statistics, so that folding them is exercised.
-fn perturb_batch_norms(model: &mut Model) {
-    let prefixes: Vec<String> = model
-        .tensors()
-        .iter()
-        .filter_map(|(name, _)| name.strip_suffix(".running_var").map(str::to_string))
-        .collect();
-    for (k, p) in prefixes.iter().enumerate() {
-        let c = model
-            .tensor(&format!("{p}.running_var"))
-            .map_or(0, Tensor::len);
-        for (suffix, lo, hi) in [
-            ("weight", 0.5, 1.5),
-            ("bias", -0.2, 0.2),
-            ("running_mean", -0.2, 0.2),
-            ("running_var", 0.5, 2.0),
-        ] {
-            let t = Tensor::new(&[c], values(c, k * 4 + suffix.len(), lo, hi)).unwrap();
-            model.set_tensor(&format!("{p}.{suffix}"), t).unwrap();
-        }
-    }
-}
-
-/// Runs `N` on a batch of 1 and of 2 through both backends: the output
-/// shape is the batch and `OUTPUT_SHAPE`, the values are finite and not all
-/// zero, the backends agree to 1e-4 of the largest output, and each sample
-/// of the batch of two is its own.
+/// Runs `N` on a batch of 2 and of 1 through both backends: the backends
+/// agree to 1e-4 of the largest output (`common::assert_backends_agree`), the
+/// output shape is the batch and `OUTPUT_SHAPE`, and each sample of the batch
+/// of two is its own.
 fn runs_on_both_backends<N: Network>() {
     let mut model = Model::random(N::GRAPH, 7);
     perturb_batch_norms(&mut model);
-    let reference = model.clone().with_backend(Backend::Reference);
-    let fast = model.with_backend(Backend::Fast);
     let per_sample: usize = N::INPUT_SHAPE.iter().product();
     let out_per_sample: usize = N::OUTPUT_SHAPE.iter().product();
-    let x2 = {
-        let mut shape = vec![2];
-        shape.extend_from_slice(N::INPUT_SHAPE);
-        Tensor::new(&shape, values(2 * per_sample, 1, -1.0, 1.0)).unwrap()
-    };
+    let x2 = input::<N>(2, 1);
     let x1 = {
         let mut shape = vec![1];
         shape.extend_from_slice(N::INPUT_SHAPE);
         Tensor::new(&shape, x2.data()[per_sample..].to_vec()).unwrap()
     };
-    let want2 = reference.forward(&x2).unwrap();
+    let (reference, fast, want2) = assert_backends_agree(N::NAME, &model, &x2);
     let mut shape = vec![2];
     shape.extend_from_slice(N::OUTPUT_SHAPE);
     assert_eq!(
@@ -668,22 +620,7 @@ fn runs_on_both_backends<N: Network>() {
         "{}: reference output shape",
         N::NAME
     );
-    assert!(want2.data().iter().all(|v| v.is_finite()));
     let largest = want2.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    assert!(largest > 0.0, "{}: the output is all zero", N::NAME);
-    let got2 = fast.forward(&x2).unwrap();
-    assert_eq!(
-        got2.shape(),
-        want2.shape(),
-        "{}: fast output shape",
-        N::NAME
-    );
-    let diff = got2.max_abs_diff(&want2).unwrap();
-    assert!(
-        diff <= 1e-4 * largest,
-        "{}: fast against reference, {diff} against largest output {largest}",
-        N::NAME
-    );
     for net in [&reference, &fast] {
         let one = net.forward(&x1).unwrap();
         shape[0] = 1;

@@ -11,30 +11,39 @@ use netspec::{Backend, Model, Network, Tensor};
 use safetensors::SafeTensors;
 
 mod common;
-use common::{assert_product_counts, assert_sums, data, reference, relative_error, shape};
+use common::{
+    assert_product_counts, assert_reproduces, assert_sums, data, reference, relative_error, shape,
+};
+
+/// `N`'s params and MACs equal the reference file `name` (each kind of
+/// product too), are `params` and `macs`, and are the sums over `LAYERS`.
+fn assert_counts<N: Network>(name: &str, params: u64, macs: u64) {
+    assert_product_counts::<N>(name);
+    assert_eq!((N::PARAMS, N::MACS), (params, macs), "{}", N::NAME);
+    assert_sums::<N>();
+}
 
 #[test]
 fn lraspp_counts_equal_torchvision() {
-    assert_product_counts::<LrasppMobileNetV3Large>("segmentation_lraspp_mobilenet_v3_large");
-    assert_eq!(LrasppMobileNetV3Large::PARAMS, 3_221_538);
-    assert_eq!(LrasppMobileNetV3Large::MACS, 2_086_219_688);
-    assert_sums::<LrasppMobileNetV3Large>();
+    assert_counts::<LrasppMobileNetV3Large>(
+        "segmentation_lraspp_mobilenet_v3_large",
+        3_221_538,
+        2_086_219_688,
+    );
 }
 
 #[test]
 fn deeplabv3_counts_equal_torchvision() {
-    assert_product_counts::<DeepLabV3MobileNetV3Large>("segmentation_deeplabv3_mobilenet_v3_large");
-    assert_eq!(DeepLabV3MobileNetV3Large::PARAMS, 11_025_477);
-    assert_eq!(DeepLabV3MobileNetV3Large::MACS, 10_436_350_688);
-    assert_sums::<DeepLabV3MobileNetV3Large>();
+    assert_counts::<DeepLabV3MobileNetV3Large>(
+        "segmentation_deeplabv3_mobilenet_v3_large",
+        11_025_477,
+        10_436_350_688,
+    );
 }
 
 #[test]
 fn fcn_counts_equal_torchvision() {
-    assert_product_counts::<FcnResNet50>("segmentation_fcn_resnet50");
-    assert_eq!(FcnResNet50::PARAMS, 32_957_013);
-    assert_eq!(FcnResNet50::MACS, 142_725_772_800);
-    assert_sums::<FcnResNet50>();
+    assert_counts::<FcnResNet50>("segmentation_fcn_resnet50", 32_957_013, 142_725_772_800);
 }
 
 /// The output shape of the first layer named `name`.
@@ -156,22 +165,9 @@ fn small_lraspp_matches_pytorch_on_both_backends() {
     assert_eq!(x.shape(), [1, 3, 72, 56]);
     assert_eq!(y.shape(), [1, 5, 72, 56]);
     let model = Model::from_safetensors(SmallLraspp::GRAPH, &bytes).unwrap();
-    let twice = Tensor::new(&[2, 3, 72, 56], [x.data(), x.data()].concat()).unwrap();
     for backend in [Backend::Reference, Backend::Fast] {
         let net = model.clone().with_backend(backend);
-        let ours = net.forward(&x).unwrap();
-        let err = relative_error(&ours, &y);
-        eprintln!("small_lraspp, {backend:?}: max |ours - PyTorch| / max |PyTorch| = {err:e}");
-        assert!(err <= 1e-4, "{backend:?}: relative error {err}");
-        let both = net.forward(&twice).unwrap();
-        for (i, half) in both.data().chunks(y.len()).enumerate() {
-            let half = Tensor::new(y.shape(), half.to_vec()).unwrap();
-            let err = relative_error(&half, &y);
-            assert!(
-                err <= 1e-4,
-                "{backend:?}, sample {i} of 2: relative error {err}"
-            );
-        }
+        assert_reproduces(&format!("small_lraspp, {backend:?}"), &net, &x, &y);
     }
 }
 

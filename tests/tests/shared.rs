@@ -5,6 +5,9 @@
 
 use netspec::{network, Backend, Model, Network, Tensor};
 
+mod common;
+use common::{input, values};
+
 network! {
     /// One branch of the Siamese network.
     block Branch(x) {
@@ -74,23 +77,6 @@ network! {
         let z = l -> ReLU;
         (z, c, l)
     }
-}
-
-/// Deterministic pseudo-random values in [lo, hi).
-fn values(n: usize, seed: usize, lo: f32, hi: f32) -> Vec<f32> {
-    (0..n)
-        .map(|i| {
-            let u = ((i * 7919 + seed * 104_729 + 13) % 10_007) as f32 / 10_007.0;
-            lo + (hi - lo) * u
-        })
-        .collect()
-}
-
-fn input<N: Network>(batch: usize, seed: usize) -> Tensor {
-    let mut shape = vec![batch];
-    shape.extend_from_slice(N::INPUT_SHAPE);
-    let n = shape.iter().product();
-    Tensor::new(&shape, values(n, seed, -1.0, 1.0)).unwrap()
 }
 
 /// Every tensor of `model` set to distinct values (batch-norm variances

@@ -12,7 +12,7 @@ use safetensors::tensor::TensorView;
 use safetensors::SafeTensors;
 
 mod common;
-use common::{assert_product_counts as assert_counts, data, relative_error};
+use common::{assert_product_counts as assert_counts, assert_reproduces, data};
 
 #[test]
 fn vit_counts_equal_torchvision_and_timm() {
@@ -57,23 +57,7 @@ fn fixture(name: &str) -> (Vec<u8>, Tensor, Tensor) {
 fn assert_agrees<N: Network>(fixture_name: &str) {
     let (weights, x, y) = fixture(fixture_name);
     let net = Model::from_safetensors(N::GRAPH, &weights).unwrap();
-    let ours = net.forward(&x).unwrap();
-    let err = relative_error(&ours, &y);
-    eprintln!("{fixture_name}: max |ours - PyTorch| / max |PyTorch| = {err:e}");
-    assert!(err <= 1e-4, "{fixture_name}: relative error {err}");
-    let mut shape = x.shape().to_vec();
-    shape[0] = 2;
-    let twice = Tensor::new(&shape, [x.data(), x.data()].concat()).unwrap();
-    let both = net.forward(&twice).unwrap();
-    let half = both.len() / 2;
-    for (i, row) in both.data().chunks(half).enumerate() {
-        let row = Tensor::new(y.shape(), row.to_vec()).unwrap();
-        let err = relative_error(&row, &y);
-        assert!(
-            err <= 1e-4,
-            "{fixture_name}: sample {i} of a batch of 2: relative error {err}"
-        );
-    }
+    assert_reproduces(fixture_name, &net, &x, &y);
 }
 
 #[test]

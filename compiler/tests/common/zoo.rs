@@ -22,7 +22,6 @@ pub const SOURCES: &[&str] = &[
     include_str!("../../../runtime/src/zoo/mobilevit.rs"),
     include_str!("../../../runtime/src/zoo/mobile_former.rs"),
     include_str!("../../../runtime/src/zoo/swin.rs"),
-    include_str!("../../../runtime/src/zoo/segmentation.rs"),
     include_str!("../../../runtime/src/zoo/espnet.rs"),
     include_str!("../../../runtime/src/zoo/unet.rs"),
 ];

@@ -50,15 +50,18 @@ network! {
           -> bn: BatchNorm2d(eps = 1e-3) -> act: PReLU(n_out)
     }
 
-    /// The code's `DownSamplerB`, the strided ESP module: a strided 3x3
-    /// reduction to n = nOut / 5 channels (`c1`), five parallel dilated 3x3
-    /// convolutions (d = 1, 2, 4, 8, 16; `d1` gives the remaining
-    /// nOut − 4·n channels), hierarchical feature fusion (running sums of
-    /// d2, d4, d8, d16), concatenation, batch norm and PReLU (`bn`, `act`).
-    block DownSamplerB(x, n_out) {
+    /// The part the code writes out in both of its ESP modules,
+    /// `DownSamplerB` and `DilatedParllelResidualBlockB`: a `k_size`x`k_size`
+    /// reduction of stride `stride` to n = nOut / 5 channels (`c1`), five
+    /// parallel dilated 3x3 convolutions (d = 1, 2, 4, 8, 16; `d1` gives the
+    /// remaining nOut − 4·n channels), hierarchical feature fusion (running
+    /// sums of d2, d4, d8, d16) and their concatenation. Called without a
+    /// name, so that its layers sit at the module's own path
+    /// (`encoder.level2_0.c1.conv`).
+    block EspBranches(x, n_out, k_size, stride) {
         let n = n_out / 5;
         let n1 = n_out - 4 * n;
-        let output1 = x -> c1: C(n, 3, 2);
+        let output1 = x -> c1: C(n, k_size, stride);
         let d1 = output1 -> d1: CDilated(n1, 3, 1, 1);
         let d2 = output1 -> d2: CDilated(n, 3, 1, 2);
         let d4 = output1 -> d4: CDilated(n, 3, 1, 4);
@@ -68,27 +71,20 @@ network! {
         let add2 = add1 + d4;
         let add3 = add2 + d8;
         let add4 = add3 + d16;
-        cat(d1, add1, add2, add3, add4, dim = 1) -> bn: BatchNorm2d(eps = 1e-3) -> act: PReLU(n_out)
+        cat(d1, add1, add2, add3, add4, dim = 1)
     }
 
-    /// The code's `DilatedParllelResidualBlockB`, the ESP module: a 1x1
-    /// reduction to n = nOut / 5 channels (`c1`), the five dilated 3x3
-    /// convolutions and their hierarchical fusion as in `DownSamplerB`, the
-    /// input added back when `add`, then `BR` (`bn`).
+    /// The code's `DownSamplerB`, the strided ESP module: `EspBranches` with
+    /// a strided 3x3 `c1`, then batch norm and PReLU (`bn`, `act`).
+    block DownSamplerB(x, n_out) {
+        x -> EspBranches(n_out, 3, 2) -> bn: BatchNorm2d(eps = 1e-3) -> act: PReLU(n_out)
+    }
+
+    /// The code's `DilatedParllelResidualBlockB`, the ESP module:
+    /// `EspBranches` with a 1x1 `c1`, the input added back when `add`, then
+    /// `BR` (`bn`).
     block DilatedParllelResidualBlockB(x, n_out, add = true) {
-        let n = n_out / 5;
-        let n1 = n_out - 4 * n;
-        let output1 = x -> c1: C(n, 1, 1);
-        let d1 = output1 -> d1: CDilated(n1, 3, 1, 1);
-        let d2 = output1 -> d2: CDilated(n, 3, 1, 2);
-        let d4 = output1 -> d4: CDilated(n, 3, 1, 4);
-        let d8 = output1 -> d8: CDilated(n, 3, 1, 8);
-        let d16 = output1 -> d16: CDilated(n, 3, 1, 16);
-        let add1 = d2;
-        let add2 = add1 + d4;
-        let add3 = add2 + d8;
-        let add4 = add3 + d16;
-        let combine = cat(d1, add1, add2, add3, add4, dim = 1);
+        let combine = x -> EspBranches(n_out, 1, 1);
         let combine = if add { x + combine } else { combine };
         combine -> bn: BR
     }

@@ -16,7 +16,6 @@ mod mobilenet_v1;
 mod mobilenet_v3;
 mod mobilevit;
 mod resnet;
-mod segmentation;
 mod shufflenet;
 mod shufflenet_v1;
 mod squeezenet;
@@ -33,12 +32,12 @@ pub use mnasnet::MnasNet1_0;
 pub use mobile_former::MobileFormer294M;
 pub use mobilenet::MobileNetV2;
 pub use mobilenet_v1::MobileNetV1;
-pub use mobilenet_v3::{MobileNetV3Large, MobileNetV3Small};
-pub use mobilevit::{MobileViTS, MobileViTXxs};
-pub use resnet::{ResNet18, ResNet50};
-pub use segmentation::{
-    DeepLabV3MobileNetV3Large, FcnResNet50, LrasppMobileNetV3Large, SmallLraspp,
+pub use mobilenet_v3::{
+    DeepLabV3MobileNetV3Large, LrasppMobileNetV3Large, MobileNetV3Large, MobileNetV3Small,
+    SmallLraspp,
 };
+pub use mobilevit::{MobileViTS, MobileViTXxs};
+pub use resnet::{FcnResNet50, ResNet18, ResNet50};
 pub use shufflenet::{ShuffleNetV2X0_5, ShuffleNetV2X1_0, ShuffleNetV2X1_5, ShuffleNetV2X2_0};
 pub use shufflenet_v1::ShuffleNetV1;
 pub use squeezenet::{SqueezeNet1_0, SqueezeNet1_1};

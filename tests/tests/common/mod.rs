@@ -1,9 +1,11 @@
 //! Helpers shared by the suites that compare the zoo with the PyTorch
-//! reference files in `tests/data/reference/`.
+//! reference files in `tests/data/reference/`, and by those that run
+//! networks through both backends.
 #![allow(dead_code)] // each suite uses a part
 
-use netspec::Network;
+use netspec::{set_num_threads, Backend, Model, Network, Tensor};
 use serde_json::Value;
+use std::sync::Mutex;
 
 /// A layer as compared: dotted name, params, MACs, output shape.
 type Row = (String, u64, u64, Vec<usize>);
@@ -127,6 +129,29 @@ pub fn relative_error(ours: &netspec::Tensor, theirs: &netspec::Tensor) -> f32 {
     diff / scale
 }
 
+/// `net` on a fixture's input `x` (a batch of one) reproduces the fixture's
+/// output `y` within 1e-4 of its largest value, alone and as both samples
+/// of a batch of two.
+pub fn assert_reproduces(what: &str, net: &Model, x: &Tensor, y: &Tensor) {
+    let ours = net.forward(x).unwrap();
+    let err = relative_error(&ours, y);
+    eprintln!("{what}: max |ours - PyTorch| / max |PyTorch| = {err:e}");
+    assert!(err <= 1e-4, "{what}: relative error {err}");
+    let mut shape = x.shape().to_vec();
+    shape[0] = 2;
+    let twice = Tensor::new(&shape, [x.data(), x.data()].concat()).unwrap();
+    let both = net.forward(&twice).unwrap();
+    assert_eq!(both.len(), 2 * y.len(), "{what}: a batch of two's output");
+    for (i, half) in both.data().chunks(y.len()).enumerate() {
+        let half = Tensor::new(y.shape(), half.to_vec()).unwrap();
+        let err = relative_error(&half, y);
+        assert!(
+            err <= 1e-4,
+            "{what}: sample {i} of a batch of 2: relative error {err}"
+        );
+    }
+}
+
 /// Params and MACs of `N` against the attention models' reference file
 /// `{name}.json` (PyTorch's `FlopCounterMode` / 2), and each kind of product
 /// against its `macs_by_op`: convolutions, linear layers (`addmm`, `mm`;
@@ -159,4 +184,85 @@ pub fn assert_product_counts<N: Network>(name: &str) {
         op("aten.bmm"),
         "{name} matrix products"
     );
+}
+
+/// Deterministic pseudo-random values in [lo, hi).
+pub fn values(n: usize, seed: usize, lo: f32, hi: f32) -> Vec<f32> {
+    (0..n)
+        .map(|i| {
+            let u = ((i * 7919 + seed * 104_729 + 13) % 10_007) as f32 / 10_007.0;
+            lo + (hi - lo) * u
+        })
+        .collect()
+}
+
+/// A batch of `batch` inputs of `N`, `values` in [-1, 1) from `seed`.
+pub fn input<N: Network>(batch: usize, seed: usize) -> Tensor {
+    let mut shape = vec![batch];
+    shape.extend_from_slice(N::INPUT_SHAPE);
+    let n = shape.iter().product();
+    Tensor::new(&shape, values(n, seed, -1.0, 1.0)).unwrap()
+}
+
+/// Random batch-norm statistics and affine parameters for every batch norm,
+/// so that folding them is really exercised (a fresh model's are identities).
+pub fn perturb_batch_norms(model: &mut Model) {
+    let prefixes: Vec<String> = model
+        .tensors()
+        .iter()
+        .filter_map(|(name, _)| name.strip_suffix(".running_var").map(str::to_string))
+        .collect();
+    for (k, p) in prefixes.iter().enumerate() {
+        let c = model
+            .tensor(&format!("{p}.running_var"))
+            .map_or(0, Tensor::len);
+        for (suffix, lo, hi) in [
+            ("weight", 0.5, 1.5),
+            ("bias", -0.2, 0.2),
+            ("running_mean", -0.2, 0.2),
+            ("running_var", 0.5, 2.0),
+        ] {
+            let t = Tensor::new(&[c], values(c, k * 4 + suffix.len(), lo, hi)).unwrap();
+            model.set_tensor(&format!("{p}.{suffix}"), t).unwrap();
+        }
+    }
+}
+
+/// The thread count is global: a test holds this while it sets it and runs.
+static THREADS: Mutex<()> = Mutex::new(());
+
+/// `model` (called `name`) on `x` through the reference backend and the fast
+/// one, on one thread and on all cores: the reference output is finite and
+/// not all zero, and the fast output has its shape and agrees with it to
+/// 1e-4 of its largest value. Returns the reference and fast models and the
+/// reference output.
+pub fn assert_backends_agree(name: &str, model: &Model, x: &Tensor) -> (Model, Model, Tensor) {
+    let reference = model.clone().with_backend(Backend::Reference);
+    let fast = model.clone().with_backend(Backend::Fast);
+    let batch = x.shape()[0];
+    let want = reference.forward(x).unwrap();
+    assert!(
+        want.data().iter().all(|v| v.is_finite()),
+        "{name}: the reference output is not finite"
+    );
+    let largest = want.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(largest > 0.0, "{name}: the reference output is all zero");
+    let _guard = THREADS.lock().unwrap_or_else(|e| e.into_inner());
+    for threads in [1, 0] {
+        set_num_threads(threads);
+        let got = fast.forward(x).unwrap();
+        assert_eq!(got.shape(), want.shape(), "{name}: fast output shape");
+        let diff = got.max_abs_diff(&want).unwrap();
+        eprintln!(
+            "{name} batch {batch}, {} thread(s): max |fast - reference| / max |reference| = {:e}",
+            netspec::num_threads(),
+            diff / largest
+        );
+        assert!(
+            diff <= 1e-4 * largest,
+            "{name} batch {batch}, threads {threads}: difference {diff} against largest output {largest}"
+        );
+    }
+    set_num_threads(0);
+    (reference, fast, want)
 }
