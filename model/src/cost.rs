@@ -41,7 +41,9 @@
 //! output (none for a Parameter, which is a weight, or a Constant, which is
 //! data the network carries).
 
-use crate::op::{Activation, GroupNorm, Interpolate, InterpolationMode, LayerNorm, Op};
+use crate::op::{
+    right_aligned, Activation, GroupNorm, Interpolate, InterpolationMode, LayerNorm, Op,
+};
 use crate::shape::numel;
 
 /// The costs of one layer for one sample.
@@ -127,7 +129,14 @@ impl Costs {
     /// Bytes moved for a batch of `batch` samples: activations scale with the
     /// batch, parameters are read once: `N · (bytes − 4 · params) + 4 · params`.
     pub const fn batch_bytes(&self, batch: u64) -> u64 {
-        let weights = self.params.saturating_mul(4);
+        self.batch_bytes_reading(self.params, batch)
+    }
+
+    /// [`Costs::batch_bytes`] for a layer that reads `params` weights (its
+    /// own, or, for a later application of a shared module, which carries
+    /// none, its owner's): `N · (bytes − 4 · params) + 4 · params`.
+    pub const fn batch_bytes_reading(&self, params: u64, batch: u64) -> u64 {
+        let weights = params.saturating_mul(4);
         let weights = if weights < self.memory_access_bytes {
             weights
         } else {
@@ -162,8 +171,7 @@ fn mul(values: &[u64]) -> Option<u64> {
 /// The product of the last `rank` kernel sizes (the right-aligned
 /// arrays of [`crate::op::ConvNd`] and [`crate::op::PoolNd`]).
 pub fn kernel_volume(kernel: &[usize; 3], rank: usize) -> Option<u64> {
-    let sizes = kernel.get(3usize.checked_sub(rank)?..)?;
-    sizes
+    right_aligned(kernel, rank)?
         .iter()
         .try_fold(1u64, |acc, &k| acc.checked_mul(u(k)?))
 }
@@ -243,7 +251,7 @@ pub fn costs(op: &Op, inputs: &[&[usize]], output: &[usize]) -> Option<Costs> {
             // [C, *spatial]: the bins' volume is the product over the axes of
             // each axis's total bin length.
             let (c, spatial) = inputs.first()?.split_first()?;
-            let sizes = size.get(3usize.checked_sub(*rank)?..)?;
+            let sizes = right_aligned(size, *rank)?;
             if spatial.len() != sizes.len() {
                 return None;
             }
@@ -397,6 +405,7 @@ mod tests {
         assert_eq!(c.memory_access_bytes, 4 * (1024 + 2048 + 4640));
     }
 
+    /// A biased, unpadded, stride-1 convolution (or transposed one).
     fn conv_nd(
         transposed: bool,
         rank: usize,
@@ -405,18 +414,8 @@ mod tests {
         k: [usize; 3],
         g: usize,
     ) -> ConvNd {
-        ConvNd::new(
-            rank,
-            transposed,
-            cin,
-            cout,
-            k,
-            [1; 3],
-            [[0; 2]; 3],
-            [0; 3],
-            [1; 3],
-            g,
-            true,
+        ConvNd::symmetric(
+            rank, transposed, cin, cout, k, [1; 3], [0; 3], [0; 3], [1; 3], g,
         )
     }
 

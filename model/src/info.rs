@@ -407,6 +407,18 @@ impl<'a> Graph<'a> {
     pub fn tensor_owner(&self, i: usize) -> usize {
         self.nodes.get(i).and_then(|n| n.shares).unwrap_or(i)
     }
+
+    /// Bytes layer `i` moves for a batch of `batch`
+    /// ([`Costs::batch_bytes`]): every application of a shared module reads
+    /// its weights once per batch, like the first, so a later application's
+    /// weights are its owner's params (0 for a layer past the end).
+    pub fn batch_bytes(&self, i: usize, batch: u64) -> u64 {
+        let owner = self.layers.get(self.tensor_owner(i));
+        match (self.layers.get(i), owner) {
+            (Some(l), Some(o)) => l.costs.batch_bytes_reading(o.costs.params, batch),
+            _ => 0,
+        }
+    }
 }
 
 /// A constant tensor a network computes at compile time from its

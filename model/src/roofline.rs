@@ -117,10 +117,10 @@ pub fn backward_flops_and_bytes(layer: &LayerInfo<'_>, batch: u64) -> (u64, u64)
 /// backward ([`backward_flops_and_bytes`]) in reverse order. The optimizer
 /// update is not included.
 pub fn training_step(graph: &Graph<'_>, batch: u64) -> Vec<(u64, u64)> {
-    let forward = graph.layers.iter().map(|l| {
+    let forward = graph.layers.iter().enumerate().map(|(i, l)| {
         (
             l.costs.flops.saturating_mul(batch),
-            l.costs.batch_bytes(batch),
+            graph.batch_bytes(i, batch),
         )
     });
     let backward = graph

@@ -27,7 +27,7 @@
 
 use crate::hardware::HardwareProfile;
 use netspec_model::roofline::{backward_flops_and_bytes, layer_times};
-use netspec_model::{Graph, LayerInfo};
+use netspec_model::Graph;
 use serde::Serialize;
 use std::fmt;
 
@@ -61,11 +61,12 @@ pub fn bound(intensity: f64, peak: f64, bandwidth: f64) -> Bound {
     }
 }
 
-/// Bytes a layer moves for a batch of `batch`: activations scale with the
-/// batch, parameters are read once: `N x (bytes - 4 x params) + 4 x params`
-/// ([`netspec_model::Costs::batch_bytes`]).
-pub fn batch_bytes(layer: &LayerInfo<'_>, batch: u64) -> u64 {
-    layer.costs.batch_bytes(batch)
+/// Bytes layer `i` of `graph` moves for a batch of `batch`: activations
+/// scale with the batch, parameters are read once: `N x (bytes - 4 x params)
+/// + 4 x params`, with a later application of a shared module reading its
+/// owner's parameters ([`netspec_model::Graph::batch_bytes`]).
+pub fn batch_bytes(graph: &Graph<'_>, i: usize, batch: u64) -> u64 {
+    graph.batch_bytes(i, batch)
 }
 
 /// One layer's roofline bound.
@@ -132,13 +133,14 @@ fn forward_rows(graph: &Graph<'_>, batch: u64, profile: &HardwareProfile) -> Vec
     graph
         .layers
         .iter()
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             let flops = l.flops.saturating_mul(batch);
             layer_estimate(
                 l.name.to_string(),
                 l.kind,
                 flops,
-                batch_bytes(l, batch),
+                batch_bytes(graph, i, batch),
                 profile,
             )
         })
@@ -280,7 +282,7 @@ impl fmt::Display for Estimate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netspec_model::Totals;
+    use netspec_model::{LayerInfo, Totals};
 
     const CONV_IN: &[usize] = &[3, 8, 8];
     const CONV_OUT: &[usize] = &[4, 8, 8];

@@ -158,6 +158,32 @@ fn siamese_counts_params_once_and_macs_twice() {
 }
 
 #[test]
+fn a_shared_application_reads_its_weights_once_per_batch() {
+    // Per sample, each application moves what its twin's branch moves, its
+    // weights included; at batch N, each reads them once, not N times.
+    let bytes = |g: &netspec::Graph<'_>, batch: u64| -> u64 {
+        (0..g.layers.len()).map(|i| g.batch_bytes(i, batch)).sum()
+    };
+    assert_eq!(Siamese::MEMORY_ACCESS_BYTES, SiameseTwin::MEMORY_ACCESS_BYTES);
+    for batch in [1, 4, 32] {
+        assert_eq!(
+            bytes(Siamese::GRAPH, batch),
+            bytes(SiameseTwin::GRAPH, batch),
+            "batch {batch}"
+        );
+    }
+    // The second conv1 reads its owner's 216 weights once: N · (bytes − 864) + 864.
+    let (i, conv) = Siamese::LAYERS
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.name == "encoder.conv1")
+        .nth(1)
+        .unwrap();
+    let per_sample = conv.costs.memory_access_bytes;
+    assert_eq!(Siamese::GRAPH.batch_bytes(i, 8), 8 * (per_sample - 864) + 864);
+}
+
+#[test]
 fn siamese_state_dict_holds_the_branch_once() {
     let mut model = Siamese::random(1).model().clone();
     perturb(&mut model);

@@ -244,7 +244,7 @@ impl Measurement {
                 l.kind,
                 l.flops.saturating_mul(batch),
                 l.macs.saturating_mul(batch),
-                batch_bytes(l, batch),
+                batch_bytes(graph, i, batch),
                 &times,
                 network_median,
                 profile,
