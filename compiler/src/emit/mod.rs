@@ -32,8 +32,7 @@ const P: &str = "p";
 const O: &str = "O";
 
 fn dims_src(shape: &[usize]) -> String {
-    let d: Vec<String> = shape.iter().map(usize::to_string).collect();
-    format!("&[{}]", d.join(", "))
+    format!("&{}", ops::list_src(shape))
 }
 
 /// The constants table: one `p::Constant::new(name, shape, integer, data)`

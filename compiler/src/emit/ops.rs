@@ -2,9 +2,19 @@
 //! into the generated graph's nodes (`O::Conv2d(p::Conv2d::new(...))`).
 
 use super::{dims_src, O, P};
+use netspec_model::op::Pad;
 use netspec_model::Op;
-fn pair_src(v: [usize; 2]) -> String {
-    format!("[{}, {}]", v[0], v[1])
+
+/// `[a, b, ...]`: an array of sizes.
+pub(super) fn list_src(v: &[usize]) -> String {
+    let items: Vec<String> = v.iter().map(usize::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// `[[before, after], ...]`: padding per axis.
+fn pads_src(pads: &[Pad]) -> String {
+    let items: Vec<String> = pads.iter().map(|p| list_src(p)).collect();
+    format!("[{}]", items.join(", "))
 }
 
 pub(super) fn float_src(v: f64) -> String {
@@ -28,39 +38,32 @@ fn dims_new(d: &netspec_model::Dims) -> String {
 /// 1-D one is a 2-D one of height 1).
 fn conv_src(c: &netspec_model::Conv2d) -> String {
     format!(
-        "{P}::Conv2d::new({}, {}, {}, {}, [{}, {}], {}, {}, {})",
+        "{P}::Conv2d::new({}, {}, {}, {}, {}, {}, {}, {})",
         c.in_channels,
         c.out_channels,
-        pair_src(c.kernel),
-        pair_src(c.stride),
-        pair_src(c.padding[0]),
-        pair_src(c.padding[1]),
-        pair_src(c.dilation),
+        list_src(&c.kernel),
+        list_src(&c.stride),
+        pads_src(&c.padding),
+        list_src(&c.dilation),
         c.groups,
         c.bias
     )
-}
-
-fn triple_src(v: [usize; 3]) -> String {
-    format!("[{}, {}, {}]", v[0], v[1], v[2])
 }
 
 /// `p::ConvNd::new(...)`: a 3-D or transposed convolution's fields in
 /// declaration order.
 fn conv_nd_src(c: &netspec_model::ConvNd) -> String {
     format!(
-        "{P}::ConvNd::new({}, {}, {}, {}, {}, {}, [{}, {}, {}], {}, {}, {}, {})",
+        "{P}::ConvNd::new({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
         c.rank,
         c.transposed,
         c.in_channels,
         c.out_channels,
-        triple_src(c.kernel),
-        triple_src(c.stride),
-        pair_src(c.padding[0]),
-        pair_src(c.padding[1]),
-        pair_src(c.padding[2]),
-        triple_src(c.output_padding),
-        triple_src(c.dilation),
+        list_src(&c.kernel),
+        list_src(&c.stride),
+        pads_src(&c.padding),
+        list_src(&c.output_padding),
+        list_src(&c.dilation),
         c.groups,
         c.bias
     )
@@ -70,10 +73,10 @@ fn pool_nd_src(q: &netspec_model::PoolNd) -> String {
     format!(
         "{P}::PoolNd::new({}, {}, {}, {}, {}, {}, {})",
         q.rank,
-        triple_src(q.kernel),
-        triple_src(q.stride),
-        triple_src(q.padding),
-        triple_src(q.dilation),
+        list_src(&q.kernel),
+        list_src(&q.stride),
+        list_src(&q.padding),
+        list_src(&q.dilation),
         q.ceil_mode,
         q.count_include_pad
     )
@@ -91,7 +94,7 @@ fn interpolate_src(i: &netspec_model::Interpolate) -> String {
         "{P}::Interpolate {{ mode: {P}::InterpolationMode::{mode}, rank: {}, size: {}, \
          scale: [{}, {}, {}], align_corners: {}, upsample: {} }}",
         i.rank,
-        triple_src(i.size),
+        list_src(&i.size),
         float_src(i.scale[0]),
         float_src(i.scale[1]),
         float_src(i.scale[2]),
@@ -111,7 +114,7 @@ pub(super) fn op_src(op: &Op) -> String {
         Op::AvgPoolNd(q) => format!("{O}::AvgPoolNd({})", pool_nd_src(q)),
         Op::AdaptiveAvgPoolNd { rank, output } => format!(
             "{O}::AdaptiveAvgPoolNd {{ rank: {rank}, output: {} }}",
-            triple_src(*output)
+            list_src(output)
         ),
         Op::Interpolate(i) => format!("{O}::Interpolate({})", interpolate_src(i)),
         Op::PReLU {
@@ -173,15 +176,15 @@ pub(super) fn op_src(op: &Op) -> String {
             } else {
                 "AvgPool2d"
             },
-            pair_src(q.kernel),
-            pair_src(q.stride),
-            pair_src(q.padding),
-            pair_src(q.dilation),
+            list_src(&q.kernel),
+            list_src(&q.stride),
+            list_src(&q.padding),
+            list_src(&q.dilation),
             q.ceil_mode,
             q.count_include_pad
         ),
         Op::AdaptiveAvgPool2d { output } => {
-            format!("{O}::AdaptiveAvgPool2d {{ output: {} }}", pair_src(*output))
+            format!("{O}::AdaptiveAvgPool2d {{ output: {} }}", list_src(output))
         }
         Op::Flatten => format!("{O}::Flatten"),
         Op::Dropout { p } => format!("{O}::Dropout {{ p: {} }}", float_src(*p)),

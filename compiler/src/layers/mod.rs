@@ -4,7 +4,7 @@
 
 pub use crate::bind::{bind, ArgVal, Callee};
 use crate::value::{Errors, Range, Value};
-use netspec_model::{Activation, Conv2d, Linear, Op, Pool2d};
+use netspec_model::{Activation, Linear, Op};
 use std::collections::HashMap;
 
 mod spatial;
@@ -24,16 +24,7 @@ const ACT: &[&str] = &["inplace"];
 const CATALOGUE: &[LayerDef] = &[
     LayerDef {
         name: "Conv2d",
-        params: &[
-            "out_channels",
-            "kernel_size",
-            "stride",
-            "padding",
-            "dilation",
-            "groups",
-            "bias",
-            "padding_mode",
-        ],
+        params: spatial::CONV,
         required: 2,
     },
     LayerDef {
@@ -43,13 +34,7 @@ const CATALOGUE: &[LayerDef] = &[
     },
     LayerDef {
         name: "BatchNorm2d",
-        params: &[
-            "num_features",
-            "eps",
-            "momentum",
-            "affine",
-            "track_running_stats",
-        ],
+        params: spatial::BATCH_NORM,
         required: 0,
     },
     LayerDef {
@@ -99,26 +84,12 @@ const CATALOGUE: &[LayerDef] = &[
     },
     LayerDef {
         name: "MaxPool2d",
-        params: &[
-            "kernel_size",
-            "stride",
-            "padding",
-            "dilation",
-            "return_indices",
-            "ceil_mode",
-        ],
+        params: spatial::MAX_POOL,
         required: 1,
     },
     LayerDef {
         name: "AvgPool2d",
-        params: &[
-            "kernel_size",
-            "stride",
-            "padding",
-            "ceil_mode",
-            "count_include_pad",
-            "divisor_override",
-        ],
+        params: spatial::AVG_POOL,
         required: 1,
     },
     LayerDef {
@@ -158,16 +129,7 @@ const CATALOGUE: &[LayerDef] = &[
     },
     LayerDef {
         name: "Conv1d",
-        params: &[
-            "out_channels",
-            "kernel_size",
-            "stride",
-            "padding",
-            "dilation",
-            "groups",
-            "bias",
-            "padding_mode",
-        ],
+        params: spatial::CONV,
         required: 2,
     },
     LayerDef {
@@ -405,62 +367,6 @@ pub fn build(
     let channels = input.first().copied().unwrap_or(0);
     let before = errors.len();
     let op = match def.name {
-        "Conv2d" => {
-            let out_channels = b.int("out_channels", 1, 1, errors);
-            let kernel = b.pair("kernel_size", [1, 1], 1, errors);
-            let stride = b.pair("stride", [1, 1], 1, errors);
-            let dilation = b.pair("dilation", [1, 1], 1, errors);
-            let groups = b.int("groups", 1, 1, errors);
-            let bias = b.boolean("bias", true, errors);
-            b.only(
-                "padding_mode",
-                &Value::Str("zeros".into()),
-                "\"zeros\"",
-                errors,
-            );
-            let padding = match b.get("padding") {
-                Some((Value::Str(s), sp)) => match (s.as_str(), kernel, dilation, stride) {
-                    ("valid", ..) => Some([[0, 0], [0, 0]]),
-                    ("same", Some(k), Some(d), Some(st)) => {
-                        if st != [1, 1] {
-                            errors.push(*sp, "padding = \"same\" needs stride 1, as in PyTorch");
-                            None
-                        } else {
-                            // dilation * (kernel - 1) padding in all, split as evenly as
-                            // PyTorch does (the extra one on the right).
-                            let total = |a: usize| d[a].checked_mul(k[a].saturating_sub(1));
-                            match (total(0), total(1)) {
-                                (Some(h), Some(w)) => {
-                                    Some([[h / 2, h - h / 2], [w / 2, w - w / 2]])
-                                }
-                                _ => {
-                                    errors.push(*sp, format!("padding = \"same\" overflows: dilation {d:?} times kernel {k:?} minus 1 does not fit"));
-                                    None
-                                }
-                            }
-                        }
-                    }
-                    ("same", ..) => None,
-                    (other, ..) => {
-                        errors.push(*sp, format!("`padding` must be an integer, a pair, \"same\" or \"valid\", found {other:?}"));
-                        None
-                    }
-                },
-                _ => b
-                    .pair("padding", [0, 0], 0, errors)
-                    .map(|p| [[p[0], p[0]], [p[1], p[1]]]),
-            };
-            Op::Conv2d(Conv2d {
-                in_channels: channels,
-                out_channels: out_channels?,
-                kernel: kernel?,
-                stride: stride?,
-                padding: padding?,
-                dilation: dilation?,
-                groups: groups?,
-                bias: bias?,
-            })
-        }
         "Linear" => Op::Linear(Linear {
             in_features: input.last().copied().unwrap_or(0),
             out_features: b.int("out_features", 1, 1, errors)?,
@@ -502,26 +408,6 @@ pub fn build(
                 }
             };
             Op::Activation(Activation::GELU { tanh })
-        }
-        "MaxPool2d" | "AvgPool2d" => {
-            let kernel = b.pair("kernel_size", [1, 1], 1, errors)?;
-            let pool = Pool2d {
-                kernel,
-                stride: b.pair("stride", kernel, 1, errors)?,
-                padding: b.pair("padding", [0, 0], 0, errors)?,
-                dilation: b.pair("dilation", [1, 1], 1, errors)?,
-                ceil_mode: b.boolean("ceil_mode", false, errors)?,
-                count_include_pad: b.boolean("count_include_pad", true, errors)?,
-            };
-            b.only("return_indices", &Value::Bool(false), "false", errors);
-            if let Some((_, sp)) = b.get("divisor_override") {
-                errors.push(*sp, "`AvgPool2d` does not support divisor_override");
-            }
-            if def.name == "MaxPool2d" {
-                Op::MaxPool2d(pool)
-            } else {
-                Op::AvgPool2d(pool)
-            }
         }
         "AdaptiveAvgPool2d" => Op::AdaptiveAvgPool2d {
             output: b.pair("output_size", [1, 1], 1, errors)?,
@@ -605,7 +491,7 @@ pub fn build(
         "ChannelShuffle" => Op::ChannelShuffle {
             groups: b.int("groups", 1, 1, errors)?,
         },
-        "Conv1d" | "LayerNorm" | "GroupNorm" | "MultiheadAttention" => {
+        "LayerNorm" | "GroupNorm" | "MultiheadAttention" => {
             tensors::build(def.name, &b, input, channels, errors)?
         }
         n if spatial::builds(n) => spatial::build(n, &b, input, channels, errors)?,

@@ -1,16 +1,20 @@
-//! The layers over one to three spatial axes beyond `Conv2d` and the 2-D
-//! pools: `Conv3d`, `ConvTranspose1d/2d/3d`, `BatchNorm1d/2d/3d`,
-//! `MaxPool1d/3d`, `AvgPool1d/3d`, `AdaptiveAvgPool1d/3d`, `Upsample` (its
-//! arguments are `interpolate`'s, in [`super::upsample`]), and `PReLU`,
-//! `Hardtanh`, `ELU`, with PyTorch's arguments and defaults. Spatial
-//! arguments are an integer (every axis) or a tuple of one entry per axis,
-//! kept right-aligned in three entries as [`ConvNd`] and [`PoolNd`] keep them.
+//! The layers over one to three spatial axes: `Conv1d`, `Conv2d`,
+//! `Conv3d`, `ConvTranspose1d/2d/3d`, `BatchNorm1d/2d/3d`, `MaxPool1d/2d/3d`,
+//! `AvgPool1d/2d/3d`, `AdaptiveAvgPool1d/3d`, `Upsample` (its arguments are
+//! `interpolate`'s, in [`super::upsample`]), and `PReLU`, `Hardtanh`, `ELU`,
+//! with PyTorch's arguments and defaults. Spatial arguments are an integer
+//! (every axis) or a tuple of one entry per axis (a pair `(h, w)` for the
+//! 2-D layers, one integer only for `Conv1d`), kept right-aligned in three
+//! entries as [`ConvNd`] and [`PoolNd`] keep them; the 2-D layers and
+//! `Conv1d` are then stored as their `Conv2d` and `Pool2d`.
 
 use super::{Bound, LayerDef};
 use crate::value::{Errors, Value};
-use netspec_model::{Activation, BatchNorm2d, ConvNd, Op, PoolNd};
+use netspec_model::op::right_aligned;
+use netspec_model::{Activation, BatchNorm2d, Conv2d, ConvNd, Op, Pool2d, PoolNd};
 
-const CONV: &[&str] = &[
+/// The arguments of `Conv1d`, `Conv2d` and `Conv3d`.
+pub(super) const CONV: &[&str] = &[
     "out_channels",
     "kernel_size",
     "stride",
@@ -34,7 +38,8 @@ const CONV_TRANSPOSE: &[&str] = &[
     "padding_mode",
 ];
 
-const BATCH_NORM: &[&str] = &[
+/// The arguments of `BatchNorm1d/2d/3d`.
+pub(super) const BATCH_NORM: &[&str] = &[
     "num_features",
     "eps",
     "momentum",
@@ -42,13 +47,25 @@ const BATCH_NORM: &[&str] = &[
     "track_running_stats",
 ];
 
-const MAX_POOL: &[&str] = &[
+/// The arguments of `MaxPool1d/2d/3d`.
+pub(super) const MAX_POOL: &[&str] = &[
     "kernel_size",
     "stride",
     "padding",
     "dilation",
     "return_indices",
     "ceil_mode",
+];
+
+/// The arguments of `AvgPool2d` and `AvgPool3d` (`AvgPool1d`'s without the
+/// last, `divisor_override`).
+pub(super) const AVG_POOL: &[&str] = &[
+    "kernel_size",
+    "stride",
+    "padding",
+    "ceil_mode",
+    "count_include_pad",
+    "divisor_override",
 ];
 
 const fn def(name: &'static str, params: &'static [&'static str], required: usize) -> LayerDef {
@@ -70,29 +87,8 @@ pub(super) const CATALOGUE: &[LayerDef] = &[
     def("MaxPool1d", MAX_POOL, 1),
     def("MaxPool3d", MAX_POOL, 1),
     // PyTorch's AvgPool1d has no `divisor_override`; AvgPool3d has it.
-    def(
-        "AvgPool1d",
-        &[
-            "kernel_size",
-            "stride",
-            "padding",
-            "ceil_mode",
-            "count_include_pad",
-        ],
-        1,
-    ),
-    def(
-        "AvgPool3d",
-        &[
-            "kernel_size",
-            "stride",
-            "padding",
-            "ceil_mode",
-            "count_include_pad",
-            "divisor_override",
-        ],
-        1,
-    ),
+    def("AvgPool1d", AVG_POOL.split_at(AVG_POOL.len() - 1).0, 1),
+    def("AvgPool3d", AVG_POOL, 1),
     def("AdaptiveAvgPool1d", &["output_size"], 1),
     def("AdaptiveAvgPool3d", &["output_size"], 1),
     def("Upsample", super::upsample::UPSAMPLE_PARAMS, 0),
@@ -101,9 +97,43 @@ pub(super) const CATALOGUE: &[LayerDef] = &[
     def("ELU", &["alpha", "inplace"], 0),
 ];
 
+/// The layers of the parent's catalogue built here.
+const BUILT_HERE: &[&str] = &["Conv1d", "Conv2d", "BatchNorm2d", "MaxPool2d", "AvgPool2d"];
+
 /// Whether layer `name` is built here.
 pub(super) fn builds(name: &str) -> bool {
-    name == "BatchNorm2d" || CATALOGUE.iter().any(|d| d.name == name)
+    BUILT_HERE.contains(&name) || CATALOGUE.iter().any(|d| d.name == name)
+}
+
+/// How a layer writes its spatial arguments.
+#[derive(Clone, Copy)]
+enum Form {
+    /// One integer: `Conv1d`.
+    Int,
+    /// An integer or a pair `(h, w)`: `Conv2d` and the 2-D pools.
+    Pair,
+    /// An integer or a tuple of one entry per axis, over this many axes.
+    Axes(usize),
+}
+
+impl Form {
+    /// The spatial axes.
+    const fn rank(self) -> usize {
+        match self {
+            Form::Int => 1,
+            Form::Pair => 2,
+            Form::Axes(rank) => rank,
+        }
+    }
+
+    /// What a `padding` other than a string may be, for messages.
+    const fn padding_forms(self) -> &'static str {
+        match self {
+            Form::Int => "an integer",
+            Form::Pair => "an integer, a pair",
+            Form::Axes(_) => "an integer, a tuple",
+        }
+    }
 }
 
 /// The axis names of `rank` spatial axes, for messages.
@@ -161,6 +191,29 @@ impl Bound {
         }
         Some(out)
     }
+
+    /// Argument `name` over the layer's spatial axes written in `form`,
+    /// right-aligned in three entries (`fill` before them); `default` on
+    /// every axis when the argument is not given.
+    fn spatial(
+        &self,
+        form: Form,
+        name: &str,
+        default: usize,
+        min: i64,
+        fill: usize,
+        errors: &mut Errors,
+    ) -> Option<[usize; 3]> {
+        match form {
+            Form::Int => self
+                .int(name, default, min, errors)
+                .map(|v| [fill, fill, v]),
+            Form::Pair => self
+                .pair(name, [default; 2], min, errors)
+                .map(|[h, w]| [fill, h, w]),
+            Form::Axes(rank) => self.axes(name, rank, default, min, fill, errors),
+        }
+    }
 }
 
 /// Builds layer `name` (one of [`CATALOGUE`], or `BatchNorm2d`) from its
@@ -173,18 +226,23 @@ pub(super) fn build(
     channels: usize,
     errors: &mut Errors,
 ) -> Option<Op> {
+    let conv = |form, transposed, errors: &mut Errors| conv(b, form, transposed, channels, errors);
     Some(match name {
-        "Conv3d" => Op::Conv3d(conv(b, 3, false, channels, errors)?),
-        "ConvTranspose1d" => Op::ConvTranspose(conv(b, 1, true, channels, errors)?),
-        "ConvTranspose2d" => Op::ConvTranspose(conv(b, 2, true, channels, errors)?),
-        "ConvTranspose3d" => Op::ConvTranspose(conv(b, 3, true, channels, errors)?),
+        "Conv1d" => Op::Conv1d(conv_2d(&conv(Form::Int, false, errors)?)),
+        "Conv2d" => Op::Conv2d(conv_2d(&conv(Form::Pair, false, errors)?)),
+        "Conv3d" => Op::Conv3d(conv(Form::Axes(3), false, errors)?),
+        "ConvTranspose1d" => Op::ConvTranspose(conv(Form::Axes(1), true, errors)?),
+        "ConvTranspose2d" => Op::ConvTranspose(conv(Form::Axes(2), true, errors)?),
+        "ConvTranspose3d" => Op::ConvTranspose(conv(Form::Axes(3), true, errors)?),
         "BatchNorm1d" => Op::BatchNorm1d(batch_norm(b, channels, errors)?),
         "BatchNorm2d" => Op::BatchNorm2d(batch_norm(b, channels, errors)?),
         "BatchNorm3d" => Op::BatchNorm3d(batch_norm(b, channels, errors)?),
-        "MaxPool1d" => Op::MaxPoolNd(pool(b, 1, errors)?),
-        "MaxPool3d" => Op::MaxPoolNd(pool(b, 3, errors)?),
-        "AvgPool1d" => Op::AvgPoolNd(pool(b, 1, errors)?),
-        "AvgPool3d" => Op::AvgPoolNd(pool(b, 3, errors)?),
+        "MaxPool1d" => Op::MaxPoolNd(pool(b, Form::Axes(1), errors)?),
+        "MaxPool2d" => Op::MaxPool2d(pool_2d(&pool(b, Form::Pair, errors)?)),
+        "MaxPool3d" => Op::MaxPoolNd(pool(b, Form::Axes(3), errors)?),
+        "AvgPool1d" => Op::AvgPoolNd(pool(b, Form::Axes(1), errors)?),
+        "AvgPool2d" => Op::AvgPool2d(pool_2d(&pool(b, Form::Pair, errors)?)),
+        "AvgPool3d" => Op::AvgPoolNd(pool(b, Form::Axes(3), errors)?),
         "AdaptiveAvgPool1d" | "AdaptiveAvgPool3d" => {
             let rank = if name == "AdaptiveAvgPool1d" { 1 } else { 3 };
             Op::AdaptiveAvgPoolNd {
@@ -254,19 +312,21 @@ fn batch_norm(b: &Bound, channels: usize, errors: &mut Errors) -> Option<BatchNo
     })
 }
 
-/// A convolution over `rank` spatial axes (`Conv3d`) or its transpose
-/// (`ConvTranspose1d/2d/3d`) on `channels` input channels.
+/// A convolution (`Conv1d`, `Conv2d`, `Conv3d`) or a transposed one
+/// (`ConvTranspose1d/2d/3d`) on `channels` input channels, its spatial
+/// arguments written in `form`.
 fn conv(
     b: &Bound,
-    rank: usize,
+    form: Form,
     transposed: bool,
     channels: usize,
     errors: &mut Errors,
 ) -> Option<ConvNd> {
+    let rank = form.rank();
     let out_channels = b.int("out_channels", 1, 1, errors);
-    let kernel = b.axes("kernel_size", rank, 1, 1, 1, errors);
-    let stride = b.axes("stride", rank, 1, 1, 1, errors);
-    let dilation = b.axes("dilation", rank, 1, 1, 1, errors);
+    let kernel = b.spatial(form, "kernel_size", 1, 1, 1, errors);
+    let stride = b.spatial(form, "stride", 1, 1, 1, errors);
+    let dilation = b.spatial(form, "dilation", 1, 1, 1, errors);
     let groups = b.int("groups", 1, 1, errors);
     let bias = b.boolean("bias", true, errors);
     b.only(
@@ -294,7 +354,8 @@ fn conv(
                     None
                 } else {
                     same_padding(k, d).or_else(|| {
-                        errors.push(*sp, format!("padding = \"same\" overflows: dilation {:?} times kernel {:?} minus 1 does not fit", d.get(3usize.saturating_sub(rank)..).unwrap_or_default(), k.get(3usize.saturating_sub(rank)..).unwrap_or_default()));
+                        let axes = |v| right_aligned(v, rank).unwrap_or_default();
+                        errors.push(*sp, format!("padding = \"same\" overflows: dilation {:?} times kernel {:?} minus 1 does not fit", axes(&d), axes(&k)));
                         None
                     })
                 }
@@ -303,16 +364,19 @@ fn conv(
             (other, ..) => {
                 errors.push(
                     *sp,
-                    format!("`padding` must be an integer, a tuple, \"same\" or \"valid\", found {other:?}"),
+                    format!(
+                        "`padding` must be {}, \"same\" or \"valid\", found {other:?}",
+                        form.padding_forms()
+                    ),
                 );
                 None
             }
         },
         _ => b
-            .axes("padding", rank, 0, 0, 0, errors)
+            .spatial(form, "padding", 0, 0, 0, errors)
             .map(|p| p.map(|p| [p, p])),
     };
-    let output_padding = b.axes("output_padding", rank, 0, 0, 0, errors);
+    let output_padding = b.spatial(form, "output_padding", 0, 0, 0, errors);
     if let (Some(op), Some(s), Some(d)) = (output_padding, stride, dilation) {
         let axes = op.iter().zip(s).zip(d).skip(3usize.saturating_sub(rank));
         for (((&op, s), d), name) in axes.zip(axis_names(rank)) {
@@ -343,6 +407,21 @@ fn conv(
     })
 }
 
+/// A `Conv2d` or `Conv1d` read as a [`ConvNd`] of rank 2 or 1, stored as
+/// the `Conv2d` both are: its last two axes (a `Conv1d` has height 1).
+const fn conv_2d(c: &ConvNd) -> Conv2d {
+    Conv2d {
+        in_channels: c.in_channels,
+        out_channels: c.out_channels,
+        kernel: [c.kernel[1], c.kernel[2]],
+        stride: [c.stride[1], c.stride[2]],
+        padding: [c.padding[1], c.padding[2]],
+        dilation: [c.dilation[1], c.dilation[2]],
+        groups: c.groups,
+        bias: c.bias,
+    }
+}
+
 /// `padding = "same"`: `dilation · (kernel − 1)` in all per axis, split as
 /// PyTorch splits it (the extra one after); `None` on overflow.
 fn same_padding(kernel: [usize; 3], dilation: [usize; 3]) -> Option<[[usize; 2]; 3]> {
@@ -354,20 +433,21 @@ fn same_padding(kernel: [usize; 3], dilation: [usize; 3]) -> Option<[[usize; 2];
     Some(out)
 }
 
-/// `MaxPool1d/3d` and `AvgPool1d/3d` over `rank` axes (the stride is the
-/// kernel when not given, as PyTorch's `stride = None`).
-fn pool(b: &Bound, rank: usize, errors: &mut Errors) -> Option<PoolNd> {
-    let kernel = b.axes("kernel_size", rank, 1, 1, 1, errors)?;
+/// `MaxPool1d/2d/3d` and `AvgPool1d/2d/3d`, their spatial arguments
+/// written in `form` (the stride is the kernel when not given, as PyTorch's
+/// `stride = None`).
+fn pool(b: &Bound, form: Form, errors: &mut Errors) -> Option<PoolNd> {
+    let kernel = b.spatial(form, "kernel_size", 1, 1, 1, errors)?;
     let stride = match b.get("stride") {
         None => kernel,
-        Some(_) => b.axes("stride", rank, 1, 1, 1, errors)?,
+        Some(_) => b.spatial(form, "stride", 1, 1, 1, errors)?,
     };
     let pool = PoolNd {
-        rank,
+        rank: form.rank(),
         kernel,
         stride,
-        padding: b.axes("padding", rank, 0, 0, 0, errors)?,
-        dilation: b.axes("dilation", rank, 1, 1, 1, errors)?,
+        padding: b.spatial(form, "padding", 0, 0, 0, errors)?,
+        dilation: b.spatial(form, "dilation", 1, 1, 1, errors)?,
         ceil_mode: b.boolean("ceil_mode", false, errors)?,
         count_include_pad: b.boolean("count_include_pad", true, errors)?,
     };
@@ -380,6 +460,18 @@ fn pool(b: &Bound, rank: usize, errors: &mut Errors) -> Option<PoolNd> {
         return None;
     }
     Some(pool)
+}
+
+/// A 2-D pool read as a [`PoolNd`], stored as its `Pool2d`.
+const fn pool_2d(p: &PoolNd) -> Pool2d {
+    Pool2d {
+        kernel: [p.kernel[1], p.kernel[2]],
+        stride: [p.stride[1], p.stride[2]],
+        padding: [p.padding[1], p.padding[2]],
+        dilation: [p.dilation[1], p.dilation[2]],
+        ceil_mode: p.ceil_mode,
+        count_include_pad: p.count_include_pad,
+    }
 }
 
 #[cfg(test)]
@@ -660,6 +752,59 @@ mod tests {
         assert_eq!(e, ["`num_parameters` must be positive, found 0"]);
         let e = errors_of("pub struct N(x: [3, 4]) { x -> ELU(inplace = 1) }");
         assert_eq!(e, ["`inplace` must be a boolean, found the integer 1"]);
+    }
+
+    #[test]
+    fn every_convolution_reads_its_arguments_with_one_rule() {
+        let cases = [
+            ("Conv1d", "3, 8", "an integer"),
+            ("Conv2d", "3, 8, 8", "an integer, a pair"),
+            ("Conv3d", "3, 8, 8, 8", "an integer, a tuple"),
+        ];
+        for (layer, x, forms) in cases {
+            let net = |args: &str| format!("pub struct N(x: [{x}]) {{ x -> {layer}({args}) }}");
+            let e = errors_of(&net("4, 3, padding = \"full\""));
+            assert_eq!(
+                e,
+                [format!(
+                    "`padding` must be {forms}, \"same\" or \"valid\", found \"full\""
+                )]
+            );
+            let e = errors_of(&net("4, 3, stride = 2, padding = \"same\""));
+            assert_eq!(e, ["padding = \"same\" needs stride 1, as in PyTorch"]);
+            // an invalid kernel is the only error: "same" is not checked without one
+            let e = errors_of(&net("4, 0, padding = \"same\""));
+            assert_eq!(e, ["`kernel_size` must be positive, found 0"], "{layer}");
+            let e = errors_of(&net(
+                "4, 4, padding = \"same\", dilation = 9223372036854775807",
+            ));
+            assert!(
+                e[0].starts_with("padding = \"same\" overflows: dilation ["),
+                "{e:?}"
+            );
+        }
+        // "same" splits dilation·(k − 1) with the extra one after, on every axis
+        let (op, out) = one("3, 8", "Conv1d(4, 4, padding = \"same\")");
+        let Op::Conv1d(c) = op else { panic!("{op:?}") };
+        assert_eq!(
+            (c.kernel, c.padding, out),
+            ([1, 4], [[0, 0], [1, 2]], vec![4, 8])
+        );
+        let (op, out) = one(
+            "3, 8, 8",
+            "Conv2d(4, (4, 3), padding = \"same\", dilation = 2)",
+        );
+        let Op::Conv2d(c) = op else { panic!("{op:?}") };
+        assert_eq!((c.padding, out), ([[3, 3], [2, 2]], vec![4, 8, 8]));
+        // the 2-D pools: the stride is the kernel when not given
+        let (op, out) = one("3, 8, 8", "MaxPool2d((2, 4), padding = (1, 0))");
+        let Op::MaxPool2d(p) = op else {
+            panic!("{op:?}")
+        };
+        assert_eq!((p.kernel, p.stride, p.padding), ([2, 4], [2, 4], [1, 0]));
+        assert_eq!(out, [3, 5, 2]);
+        let e = errors_of("pub struct N(x: [3, 8, 8]) { x -> AvgPool2d(2, divisor_override = 2) }");
+        assert_eq!(e, ["`AvgPool2d` does not support divisor_override"]);
     }
 
     #[test]

@@ -1,12 +1,12 @@
-//! The layers of tensors of any rank: `Conv1d`, `LayerNorm`, `GroupNorm`
-//! and `MultiheadAttention` (its input projection; the compiler writes the
-//! rest of the module as nodes), with PyTorch's arguments and defaults.
+//! The layers of tensors of any rank: `LayerNorm`, `GroupNorm` and
+//! `MultiheadAttention` (its input projection; the compiler writes the rest
+//! of the module as nodes), with PyTorch's arguments and defaults.
 
 use super::{to_usize, Bound};
 use crate::value::{Errors, Value};
-use netspec_model::{Conv2d, GroupNorm, LayerNorm, Linear, Op};
+use netspec_model::{GroupNorm, LayerNorm, Linear, Op};
 
-/// Builds layer `name` (one of the four above) from its bound arguments for
+/// Builds layer `name` (one of the three above) from its bound arguments for
 /// an input of per-sample shape `input` (`channels` its first size), or
 /// `None` after reporting why.
 pub(super) fn build(
@@ -17,57 +17,6 @@ pub(super) fn build(
     errors: &mut Errors,
 ) -> Option<Op> {
     Some(match name {
-        "Conv1d" => {
-            let out_channels = b.int("out_channels", 1, 1, errors);
-            let k = b.int("kernel_size", 1, 1, errors);
-            let stride = b.int("stride", 1, 1, errors);
-            let dilation = b.int("dilation", 1, 1, errors);
-            let groups = b.int("groups", 1, 1, errors);
-            let bias = b.boolean("bias", true, errors);
-            b.only(
-                "padding_mode",
-                &Value::Str("zeros".into()),
-                "\"zeros\"",
-                errors,
-            );
-            let padding = match b.get("padding") {
-                Some((Value::Str(s), _)) if s == "valid" => Some([0, 0]),
-                Some((Value::Str(s), sp)) if s == "same" => match (k, dilation, stride) {
-                    (Some(k), Some(d), Some(1)) => match d.checked_mul(k.saturating_sub(1)) {
-                        Some(t) => Some([t / 2, t - t / 2]),
-                        None => {
-                            errors.push(*sp, "padding = \"same\" overflows");
-                            None
-                        }
-                    },
-                    (_, _, Some(_)) => {
-                        errors.push(*sp, "padding = \"same\" needs stride 1, as in PyTorch");
-                        None
-                    }
-                    _ => None,
-                },
-                Some((Value::Str(other), sp)) => {
-                    errors.push(
-                        *sp,
-                        format!(
-                            "`padding` must be an integer, \"same\" or \"valid\", found {other:?}"
-                        ),
-                    );
-                    None
-                }
-                _ => b.int("padding", 0, 0, errors).map(|p| [p, p]),
-            };
-            Op::Conv1d(Conv2d {
-                in_channels: channels,
-                out_channels: out_channels?,
-                kernel: [1, k?],
-                stride: [1, stride?],
-                padding: [[0, 0], padding?],
-                dilation: [1, dilation?],
-                groups: groups?,
-                bias: bias?,
-            })
-        }
         "LayerNorm" => {
             let eps = b.float("eps", 1e-5, errors)?;
             let affine = b.boolean("elementwise_affine", true, errors)?;

@@ -67,7 +67,8 @@
 //! ptflops truncates its float total once, netspec each layer's count.
 
 use super::{elements, thop_adaptive_avg, Convention};
-use crate::op::{ConvNd, Interpolate, InterpolationMode, Op};
+use crate::cost::kernel_volume;
+use crate::op::{right_aligned, ConvNd, Interpolate, InterpolationMode, Op};
 
 /// Whether `op` is one of the operations this module counts for fvcore,
 /// thop and ptflops.
@@ -95,25 +96,12 @@ fn u(v: usize) -> Option<u64> {
     u64::try_from(v).ok()
 }
 
-fn product(values: &[usize]) -> Option<u64> {
-    values
-        .iter()
-        .try_fold(1u64, |acc, &v| acc.checked_mul(u(v)?))
-}
-
-/// The kernel's sizes along the operation's `rank` axes (right-aligned).
-fn kernel(c: &ConvNd) -> &[usize] {
-    c.kernel
-        .get(3usize.saturating_sub(c.rank.clamp(1, 3))..)
-        .unwrap_or(&[])
-}
-
 /// fvcore's `conv_flop_count`: `prod(w_shape) · prod(spatial)`, the spatial
 /// sizes of the input for a transposed convolution and of the output
 /// otherwise.
 fn fvcore_conv(c: &ConvNd, input: &[usize], output: &[usize]) -> Option<u64> {
     let positions = if c.transposed { input } else { output };
-    product(&c.weight_shape())?.checked_mul(product(spatial(positions))?)
+    elements(&c.weight_shape())?.checked_mul(elements(spatial(positions))?)
 }
 
 /// thop's `calculate_conv2d_flops`: `numel(out) · (C_in // g) · K`.
@@ -122,7 +110,7 @@ fn thop_conv(c: &ConvNd, input: &[usize], output: &[usize]) -> Option<u64> {
     let per_group = u(channels.checked_div(c.groups)?)?;
     elements(output)?
         .checked_mul(per_group)?
-        .checked_mul(product(kernel(c))?)
+        .checked_mul(kernel_volume(&c.kernel, c.rank)?)
 }
 
 /// ptflops' `conv_flops_counter_hook`: `K · C_in · (C_out // g) · positions`
@@ -131,9 +119,9 @@ fn thop_conv(c: &ConvNd, input: &[usize], output: &[usize]) -> Option<u64> {
 fn ptflops_conv(c: &ConvNd, input: &[usize], output: &[usize]) -> Option<u64> {
     let positions = if c.transposed { input } else { output };
     let filters = u(c.out_channels.checked_div(c.groups)?)?;
-    let products = product(kernel(c))?
+    let products = kernel_volume(&c.kernel, c.rank)?
         .checked_mul(u(c.in_channels)?.checked_mul(filters)?)?
-        .checked_mul(product(spatial(positions))?)?;
+        .checked_mul(elements(spatial(positions))?)?;
     let bias = if c.bias { elements(output)? } else { 0 };
     products.checked_add(bias)
 }
@@ -141,10 +129,7 @@ fn ptflops_conv(c: &ConvNd, input: &[usize], output: &[usize]) -> Option<u64> {
 /// The scale factors along the interpolation's axes, if it was given
 /// scale factors rather than a size.
 fn scales(i: &Interpolate) -> Option<&[f64]> {
-    let axes = i
-        .scale
-        .get(3usize.saturating_sub(i.rank.clamp(1, 3))..)
-        .unwrap_or(&[]);
+    let axes = right_aligned(&i.scale, i.rank.clamp(1, 3)).unwrap_or(&[]);
     if axes.iter().any(|&s| s != 0.0) {
         Some(axes)
     } else {

@@ -6,7 +6,7 @@
 mod spatial;
 mod tensor;
 
-use crate::op::{BatchNorm2d, Conv2d, Op, Pool2d};
+use crate::op::{BatchNorm2d, Conv2d, ConvNd, Op, Pool2d};
 pub use spatial::scaled_size;
 use std::fmt;
 pub use tensor::broadcast;
@@ -156,57 +156,7 @@ fn conv1d_shape(c: &Conv2d, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
 
 fn conv_shape(c: &Conv2d, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
     let [ch, h, w] = feature_map("Conv2d", input)?;
-    positive(c.out_channels, "out_channels")?;
-    positive(c.kernel[0].min(c.kernel[1]), "kernel_size")?;
-    positive(c.stride[0].min(c.stride[1]), "stride")?;
-    positive(c.dilation[0].min(c.dilation[1]), "dilation")?;
-    positive(c.groups, "groups")?;
-    if ch != c.in_channels {
-        return err(
-            Blame::Input(0),
-            format!(
-                "Conv2d expects {} input channels, found {ch}",
-                c.in_channels
-            ),
-        );
-    }
-    if ch % c.groups != 0 {
-        return err(
-            Blame::Arg("groups"),
-            format!(
-                "groups = {} does not divide the {ch} input channels",
-                c.groups
-            ),
-        );
-    }
-    if !c.out_channels.is_multiple_of(c.groups) {
-        return err(
-            Blame::Arg("groups"),
-            format!(
-                "groups = {} does not divide the {} output channels",
-                c.groups, c.out_channels
-            ),
-        );
-    }
-    let oh = window_out(
-        "height",
-        h,
-        c.padding[0],
-        c.kernel[0],
-        c.stride[0],
-        c.dilation[0],
-        false,
-    )?;
-    let ow = window_out(
-        "width",
-        w,
-        c.padding[1],
-        c.kernel[1],
-        c.stride[1],
-        c.dilation[1],
-        false,
-    )?;
-    Ok(vec![c.out_channels, oh, ow])
+    spatial::conv_output("Conv2d", &ConvNd::from_2d(c), ch, &[h, w])
 }
 
 fn pool_shape(kind: &str, p: &Pool2d, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
@@ -215,47 +165,25 @@ fn pool_shape(kind: &str, p: &Pool2d, input: &[usize]) -> Result<Vec<usize>, Sha
     positive(p.stride[0].min(p.stride[1]), "stride")?;
     positive(p.dilation[0].min(p.dilation[1]), "dilation")?;
     for axis in 0..2 {
-        let Some(extent) = kernel_extent(p.kernel[axis], p.dilation[axis]) else {
-            let d = p.dilation[axis];
-            return err(
-                Blame::Arg("dilation"),
-                format!("kernel {} with dilation {d} overflows", p.kernel[axis]),
-            );
-        };
-        // PyTorch checks `padding <= kernel / 2`, the kernel's size whatever
-        // the dilation (`MaxPool2d(3, padding=2, dilation=2)` is an error).
         let (pad, k) = (p.padding[axis], p.kernel[axis]);
-        if pad > k / 2 {
-            let message = if extent == k {
+        spatial::pool_padding(pad, k, p.dilation[axis], |extent| {
+            if extent == k {
                 format!("padding {pad} is more than half the kernel extent {extent}")
             } else {
                 format!(
                     "padding {pad} is more than half the kernel size {k} (PyTorch checks \
                      the size, not the dilated extent {extent})"
                 )
-            };
-            return err(Blame::Arg("padding"), message);
-        }
+            }
+        })?;
     }
-    let oh = window_out(
-        "height",
-        h,
-        [p.padding[0]; 2],
-        p.kernel[0],
-        p.stride[0],
-        p.dilation[0],
-        p.ceil_mode,
-    )?;
-    let ow = window_out(
-        "width",
-        w,
-        [p.padding[1]; 2],
-        p.kernel[1],
-        p.stride[1],
-        p.dilation[1],
-        p.ceil_mode,
-    )?;
-    Ok(vec![ch, oh, ow])
+    let mut out = vec![ch];
+    for (axis, (name, len)) in ["height", "width"].into_iter().zip([h, w]).enumerate() {
+        let pad = [p.padding[axis]; 2];
+        let (k, s, d) = (p.kernel[axis], p.stride[axis], p.dilation[axis]);
+        out.push(window_out(name, len, pad, k, s, d, p.ceil_mode)?);
+    }
+    Ok(out)
 }
 
 /// A batch norm on one input whose rank is one of `ranks` (`layout` names

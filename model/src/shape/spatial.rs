@@ -7,7 +7,7 @@
 //! `r` entries). Output sizes are PyTorch's.
 
 use super::{err, kernel_extent, positive, shape_str, window_out, Blame, ShapeError};
-use crate::op::{ConvNd, Interpolate, InterpolationMode, Pad, PoolNd};
+use crate::op::{right_aligned, ConvNd, Interpolate, InterpolationMode, Pad, PoolNd};
 
 /// The names of the spatial axes of a rank-`rank` input, as messages say them.
 fn axis_names(rank: usize) -> &'static [&'static str] {
@@ -27,9 +27,10 @@ fn layout(rank: usize) -> &'static str {
     }
 }
 
-/// The last `rank` entries of a right-aligned array.
+/// The last `rank` entries of a right-aligned array (`rank` is 1 to 3
+/// once [`spatial_input`] has accepted it).
 fn tail<T>(values: &[T; 3], rank: usize) -> &[T] {
-    values.get(3usize.saturating_sub(rank)..).unwrap_or(&[])
+    right_aligned(values, rank).unwrap_or(&[])
 }
 
 /// The channels and the `rank` spatial sizes of `input`.
@@ -70,8 +71,20 @@ fn least(values: &[usize; 3], rank: usize) -> usize {
 /// output padding is smaller than the stride or the dilation. Either must be
 /// at least 1.
 pub(super) fn conv_nd(kind: &str, c: &ConvNd, input: &[usize]) -> Result<Vec<usize>, ShapeError> {
+    let (ch, spatial) = spatial_input(kind, c.rank, input)?;
+    conv_output(kind, c, ch, spatial)
+}
+
+/// A convolution's output on an input of `ch` channels and the `c.rank`
+/// spatial sizes `spatial`: the rule of [`conv_nd`], and of `Conv2d` and
+/// `Conv1d` after their own input checks.
+pub(super) fn conv_output(
+    kind: &str,
+    c: &ConvNd,
+    ch: usize,
+    spatial: &[usize],
+) -> Result<Vec<usize>, ShapeError> {
     let rank = c.rank;
-    let (ch, spatial) = spatial_input(kind, rank, input)?;
     positive(c.out_channels, "out_channels")?;
     positive(least(&c.kernel, rank), "kernel_size")?;
     positive(least(&c.stride, rank), "stride")?;
@@ -199,21 +212,34 @@ pub(super) fn pool_nd(kind: &str, p: &PoolNd, input: &[usize]) -> Result<Vec<usi
         .zip(tail(&p.stride, rank))
         .zip(tail(&p.dilation, rank));
     for (((((&axis, &len), &pad), &k), &s), &d) in axes {
-        if kernel_extent(k, d).is_none() {
-            return err(
-                Blame::Arg("dilation"),
-                format!("kernel {k} with dilation {d} overflows"),
-            );
-        }
-        if pad > k / 2 {
-            return err(
-                Blame::Arg("padding"),
-                format!("padding {pad} is more than half the kernel size {k} along the {axis}"),
-            );
-        }
+        pool_padding(pad, k, d, |_| {
+            format!("padding {pad} is more than half the kernel size {k} along the {axis}")
+        })?;
         out.push(window_out(axis, len, [pad, pad], k, s, d, p.ceil_mode)?);
     }
     Ok(out)
+}
+
+/// PyTorch's checks of a pooling window along one axis: the dilated kernel
+/// fits a `usize`, and the padding is at most half the kernel size (the
+/// size, not the dilated extent: `MaxPool2d(3, padding=2, dilation=2)` is an
+/// error). `too_much` words the second error from the extent.
+pub(super) fn pool_padding(
+    pad: usize,
+    kernel: usize,
+    dilation: usize,
+    too_much: impl FnOnce(usize) -> String,
+) -> Result<(), ShapeError> {
+    let Some(extent) = kernel_extent(kernel, dilation) else {
+        return err(
+            Blame::Arg("dilation"),
+            format!("kernel {kernel} with dilation {dilation} overflows"),
+        );
+    };
+    if pad > kernel / 2 {
+        return err(Blame::Arg("padding"), too_much(extent));
+    }
+    Ok(())
 }
 
 /// `AdaptiveAvgPool1d/3d` on `[C, *spatial]`: `[C, *output]`.
@@ -340,19 +366,7 @@ mod tests {
         d: [usize; 3],
         g: usize,
     ) -> Op {
-        Op::ConvTranspose(ConvNd::new(
-            rank,
-            true,
-            cin,
-            cout,
-            k,
-            s,
-            p.map(|p| [p, p]),
-            op,
-            d,
-            g,
-            true,
-        ))
+        Op::ConvTranspose(ConvNd::symmetric(rank, true, cin, cout, k, s, p, op, d, g))
     }
 
     #[test]

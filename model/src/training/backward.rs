@@ -558,34 +558,6 @@ mod tests {
         training(&values, &layers).unwrap()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn conv(
-        rank: usize,
-        transposed: bool,
-        cin: usize,
-        cout: usize,
-        k: [usize; 3],
-        s: [usize; 3],
-        p: [usize; 3],
-        op: [usize; 3],
-        d: [usize; 3],
-        g: usize,
-    ) -> ConvNd {
-        ConvNd::new(
-            rank,
-            transposed,
-            cin,
-            cout,
-            k,
-            s,
-            p.map(|p| [p, p]),
-            op,
-            d,
-            g,
-            true,
-        )
-    }
-
     fn saved(t: &[Training]) -> Vec<(u64, u64, u64)> {
         t.iter()
             .map(|t| (t.saved_floats, t.saved_indices, t.saved_stats))
@@ -599,7 +571,7 @@ mod tests {
         // -> Hardtanh(-1, 1, inplace) -> Upsample(2, trilinear) -> AdaptiveAvgPool3d(1)
         let ops = [
             (
-                Op::Conv3d(conv(
+                Op::Conv3d(ConvNd::symmetric(
                     3, false, 2, 4, [3; 3], [1; 3], [1; 3], [0; 3], [1; 3], 1,
                 )),
                 false,
@@ -617,7 +589,7 @@ mod tests {
                 false,
             ),
             (
-                Op::ConvTranspose(conv(
+                Op::ConvTranspose(ConvNd::symmetric(
                     3, true, 4, 2, [2; 3], [2; 3], [0; 3], [0; 3], [1; 3], 2,
                 )),
                 false,
@@ -731,7 +703,7 @@ mod tests {
                 false,
             ),
             (
-                Op::ConvTranspose(conv(
+                Op::ConvTranspose(ConvNd::symmetric(
                     1,
                     true,
                     3,
@@ -822,7 +794,7 @@ mod tests {
                 false,
             ),
             (
-                Op::ConvTranspose(conv(
+                Op::ConvTranspose(ConvNd::symmetric(
                     2,
                     true,
                     4,
