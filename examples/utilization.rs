@@ -67,6 +67,11 @@ zoo! {
     "mobilevit_s" => MobileViTS,
     "mobile_former_294m" => MobileFormer294M,
     "swin_t" => SwinT,
+    "lraspp_mobilenet_v3_large" => LrasppMobileNetV3Large,
+    "deeplabv3_mobilenet_v3_large" => DeepLabV3MobileNetV3Large,
+    "fcn_resnet50" => FcnResNet50,
+    "espnet" => ESPNet,
+    "unet" => UNet,
 }
 
 /// How much of this CPU a zoo network uses, layer by layer, and why.

@@ -72,14 +72,10 @@ impl Entry {
         self.flops as f64 / self.memory_access.max(1) as f64
     }
 
-    /// The name, with the input when it is not the standard 3x224x224.
-    fn label(&self) -> String {
-        if self.input == [3, 224, 224] {
-            format!("`{}`", self.name)
-        } else {
-            let dims: Vec<String> = self.input.iter().map(usize::to_string).collect();
-            format!("`{}` ({})", self.name, dims.join("x"))
-        }
+    /// The input per sample, `3x224x224`.
+    fn input(&self) -> String {
+        let dims: Vec<String> = self.input.iter().map(usize::to_string).collect();
+        dims.join("x")
     }
 }
 
@@ -141,6 +137,11 @@ fn entries() -> Vec<Entry> {
         MobileViTS,
         MobileFormer294M,
         SwinT,
+        LrasppMobileNetV3Large,
+        DeepLabV3MobileNetV3Large,
+        FcnResNet50,
+        ESPNet,
+        UNet,
     ]
 }
 
@@ -148,6 +149,7 @@ fn entries() -> Vec<Entry> {
 fn markdown(entries: &[Entry], measured: Option<&[Result<Measured, String>]>) -> String {
     let mut header = vec![
         "model",
+        "input",
         "params",
         "MACs",
         "FLOPs",
@@ -162,7 +164,8 @@ fn markdown(entries: &[Entry], measured: Option<&[Result<Measured, String>]>) ->
     let mut rows: Vec<Vec<String>> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let mut row = vec![
-            e.label(),
+            format!("`{}`", e.name),
+            e.input(),
             thousands(e.params),
             thousands(e.macs),
             si(e.flops),
@@ -225,8 +228,27 @@ fn markdown(entries: &[Entry], measured: Option<&[Result<Measured, String>]>) ->
     out
 }
 
-/// MACs against parameters, log-log, one labelled point per network.
+/// MACs against parameters, log-log, one labelled point per network, each
+/// at its own input: the label carries the input wherever it is not the one
+/// most of the zoo shares.
 fn chart(entries: &[Entry]) -> Result<String, String> {
+    let mut inputs: Vec<&[usize]> = entries.iter().map(|e| e.input).collect();
+    inputs.sort();
+    let common = inputs
+        .chunk_by(|a, b| a == b)
+        .max_by_key(|run| run.len())
+        .and_then(|run| run.first().copied())
+        .unwrap_or(&[]);
+    let labels: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            if e.input == common {
+                e.name.to_string()
+            } else {
+                format!("{} ({})", e.name, e.input())
+            }
+        })
+        .collect();
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let (mut p0, mut p1, mut m0, mut m1) = (f64::INFINITY, 0.0f64, f64::INFINITY, 0.0f64);
     for e in entries {
@@ -241,7 +263,8 @@ fn chart(entries: &[Entry]) -> Result<String, String> {
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                "netspec zoo: MACs against parameters (each at its own input size, batch 1)",
+                "netspec zoo: MACs against parameters (each at its own input, batch 1; \
+                 labels name the input where it is not the zoo's usual one)",
                 ("sans-serif", 20),
             )
             .margin(20)
@@ -273,7 +296,7 @@ fn chart(entries: &[Entry]) -> Result<String, String> {
             chart
                 .draw_series(std::iter::once(Circle::new(p, 5, color.filled())))
                 .map_err(|e| err(&e))?;
-            let (w, h) = (8 * e.name.len() as i32, 15);
+            let (w, h) = (7 * labels[i].len() as i32, 15);
             let (x, y) = pixel[i];
             let candidates = [
                 (8, -7),
@@ -316,7 +339,7 @@ fn chart(entries: &[Entry]) -> Result<String, String> {
                 .draw_series(std::iter::once(
                     EmptyElement::at(p)
                         + PathElement::new(lead, color.stroke_width(1))
-                        + Text::new(e.name.to_string(), (dx, dy), ("sans-serif", 13)),
+                        + Text::new(labels[i].clone(), (dx, dy), ("sans-serif", 13)),
                 ))
                 .map_err(|e| err(&e))?;
         }
