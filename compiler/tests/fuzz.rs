@@ -236,18 +236,41 @@ fn layer(rng: &mut Rng, names: &[&str]) -> String {
     }
 }
 
-/// A random stage: a layer, a block call, a list (with `for` and `if`
-/// items) or a repetition, nested up to `depth` levels.
-fn stage(rng: &mut Rng, names: &[&str], blocks: &[String], depth: usize) -> String {
+/// A random stage: a layer, a block call, a module bound by `let` (bare,
+/// applied again), a list (with `for` and `if` items) or a repetition,
+/// nested up to `depth` levels.
+fn stage(
+    rng: &mut Rng,
+    names: &[&str],
+    blocks: &[String],
+    modules: &[String],
+    depth: usize,
+) -> String {
     let named = if rng.chance(30) {
         format!("s{}: ", rng.below(4))
     } else {
         String::new()
     };
+    if !modules.is_empty() && rng.chance(25) {
+        // A module stage; rarely given a name or arguments (both errors).
+        let m = &modules[rng.below(modules.len())];
+        return match rng.below(20) {
+            0 => format!("{named}{m}"),
+            1 => format!("{m}({})", int_expr(rng, names, 1)),
+            _ => m.clone(),
+        };
+    }
     let spec = match rng.below(if depth == 0 { 2 } else { 6 }) {
         0 if !blocks.is_empty() => {
             let b = &blocks[rng.below(blocks.len())];
-            format!("{b}({})", int_expr(rng, names, 1))
+            // A module as the block's argument: tied layers (or, where the
+            // block wants a number, an error).
+            let arg = if !modules.is_empty() && rng.chance(20) {
+                modules[rng.below(modules.len())].clone()
+            } else {
+                int_expr(rng, names, 1)
+            };
+            format!("{b}({arg})")
         }
         0 | 1 => layer(rng, names),
         2 | 3 => {
@@ -258,23 +281,106 @@ fn stage(rng: &mut Rng, names: &[&str], blocks: &[String], depth: usize) -> Stri
                         "for i in {}..{} => {}",
                         count(rng),
                         count(rng),
-                        stage(rng, &[names, &["i"]].concat(), blocks, depth - 1)
+                        stage(rng, &[names, &["i"]].concat(), blocks, modules, depth - 1)
                     ),
                     1 => format!(
                         "if {} > {} {{ {} }} else {{ }}",
                         int_expr(rng, names, 1),
                         int_expr(rng, names, 1),
-                        stage(rng, names, blocks, depth - 1)
+                        stage(rng, names, blocks, modules, depth - 1)
                     ),
-                    _ => stage(rng, names, blocks, depth - 1),
+                    _ => stage(rng, names, blocks, modules, depth - 1),
                 })
                 .collect();
             format!("[{}]", items.join(", "))
         }
-        4 => format!("[{}; {}]", stage(rng, names, blocks, depth - 1), count(rng)),
+        4 => format!(
+            "[{}; {}]",
+            stage(rng, names, blocks, modules, depth - 1),
+            count(rng)
+        ),
         _ => "[]".to_string(),
     };
     named + &spec
+}
+
+/// Zero to two module bindings (`let m0 = p0: Conv2d(8, 3);`), a layer or
+/// a block bound under a path without being applied, and the variables
+/// they bind (`prefix0`, `prefix1`). Rarely a path used twice, a module
+/// never applied, or a callee that is neither layer nor block (errors).
+fn modules(
+    rng: &mut Rng,
+    prefix: &str,
+    names: &[&str],
+    blocks: &[String],
+) -> (String, Vec<String>) {
+    if !rng.chance(30) {
+        return (String::new(), Vec::new());
+    }
+    let mut defs = String::new();
+    let mut vars = Vec::new();
+    for k in 0..1 + rng.below(2) {
+        let var = format!("{prefix}{k}");
+        let path = if rng.chance(5) {
+            "s0".to_string()
+        } else {
+            format!("{prefix}_path{k}")
+        };
+        let callee = match rng.below(10) {
+            0 | 1 if !blocks.is_empty() => {
+                let b = &blocks[rng.below(blocks.len())];
+                if rng.chance(50) {
+                    format!("{b}({})", int_expr(rng, names, 1))
+                } else {
+                    b.clone()
+                }
+            }
+            2 if rng.chance(20) => rng
+                .pick(&["Parameter(1, 2)", "Unknown(3)", "3"])
+                .to_string(),
+            // Layers that keep the shape, so that applying them again is
+            // valid and the expansion goes on to counting and emission.
+            3..=5 => rng
+                .pick(&[
+                    "ReLU",
+                    "BatchNorm2d",
+                    "Identity",
+                    "Conv2d(x.channels, 1)",
+                    "Conv2d(x.channels, 3, padding = 1, bias = false)",
+                    "PReLU",
+                ])
+                .to_string(),
+            _ => layer(rng, names),
+        };
+        let _ = write!(defs, "let {var} = {path}: {callee}; ");
+        vars.push(var);
+    }
+    (defs, vars)
+}
+
+/// The expression a body returns: `y`, or (one case in five) a tuple of
+/// outputs built from `y`, a module call and the stages in scope; rarely
+/// with an item that is not a tensor, or nested (errors).
+fn output(rng: &mut Rng, blocks: &[String], modules: &[String]) -> String {
+    if !rng.chance(20) {
+        return "y".to_string();
+    }
+    let items: Vec<String> = (0..1 + rng.below(3))
+        .map(|_| match rng.below(12) {
+            0 | 1 => "y".to_string(),
+            2 => "x".to_string(),
+            3 if !modules.is_empty() => format!("{}(y)", modules[rng.below(modules.len())]),
+            4 => "(y, y)".to_string(),
+            5 => rng.pick(&["3", "1.5", "true"]).to_string(),
+            6 => format!("chunk(y, {}).0", small_or_hostile(rng)),
+            _ => format!("y -> {}", stage(rng, &[], blocks, modules, 1)),
+        })
+        .collect();
+    if items.len() == 1 && rng.chance(50) {
+        // A tuple from a builtin: chunk's pieces as the outputs.
+        return format!("chunk(y, {})", small_or_hostile(rng));
+    }
+    format!("(y, {})", items.join(", "))
 }
 
 /// Something nested far deeper than anyone writes, of one of the kinds
@@ -295,22 +401,63 @@ fn deep(rng: &mut Rng) -> String {
     }
 }
 
-/// A random program: zero to two blocks and one network.
+/// A small network of shared modules that is mostly valid: a layer module
+/// and a block module each applied several times (as stages, calls, in
+/// lists and repetitions, and passed to a block), and a tuple of outputs.
+/// The sizes are rarely hostile, and an application may get other channels
+/// (an error at that application).
+fn shared_program(rng: &mut Rng) -> String {
+    let c = if rng.chance(90) {
+        (1 + rng.below(8)).to_string()
+    } else {
+        rng.pick(HOSTILE).to_string()
+    };
+    let hw = 1 + rng.below(12);
+    let k = rng.pick(&["1", "3", "5"]);
+    let other = if rng.chance(15) { "+ 1" } else { "" };
+    let applications = count(rng);
+    let out = match rng.below(4) {
+        0 => "(a, b)".to_string(),
+        1 => "(b -> head: Flatten, a, enc(b))".to_string(),
+        2 => "chunk(cat(a, b), 2)".to_string(),
+        _ => "b".to_string(),
+    };
+    format!(
+        "block Unit(x, c) {{ x -> conv: Conv2d(c, {k}, padding = {k} / 2) -> bn: BatchNorm2d -> ReLU }}\n\
+         block Twice(x, m) {{ x -> m -> m }}\n\
+         pub struct Net(x: [{c}, {hw}, {hw}]) {{ \
+         let conv = conv: Conv2d({c}, {k}, padding = {k} / 2); \
+         let enc = enc: Unit({c} {other}); \
+         let a = x -> conv -> ReLU -> [conv, enc]; \
+         let b = enc(conv(a)) -> [enc; {applications}] -> tied: Twice(conv); \
+         {out} }}"
+    )
+}
+
+/// A random program: zero to two blocks and one network, either of which
+/// may bind modules and apply them, and a network that may return a tuple.
 fn generated(rng: &mut Rng) -> String {
     let mut src = String::new();
     let mut blocks = Vec::new();
     for b in 0..rng.below(3) {
         let name = format!("B{b}");
-        let body = stage(rng, &["n"], &blocks, 2);
-        let tail = match rng.below(4) {
+        let (defs, mut vars) = modules(rng, "k", &["n"], &blocks);
+        // The block's `n` applied as a module, as a block that receives
+        // one does (an error where a number is passed).
+        if rng.chance(10) {
+            vars.push("n".to_string());
+        }
+        let body = stage(rng, &["n"], &blocks, &vars, 2);
+        let tail = match rng.below(5) {
             0 => "(x + y) -> ReLU".to_string(),
             1 => "cat(x, y)".to_string(),
             2 => format!("let (a, b) = chunk(y, {}); a * b", small_or_hostile(rng)),
+            3 if !vars.is_empty() => format!("{}(y)", vars[rng.below(vars.len())]),
             _ => "y".to_string(),
         };
         let _ = writeln!(
             src,
-            "block {name}(x, n, m = {}) {{ let y = x -> {body}; {tail} }}",
+            "block {name}(x, n, m = {}) {{ {defs}let y = x -> {body}; {tail} }}",
             small_or_hostile(rng)
         );
         blocks.push(name);
@@ -325,13 +472,26 @@ fn generated(rng: &mut Rng) -> String {
             }
         })
         .collect();
+    if rng.chance(10) {
+        return shared_program(rng);
+    }
     let body = if rng.chance(8) {
         deep(rng)
     } else {
+        let (defs, vars) = modules(rng, "m", &[], &blocks);
         let stages: Vec<String> = (0..1 + rng.below(4))
-            .map(|_| stage(rng, &[], &blocks, 3))
+            .map(|_| stage(rng, &[], &blocks, &vars, 3))
             .collect();
-        let mut body = format!("x -> {}", stages.join(" -> "));
+        // The chain starts at the input or at a module applied to it.
+        let head = match vars.first() {
+            Some(m) if rng.chance(30) => format!("{m}(x)"),
+            _ => "x".to_string(),
+        };
+        let chain = format!("{head} -> {}", stages.join(" -> "));
+        let mut body = match output(rng, &blocks, &vars) {
+            out if out == "y" => format!("{defs}{chain}"),
+            out => format!("{defs}let y = {chain}; {out}"),
+        };
         if rng.chance(25) {
             // The tensor language: methods, indexing, products, parameters,
             // attention, over hostile dimensions and sizes.
@@ -577,6 +737,27 @@ struct Report {
     inputs: u64,
     panics: Vec<String>,
     slowest: (Duration, String),
+    /// Programs that bind a module, and how many of them expanded without
+    /// an error (the generator reaches past the parser into evaluation).
+    modules: (u64, u64),
+    /// Networks that return a tuple, and how many expanded without an error.
+    tuples: (u64, u64),
+}
+
+/// Whether a generated program binds a module (`let m0 = m_path0: ...`,
+/// or a [`shared_program`]) and whether its network returns a tuple
+/// (`let y = ...; (y, ...)`, `chunk(y, ...)`, or a tuple of
+/// [`shared_program`]).
+fn features(src: &str) -> (bool, bool) {
+    let net = src.rsplit("pub struct Net").next().unwrap_or("");
+    let shared = src.contains("block Twice");
+    let modules = shared || src.contains("_path0: ");
+    let tuple = if shared {
+        !net.ends_with("b }")
+    } else {
+        net.contains("; (y, ") || net.contains("; chunk(y, ")
+    };
+    (modules, tuple)
 }
 
 fn run(cases: u64, seed: u64) -> Report {
@@ -587,6 +768,8 @@ fn run(cases: u64, seed: u64) -> Report {
         inputs: 0,
         panics: Vec::new(),
         slowest: (Duration::ZERO, String::new()),
+        modules: (0, 0),
+        tuples: (0, 0),
     };
     for case in 0..cases {
         if case > 0 && case % 50_000 == 0 {
@@ -610,8 +793,19 @@ fn run(cases: u64, seed: u64) -> Report {
         let start = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| netspec_compiler::expand(tokens)));
         let took = start.elapsed();
-        if outcome.is_err() {
-            report.panics.push(src.clone());
+        match &outcome {
+            Err(_) => report.panics.push(src.clone()),
+            Ok(code) => {
+                let clean = !code.to_string().contains("compile_error");
+                let (modules, tuple) = features(&src);
+                for (counted, seen) in [(modules, &mut report.modules), (tuple, &mut report.tuples)]
+                {
+                    if counted {
+                        seen.0 += 1;
+                        seen.1 += u64::from(clean);
+                    }
+                }
+            }
         }
         if took > report.slowest.0 {
             report.slowest = (took, src);
@@ -641,9 +835,13 @@ fn hostile_programs_expand_without_panicking() {
     let _ = std::panic::take_hook();
     let (slowest, input) = &report.slowest;
     println!(
-        "fuzz: {} inputs, {} panics, slowest {:.1} ms:\n{input}",
+        "fuzz: {} inputs, {} panics; modules in {} ({} expanded cleanly), tuple outputs in {} ({} cleanly); slowest {:.1} ms:\n{input}",
         report.inputs,
         report.panics.len(),
+        report.modules.0,
+        report.modules.1,
+        report.tuples.0,
+        report.tuples.1,
         slowest.as_secs_f64() * 1e3
     );
     assert!(
@@ -651,6 +849,14 @@ fn hostile_programs_expand_without_panicking() {
         "{} inputs panicked, the first:\n{}",
         report.panics.len(),
         report.panics[0]
+    );
+    // The generator reaches evaluation with both: some such programs are
+    // valid networks, not only parse or shape errors.
+    assert!(
+        report.modules.1 > 0 && report.tuples.1 > 0,
+        "no program with a module ({:?}) or a tuple output ({:?}) expanded cleanly",
+        report.modules,
+        report.tuples
     );
     if cases.is_some() {
         if let Some(max) = std::env::var("NETSPEC_FUZZ_MAX_MS")

@@ -56,6 +56,36 @@ fn ms(s: f64) -> String {
     format!("{:>9.3} ms", s * 1e3)
 }
 
+/// Medians of `run` on 1 and on `all` threads, each run handed the
+/// previous run's output to write into, as a forward pass reuses its
+/// buffers (a kernel that allocates its output ignores it).
+fn one_and_all(all: usize, mut run: impl FnMut(Tensor) -> Tensor) -> (f64, f64) {
+    let mut buffer = Some(Tensor::zeros(&[0]).expect("empty"));
+    let mut fast = |t: usize| {
+        set_num_threads(t);
+        median(|| {
+            let y = run(buffer.take().expect("buffer"));
+            buffer = Some(black_box(y));
+        })
+    };
+    let times = (fast(1), fast(all));
+    set_num_threads(0);
+    times
+}
+
+/// A row of a table with the reference's time, then the fast kernel's on
+/// 1 and on all threads, each with its speedup.
+fn speedup_row(name: &str, input: &str, reference: f64, (one, many): (f64, f64)) {
+    println!(
+        "| {name} | {input} | {} | {} | {:.1}x | {} | {:.1}x |",
+        ms(reference),
+        ms(one),
+        reference / one,
+        ms(many),
+        reference / many
+    );
+}
+
 /// `gemm` crate against `matrixmultiply`: `(name, m, k, n)`, C = A·B row-major.
 fn gemm_group() {
     let mm_threads = std::env::var("MATMUL_NUM_THREADS").unwrap_or_else(|_| "1".into());
@@ -213,30 +243,10 @@ fn conv_rows(title: &str, cases: &[(&str, Conv2d, usize, usize)]) {
             .and_then(|p| p.fold_batch_norm(&g, &b, &m, &v, 1e-5))
             .expect("pack")
             .with_activation(Activation::ReLU);
-        // The output buffer is reused from run to run, as a forward pass does.
-        let mut buffer = Some(Tensor::zeros(&[0]).expect("empty"));
-        let mut fast = |t: usize| {
-            set_num_threads(t);
-            median(|| {
-                let y = packed
-                    .run_reusing(&x, buffer.take().expect("buffer"))
-                    .expect("conv");
-                buffer = Some(black_box(y));
-            })
-        };
-        let one = fast(1);
-        let many = fast(all);
-        println!(
-            "| {name} | [{n}, {}, {hw}, {hw}] | {} | {} | {:.1}x | {} | {:.1}x |",
-            c.in_channels,
-            ms(reference),
-            ms(one),
-            reference / one,
-            ms(many),
-            reference / many
-        );
+        let fast = one_and_all(all, |b| packed.run_reusing(&x, b).expect("conv"));
+        let input = format!("[{n}, {}, {hw}, {hw}]", c.in_channels);
+        speedup_row(name, &input, reference, fast);
     }
-    set_num_threads(0);
 }
 
 fn conv_group() {
@@ -361,13 +371,7 @@ fn linear_group() {
             black_box(linear::linear(&x, &w, Some(&b), &l).expect("linear"));
         });
         let packed = PackedLinear::new(&l, &w, Some(&b)).expect("pack");
-        let fast = |t: usize| {
-            set_num_threads(t);
-            median(|| {
-                black_box(packed.run(&x).expect("linear"));
-            })
-        };
-        let (one, many) = (fast(1), fast(all));
+        let (one, many) = one_and_all(all, |_| packed.run(&x).expect("linear"));
         println!(
             "| {i}->{o} | {n} | {} | {} | {} |",
             ms(reference),
@@ -375,7 +379,6 @@ fn linear_group() {
             ms(many)
         );
     }
-    set_num_threads(0);
 }
 
 fn elementwise_group() {
@@ -396,15 +399,11 @@ fn elementwise_group() {
             activation::activation_in_place(&mut y, act);
             black_box(y);
         });
-        let fast = |t: usize| {
-            set_num_threads(t);
-            median(|| {
-                let mut y = x.clone();
-                fel::activation_in_place(&mut y, act);
-                black_box(y);
-            })
-        };
-        let (one, many) = (fast(1), fast(all));
+        let (one, many) = one_and_all(all, |_| {
+            let mut y = x.clone();
+            fel::activation_in_place(&mut y, act);
+            y
+        });
         println!(
             "| {act:?} | {} | {} | {} |",
             ms(reference),
@@ -418,22 +417,17 @@ fn elementwise_group() {
         activation::activation_in_place(&mut y, Activation::ReLU);
         black_box(y);
     });
-    let fast = |t: usize| {
-        set_num_threads(t);
-        median(|| {
-            let mut y = x.clone();
-            fel::add_assign(&mut y, &x, Some(Activation::ReLU)).expect("add");
-            black_box(y);
-        })
-    };
-    let (one, many) = (fast(1), fast(all));
+    let (one, many) = one_and_all(all, |_| {
+        let mut y = x.clone();
+        fel::add_assign(&mut y, &x, Some(Activation::ReLU)).expect("add");
+        y
+    });
     println!(
         "| Add + ReLU | {} | {} | {} |",
         ms(reference),
         ms(one),
         ms(many)
     );
-    set_num_threads(0);
 }
 
 fn pool_group() {
@@ -466,20 +460,14 @@ fn pool_group() {
             };
             black_box(y.expect("pool"));
         });
-        let mut buffer = Some(Tensor::zeros(&[0]).expect("empty"));
-        let mut fast = |t: usize| {
-            set_num_threads(t);
-            median(|| {
-                let b = buffer.take().expect("buffer");
-                let y = if max {
-                    fpool::max_pool2d(&x, &stem, b)
-                } else {
-                    fpool::global_avg_pool(&x, b)
-                };
-                buffer = Some(black_box(y.expect("pool")));
-            })
-        };
-        let (one, many) = (fast(1), fast(all));
+        let (one, many) = one_and_all(all, |b| {
+            let y = if max {
+                fpool::max_pool2d(&x, &stem, b)
+            } else {
+                fpool::global_avg_pool(&x, b)
+            };
+            y.expect("pool")
+        });
         println!(
             "| {name} | {shape:?} | {} | {} | {} |",
             ms(reference),
@@ -487,14 +475,13 @@ fn pool_group() {
             ms(many)
         );
     }
-    set_num_threads(0);
 }
 
 /// Transposed convolutions (UNet's and ESPNet's decoders), a 3-D
 /// convolution and a bilinear upsampling (LR-ASPP's last resize): the
 /// plain-loop reference against the packed product on 1 and all threads.
 fn decoder_group() {
-    use netspec::kernels::conv_nd::{conv_nd, conv_transpose_nd};
+    use netspec::kernels::conv_nd::conv_any;
     use netspec::kernels::fast::PackedConvNd;
     use netspec::kernels::interpolate::interpolate;
     use netspec::op::{ConvNd, Interpolate, InterpolationMode};
@@ -555,35 +542,12 @@ fn decoder_group() {
         let w = data(c.weight_shape().iter().product(), 4);
         let b = data(c.out_channels, 5);
         let reference = median(|| {
-            let y = if c.transposed {
-                conv_transpose_nd(&x, &w, Some(&b), &c)
-            } else {
-                conv_nd(&x, &w, Some(&b), &c)
-            };
-            black_box(y.expect("conv"));
+            black_box(conv_any(&x, &w, Some(&b), &c).expect("conv"));
         });
         let packed = PackedConvNd::new(&c, &w, Some(&b)).expect("pack");
-        let mut buffer = Some(Tensor::zeros(&[0]).expect("empty"));
-        let mut fast = |t: usize| {
-            set_num_threads(t);
-            median(|| {
-                let y = packed
-                    .run_reusing(&x, buffer.take().expect("buffer"))
-                    .expect("conv");
-                buffer = Some(black_box(y));
-            })
-        };
-        let (one, many) = (fast(1), fast(all));
-        println!(
-            "| {name} | {shape:?} | {} | {} | {:.1}x | {} | {:.1}x |",
-            ms(reference),
-            ms(one),
-            reference / one,
-            ms(many),
-            reference / many
-        );
+        let fast = one_and_all(all, |b| packed.run_reusing(&x, b).expect("conv"));
+        speedup_row(name, &format!("{shape:?}"), reference, fast);
     }
-    set_num_threads(0);
     let up = Interpolate {
         mode: InterpolationMode::Linear,
         rank: 2,

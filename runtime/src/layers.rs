@@ -55,6 +55,33 @@ pub struct Norm {
     pub bias: Option<Tensor>,
 }
 
+impl Conv2d {
+    /// The bias's values, if the convolution has one.
+    pub fn bias_data(&self) -> Option<&[f32]> {
+        self.bias.as_ref().map(Tensor::data)
+    }
+}
+
+impl Linear {
+    /// The bias's values, if the layer has one.
+    pub fn bias_data(&self) -> Option<&[f32]> {
+        self.bias.as_ref().map(Tensor::data)
+    }
+}
+
+impl BatchNorm2d {
+    /// The four `[channels]` tensors' values, in the order the batch-norm
+    /// kernels take them: weight, bias, running mean, running variance.
+    pub fn stats(&self) -> [&[f32]; 4] {
+        [
+            self.weight.data(),
+            self.bias.data(),
+            self.running_mean.data(),
+            self.running_var.data(),
+        ]
+    }
+}
+
 /// One built layer: its tensors, by kind.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer {
@@ -241,21 +268,13 @@ mod tests {
 
     #[test]
     fn builds_the_new_layers() {
+        use crate::kernels::conv_nd::tests::conv_of;
         use netspec_model::{BatchNorm2d as Bn, ConvNd};
         // A transposed convolution with bias: weight then bias, as a convolution's tensors.
-        let c = ConvNd::new(
-            2,
-            true,
-            4,
-            6,
-            [1, 2, 2],
-            [1, 2, 2],
-            [[0, 0]; 3],
-            [0; 3],
-            [1; 3],
-            2,
-            true,
-        );
+        let c = ConvNd {
+            bias: true,
+            ..conv_of(2, true, 4, 6, 2, 2, 0, 0, 1, 2)
+        };
         let op = Op::ConvTranspose(c);
         let layer = Layer::build(&op, vec![t(48), t(6)]).unwrap();
         assert!(matches!(layer, Layer::Conv2d(Conv2d { bias: Some(_), .. })));

@@ -195,24 +195,48 @@ struct JsonTotals {
     train_memory: Vec<JsonTrainMemory>,
 }
 
+/// One output of the network: its shape per sample and the layer that
+/// makes it (`input` for the network's input returned as it is).
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    shape: &'a [usize],
+    layer: &'a str,
+}
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
     name: &'a str,
     input: &'a [usize],
+    /// The first output's shape (kept from before several outputs).
     output: &'a [usize],
+    /// Every output, in the order the network returns them.
+    outputs: Vec<JsonOutput<'a>>,
     totals: JsonTotals,
     layers: Vec<JsonLayer<'a>>,
     scopes: Vec<JsonScope<'a>>,
 }
 
-/// The whole report as pretty-printed JSON: totals, every layer's record
-/// (with its arithmetic intensity in FLOPs per byte) and the scopes.
+/// The whole report as pretty-printed JSON: the input and output shapes
+/// (`output`, the first; `outputs`, every one with the layer that makes
+/// it), totals, every layer's record (with its arithmetic intensity in
+/// FLOPs per byte) and the scopes.
 pub fn json(graph: &Graph<'_>) -> String {
     let t = graph.totals;
     let report = JsonReport {
         name: graph.name,
         input: graph.input,
         output: output_shape(graph),
+        outputs: graph
+            .output_values()
+            .iter()
+            .map(|&v| JsonOutput {
+                shape: graph.value_shape(v).unwrap_or(&[]),
+                layer: match v.checked_sub(1) {
+                    None => "input",
+                    Some(i) => graph.layers.get(i).map_or("", |l| l.name),
+                },
+            })
+            .collect(),
         totals: JsonTotals {
             params: t.params,
             buffers: t.buffers,
@@ -353,4 +377,55 @@ pub fn csv(graph: &Graph<'_>) -> String {
         Vec::new()
     };
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netspec_model::{Activation, LayerInfo, Node, Op, Totals};
+
+    /// x [2] -> fc1 [3] -> relu [3] -> fc2 [4], returning (fc2, relu, x).
+    static HEADS: Graph<'static> = Graph {
+        name: "Heads",
+        input: &[2],
+        nodes: &[
+            Node::new(Op::Identity, &[0]),
+            Node::new(Op::Activation(Activation::ReLU), &[1]),
+            Node::new(Op::Identity, &[2]),
+        ],
+        layers: &[
+            LayerInfo::from_parts("fc1", "Linear", true, &[&[2]], &[3], [0; 6], [0; 5]),
+            LayerInfo::from_parts("relu", "ReLU", true, &[&[3]], &[3], [0; 6], [0; 5]),
+            LayerInfo::from_parts("fc2", "Linear", true, &[&[3]], &[4], [0; 6], [0; 5]),
+        ],
+        output: 3,
+        outputs: &[3, 2, 0],
+        scopes: &[],
+        constants: &[],
+        totals: Totals::ZERO,
+    };
+
+    #[test]
+    fn json_lists_every_output_with_its_layer() {
+        let v: serde_json::Value = serde_json::from_str(&json(&HEADS)).unwrap();
+        assert_eq!(v["output"], serde_json::json!([4]));
+        assert_eq!(
+            v["outputs"],
+            serde_json::json!([
+                {"shape": [4], "layer": "fc2"},
+                {"shape": [3], "layer": "relu"},
+                {"shape": [2], "layer": "input"},
+            ])
+        );
+        // A graph with one output (an empty list) has that one.
+        let one = Graph {
+            outputs: &[],
+            ..HEADS
+        };
+        let v: serde_json::Value = serde_json::from_str(&json(&one)).unwrap();
+        assert_eq!(
+            v["outputs"],
+            serde_json::json!([{"shape": [4], "layer": "fc2"}])
+        );
+    }
 }

@@ -164,7 +164,10 @@ fn a_shared_application_reads_its_weights_once_per_batch() {
     let bytes = |g: &netspec::Graph<'_>, batch: u64| -> u64 {
         (0..g.layers.len()).map(|i| g.batch_bytes(i, batch)).sum()
     };
-    assert_eq!(Siamese::MEMORY_ACCESS_BYTES, SiameseTwin::MEMORY_ACCESS_BYTES);
+    assert_eq!(
+        Siamese::MEMORY_ACCESS_BYTES,
+        SiameseTwin::MEMORY_ACCESS_BYTES
+    );
     for batch in [1, 4, 32] {
         assert_eq!(
             bytes(Siamese::GRAPH, batch),
@@ -180,7 +183,10 @@ fn a_shared_application_reads_its_weights_once_per_batch() {
         .nth(1)
         .unwrap();
     let per_sample = conv.costs.memory_access_bytes;
-    assert_eq!(Siamese::GRAPH.batch_bytes(i, 8), 8 * (per_sample - 864) + 864);
+    assert_eq!(
+        Siamese::GRAPH.batch_bytes(i, 8),
+        8 * (per_sample - 864) + 864
+    );
 }
 
 #[test]

@@ -72,6 +72,22 @@ pub(crate) fn out_len(
     Ok((padded - extent) / s + 1)
 }
 
+/// Checks that `groups` divides both channel counts (for `op`'s errors).
+pub(crate) fn check_groups(
+    op: &'static str,
+    cin: usize,
+    cout: usize,
+    groups: usize,
+) -> Result<(), Error> {
+    if groups == 0 || !cin.is_multiple_of(groups) || !cout.is_multiple_of(groups) {
+        return kernel(
+            op,
+            format!("groups = {groups} must divide both {cin} input and {cout} output channels"),
+        );
+    }
+    Ok(())
+}
+
 /// Range of output positions `o` in `0..out` for which `o * stride + off` lies in `0..len`.
 pub(crate) fn valid_range(out: usize, len: usize, stride: usize, off: isize) -> (usize, usize) {
     let s = stride as isize;
@@ -170,15 +186,7 @@ fn conv2d_on(
         );
     }
     let groups = c.groups;
-    if groups == 0 || cin % groups != 0 || !c.out_channels.is_multiple_of(groups) {
-        return kernel(
-            "Conv2d",
-            format!(
-                "groups = {groups} must divide both {cin} input and {} output channels",
-                c.out_channels
-            ),
-        );
-    }
+    check_groups("Conv2d", cin, c.out_channels, groups)?;
     let cout = c.out_channels;
     let [kh, kw] = c.kernel;
     let cin_g = cin / groups;

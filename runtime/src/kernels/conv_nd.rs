@@ -9,6 +9,7 @@
 //! the missing leading axes, so one loop nest serves them all.
 
 use super::check_len;
+use super::conv::check_groups;
 use crate::error::{kernel, Error};
 use crate::tensor::Tensor;
 use netspec_model::shape::shape_str;
@@ -145,15 +146,7 @@ pub(crate) fn geometry(c: &ConvNd, shape: &[usize]) -> Result<Geom, Error> {
         );
     }
     let groups = c.groups;
-    if groups == 0 || !cin.is_multiple_of(groups) || !c.out_channels.is_multiple_of(groups) {
-        return kernel(
-            op,
-            format!(
-                "groups = {groups} must divide both {cin} input and {} output channels",
-                c.out_channels
-            ),
-        );
-    }
+    check_groups(op, cin, c.out_channels, groups)?;
     let axis_names = ["depth", "height", "width"];
     let mut output = [1usize; 3];
     let mut pad = [0usize; 3];
@@ -267,6 +260,36 @@ fn at(o: usize, s: usize, off: isize, len: usize) -> Option<usize> {
     (i >= 0 && (i as usize) < len).then_some(i as usize)
 }
 
+/// Calls `f(p, q)` for every position `p` of the grid `from` whose image
+/// `p·s + off` (on every axis) lies inside the grid `to`, with `p` and that
+/// image `q` as row-major indices into their grids: a convolution gathers
+/// over its output grid, a transposed one scatters over its input grid.
+#[inline(always)]
+fn strided_pairs(
+    from: [usize; 3],
+    to: [usize; 3],
+    s: [usize; 3],
+    off: [isize; 3],
+    mut f: impl FnMut(usize, usize),
+) {
+    let ([fd, fh, fw], [td, th, tw]) = (from, to);
+    for z in 0..fd {
+        let Some(zt) = at(z, s[0], off[0], td) else {
+            continue;
+        };
+        for y in 0..fh {
+            let Some(yt) = at(y, s[1], off[1], th) else {
+                continue;
+            };
+            for x in 0..fw {
+                if let Some(xt) = at(x, s[2], off[2], tw) {
+                    f((z * fh + y) * fw + x, (zt * th + yt) * tw + xt);
+                }
+            }
+        }
+    }
+}
+
 /// Output `[N, C_out]` planes filled with the bias (or zeros).
 fn with_bias(g: &Geom, bias: Option<&[f32]>) -> Vec<f32> {
     let plane = g.out_plane();
@@ -294,44 +317,17 @@ pub fn conv_nd(
     if c.transposed {
         return kernel(name(c), "is transposed: run conv_transpose_nd".to_string());
     }
-    let g = geometry(c, x.shape())?;
-    check_tensors(c, weight, bias)?;
-    let mut out = with_bias(&g, bias);
-    let [id, ih, iw] = g.input;
-    let [od, oh, ow] = g.output;
-    let [sd, sh, sw] = g.stride;
-    let (taps, in_plane, out_plane) = (g.taps(), g.in_plane(), g.out_plane());
-    let xd = x.data();
-    for n in 0..g.n {
-        for oc in 0..g.cout {
-            let group = oc / g.cout_g;
-            let o = &mut out[(n * g.cout + oc) * out_plane..][..out_plane];
-            for icg in 0..g.cin_g {
-                let ic = group * g.cin_g + icg;
-                let xp = &xd[(n * g.cin + ic) * in_plane..][..in_plane];
-                for t in 0..taps {
-                    let wv = weight[(oc * g.cin_g + icg) * taps + t];
-                    let [offd, offh, offw] = g.offset(g.tap(t));
-                    for z in 0..od {
-                        let Some(zi) = at(z, sd, offd, id) else {
-                            continue;
-                        };
-                        for y in 0..oh {
-                            let Some(yi) = at(y, sh, offh, ih) else {
-                                continue;
-                            };
-                            for xo in 0..ow {
-                                if let Some(xi) = at(xo, sw, offw, iw) {
-                                    o[(z * oh + y) * ow + xo] += wv * xp[(zi * ih + yi) * iw + xi];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(Tensor::from_parts(g.output_shape(), out))
+    direct(x, weight, bias, c)
+}
+
+/// [`conv_nd`] or, for a transposed `c`, [`conv_transpose_nd`].
+pub fn conv_any(
+    x: &Tensor,
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    c: &ConvNd,
+) -> Result<Tensor, Error> {
+    direct(x, weight, bias, c)
 }
 
 /// A transposed convolution (`c.transposed` true) of `x`
@@ -352,38 +348,49 @@ pub fn conv_transpose_nd(
     if !c.transposed {
         return kernel(name(c), "is not transposed: run conv_nd".to_string());
     }
+    direct(x, weight, bias, c)
+}
+
+/// The plain loops of [`conv_nd`] and [`conv_transpose_nd`]: for every
+/// sample, every pair of an outer channel (a convolution's output channel,
+/// a transposed one's input channel) and an inner one of its group (an
+/// input channel, an output channel), and every tap, the weight
+/// `w[outer, inner, t]` (the layout of both) times the input plane,
+/// gathered (convolution) or scattered (transposed) by [`strided_pairs`],
+/// added to the bias in that order.
+fn direct(x: &Tensor, weight: &[f32], bias: Option<&[f32]>, c: &ConvNd) -> Result<Tensor, Error> {
     let g = geometry(c, x.shape())?;
     check_tensors(c, weight, bias)?;
     let mut out = with_bias(&g, bias);
-    let [id, ih, iw] = g.input;
-    let [od, oh, ow] = g.output;
-    let [sd, sh, sw] = g.stride;
     let (taps, in_plane, out_plane) = (g.taps(), g.in_plane(), g.out_plane());
+    let (outer, inner) = if c.transposed {
+        (g.cin, g.cout_g)
+    } else {
+        (g.cout, g.cin_g)
+    };
     let xd = x.data();
     for n in 0..g.n {
-        for ic in 0..g.cin {
-            let group = ic / g.cin_g;
-            let xp = &xd[(n * g.cin + ic) * in_plane..][..in_plane];
-            for ocg in 0..g.cout_g {
-                let oc = group * g.cout_g + ocg;
+        for a in 0..outer {
+            let group = a / (outer / g.groups);
+            for b in 0..inner {
+                let (oc, ic) = if c.transposed {
+                    (group * g.cout_g + b, a)
+                } else {
+                    (a, group * g.cin_g + b)
+                };
                 let o = &mut out[(n * g.cout + oc) * out_plane..][..out_plane];
+                let xp = &xd[(n * g.cin + ic) * in_plane..][..in_plane];
                 for t in 0..taps {
-                    let wv = weight[(ic * g.cout_g + ocg) * taps + t];
-                    let [offd, offh, offw] = g.offset(g.tap(t));
-                    for z in 0..id {
-                        let Some(zo) = at(z, sd, offd, od) else {
-                            continue;
-                        };
-                        for y in 0..ih {
-                            let Some(yo) = at(y, sh, offh, oh) else {
-                                continue;
-                            };
-                            for xi in 0..iw {
-                                if let Some(xo) = at(xi, sw, offw, ow) {
-                                    o[(zo * oh + yo) * ow + xo] += wv * xp[(z * ih + y) * iw + xi];
-                                }
-                            }
-                        }
+                    let wv = weight[(a * inner + b) * taps + t];
+                    let off = g.offset(g.tap(t));
+                    if c.transposed {
+                        strided_pairs(g.input, g.output, g.stride, off, |i, q| {
+                            o[q] += wv * xp[i];
+                        });
+                    } else {
+                        strided_pairs(g.output, g.input, g.stride, off, |p, q| {
+                            o[p] += wv * xp[q];
+                        });
                     }
                 }
             }
@@ -393,4 +400,4 @@ pub fn conv_transpose_nd(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

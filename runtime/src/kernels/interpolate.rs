@@ -15,7 +15,7 @@
 //!   (the identity when `out = in`);
 //! - cubic: the same source without the clamp, taps `floor(src) − 1 ..= + 2`
 //!   clamped into the input, weights of Keys' cubic convolution with
-//!   `A = −0.75` at `t = src − floor(src)` (see [`cubic_weights`] for the
+//!   `A = −0.75` at `t = src − floor(src)` (see `cubic_weights` for the
 //!   rounding).
 //!
 //! A value is the sum over the outermost axis's taps of its weight times the

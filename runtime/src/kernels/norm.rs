@@ -62,25 +62,14 @@ pub fn batch_norm_nd(
         );
     };
     let c = *c;
-    for (what, p) in [
-        ("weight", weight),
-        ("bias", bias),
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-    ] {
-        check_len(op, what, p, &[c])?;
-    }
+    check_batch_norm(op, c, [weight, bias, running_mean, running_var])?;
     let plane: usize = rest.iter().product();
     if plane == 0 || c == 0 {
         return Ok(());
     }
     for (i, chunk) in x.data_mut().chunks_exact_mut(plane).enumerate() {
         let ch = i % c;
-        let var = f64::from(running_var[ch]) + eps;
-        if var < 0.0 {
-            return kernel(op, format!("running_var[{ch}] + eps = {var} is negative"));
-        }
-        let scale = f64::from(weight[ch]) / var.sqrt();
+        let scale = batch_norm_scale(op, ch, weight, running_var, eps)?;
         let shift = f64::from(bias[ch]) - f64::from(running_mean[ch]) * scale;
         let (scale, shift) = (scale as f32, shift as f32);
         for v in chunk {
@@ -88,6 +77,37 @@ pub fn batch_norm_nd(
         }
     }
     Ok(())
+}
+
+/// Checks a batch norm's four tensors (weight, bias, running mean and
+/// running variance) against `[c]`; `op` names the layer in errors.
+pub(crate) fn check_batch_norm(
+    op: &'static str,
+    c: usize,
+    tensors: [&[f32]; 4],
+) -> Result<(), Error> {
+    let names = ["weight", "bias", "running_mean", "running_var"];
+    for (what, p) in names.into_iter().zip(tensors) {
+        check_len(op, what, p, &[c])?;
+    }
+    Ok(())
+}
+
+/// Channel `ch`'s batch-norm scale `weight / sqrt(running_var + eps)` in
+/// f64, or an error if `running_var + eps` is negative (`op` names the
+/// layer). Every batch norm, run or folded, takes its scale from here.
+pub(crate) fn batch_norm_scale(
+    op: &'static str,
+    ch: usize,
+    weight: &[f32],
+    running_var: &[f32],
+    eps: f64,
+) -> Result<f64, Error> {
+    let var = f64::from(running_var[ch]) + eps;
+    if var < 0.0 {
+        return kernel(op, format!("running_var[{ch}] + eps = {var} is negative"));
+    }
+    Ok(f64::from(weight[ch]) / var.sqrt())
 }
 
 /// Mean and biased variance of `xs` (empty: 0 and 0), two passes in f64.

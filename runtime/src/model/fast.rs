@@ -14,14 +14,21 @@
 //! than two axes) run the reference kernel. 3-D and transposed convolutions
 //! run as packed products ([`PackedConvNd`]) with the batch norm (when it
 //! runs in place) and activation after them folded in.
+//!
+//! A later application of a shared module runs the packed layer of an
+//! earlier application of it ([`FastLayer::Shared`]) when the same layers
+//! fold into both (the same batch norm's tensors, the same activation), so
+//! its weights are packed once; an application that folds in something
+//! else (another batch norm, or nothing where the first folds one) packs
+//! its own copy, since the folded weights differ.
 
 use super::reference;
 use super::run::Operands;
 use crate::error::{kernel, Error};
 use crate::kernels::broadcast::{self, BinaryOp};
 use crate::kernels::fast::elementwise::{self as fel, PackedBatchNorm};
-use crate::kernels::fast::{pool, PackedConv, PackedConvNd, PackedLinear};
-use crate::layers::Layer;
+use crate::kernels::fast::{pool, PackedConv, PackedConvNd, PackedLayer, PackedLinear};
+use crate::layers::{BatchNorm2d, Layer};
 use crate::tensor::Tensor;
 use netspec_model::{Activation, Graph, Op, Pool2d};
 
@@ -37,6 +44,14 @@ pub(crate) enum FastLayer {
     Linear(PackedLinear),
     /// A batch norm that could not be folded, with the activation after it.
     BatchNorm(PackedBatchNorm, Option<Activation>),
+    /// A later application of a shared module: runs node `with`'s packed
+    /// layer, an earlier application of the same module whose fusions are
+    /// the same (the same batch norm's tensors folded in, the same
+    /// activation), so the weights are packed once.
+    Shared {
+        /// The node whose packed layer this one runs.
+        with: usize,
+    },
     /// An activation that could not be fused.
     Activation(Activation),
     /// A residual add, with the activation after it fused.
@@ -65,6 +80,12 @@ pub(crate) struct Prepared {
     pub layers: Vec<FastLayer>,
 }
 
+/// What a packed layer is made of: the node whose tensors it packs (a
+/// shared module's owner), the node whose batch-norm tensors are folded in,
+/// and the activation fused. Two applications with one recipe share one
+/// packed layer.
+type Recipe = (usize, Option<usize>, Option<Activation>);
+
 impl Prepared {
     /// Packs the weights of `layers` (one per node of `graph`) and decides
     /// the fusions.
@@ -89,7 +110,7 @@ impl Prepared {
             }
         }
         // A later application of a shared module is prepared from its
-        // owner's tensors (packed again: what is folded into it may differ).
+        // owner's tensors.
         let layer_of = |i: usize| layers.get(graph.tensor_owner(i));
         // The node that alone reads value `v`, as its only input.
         let sole = |v: usize| -> Option<usize> {
@@ -103,8 +124,29 @@ impl Prepared {
                 _ => None,
             }
         };
+        // The batch norm that alone reads node `i`'s output, to fold into
+        // its convolution (a 2-D one takes a BatchNorm2d, a 3-D or
+        // transposed one, `any_rank`, every rank's) when the plan hands the
+        // batch norm its input (a folded step passes its owned input on).
+        let batch_norm_after = |i: usize, any_rank: bool| {
+            let j = sole(i + 1)?;
+            let op = &graph.nodes.get(j)?.op;
+            let fits = match op {
+                Op::BatchNorm2d(_) => true,
+                Op::BatchNorm1d(_) | Op::BatchNorm3d(_) => any_rank,
+                _ => false,
+            };
+            match layer_of(j) {
+                Some(Layer::BatchNorm2d(b)) if fits && super::plan::runs_in_place(op) => {
+                    Some((j, b))
+                }
+                _ => None,
+            }
+        };
         let mut out = vec![FastLayer::Reference; n];
         let mut done = vec![false; n];
+        // The packed layers made so far, by recipe, with their nodes.
+        let mut packed: Vec<(Recipe, usize)> = Vec::new();
         for i in 0..n {
             if done[i] {
                 continue;
@@ -112,108 +154,75 @@ impl Prepared {
             let (Some(node), Some(layer)) = (graph.nodes.get(i), layer_of(i)) else {
                 break;
             };
-            out[i] = match (&node.op, layer) {
-                (Op::Conv2d(c), Layer::Conv2d(l)) => {
-                    let mut p =
-                        PackedConv::new(c, l.weight.data(), l.bias.as_ref().map(Tensor::data))?;
-                    let mut last = i;
-                    if let Some(j) = sole(i + 1) {
-                        if let (Op::BatchNorm2d(_), Some(Layer::BatchNorm2d(b))) =
-                            (&graph.nodes[j].op, layer_of(j))
-                        {
-                            p = p.fold_batch_norm(
-                                b.weight.data(),
-                                b.bias.data(),
-                                b.running_mean.data(),
-                                b.running_var.data(),
-                                b.eps,
-                            )?;
-                            done[j] = true;
-                            out[j] = FastLayer::Folded { into: i };
-                            last = j;
-                        }
-                    }
-                    if let Some((k, a)) = activation_after(last) {
-                        p = p.with_activation(a);
-                        done[k] = true;
-                        out[k] = FastLayer::Folded { into: i };
-                    }
-                    FastLayer::Conv(p)
+            // Broadcasting sums (position embeddings) run the reference kernel.
+            let add = matches!(node.op, Op::Add)
+                && graph
+                    .layers
+                    .get(i)
+                    .is_some_and(|r| r.inputs.windows(2).all(|w| w[0] == w[1]));
+            // Whether the node packs weights, and the batch norm it folds in.
+            let (packs, bn) = match (&node.op, layer) {
+                (Op::Conv2d(_), Layer::Conv2d(_)) => (true, batch_norm_after(i, false)),
+                (Op::Conv3d(_) | Op::ConvTranspose(_), Layer::Conv2d(_)) => {
+                    (true, batch_norm_after(i, true))
                 }
+                (Op::Linear(_), Layer::Linear(_))
+                | (Op::MhaInProj { .. }, Layer::InProj(_))
+                | (Op::BatchNorm2d(_), Layer::BatchNorm2d(_)) => (true, None),
+                _ => (false, None),
+            };
+            let act = if packs || add {
+                activation_after(bn.map_or(i, |(j, _)| j))
+            } else {
+                None
+            };
+            for k in [bn.map(|(j, _)| j), act.map(|(k, _)| k)]
+                .into_iter()
+                .flatten()
+            {
+                done[k] = true;
+                out[k] = FastLayer::Folded { into: i };
+            }
+            let act = act.map(|(_, a)| a);
+            if packs {
+                let recipe = (
+                    graph.tensor_owner(i),
+                    bn.map(|(j, _)| graph.tensor_owner(j)),
+                    act,
+                );
+                if let Some(&(_, with)) = packed.iter().find(|(r, _)| *r == recipe) {
+                    out[i] = FastLayer::Shared { with };
+                    continue;
+                }
+                packed.push((recipe, i));
+            }
+            let bn = bn.map(|(_, b)| b);
+            out[i] = match (&node.op, layer) {
+                (Op::Conv2d(c), Layer::Conv2d(l)) => FastLayer::Conv(fuse(
+                    PackedConv::new(c, l.weight.data(), l.bias_data())?,
+                    bn,
+                    act,
+                )?),
                 (Op::Conv3d(c) | Op::ConvTranspose(c), Layer::Conv2d(l)) => {
-                    let mut p =
-                        PackedConvNd::new(c, l.weight.data(), l.bias.as_ref().map(Tensor::data))?;
-                    let mut last = i;
-                    // A batch norm folds in when the plan hands it its input
-                    // (a folded step passes its owned input through).
-                    if let Some(j) = sole(i + 1) {
-                        let bn = &graph.nodes[j].op;
-                        if let (
-                            Op::BatchNorm1d(_) | Op::BatchNorm2d(_) | Op::BatchNorm3d(_),
-                            Some(Layer::BatchNorm2d(b)),
-                        ) = (bn, layer_of(j))
-                        {
-                            if super::plan::runs_in_place(bn) {
-                                p = p.fold_batch_norm(
-                                    b.weight.data(),
-                                    b.bias.data(),
-                                    b.running_mean.data(),
-                                    b.running_var.data(),
-                                    b.eps,
-                                )?;
-                                done[j] = true;
-                                out[j] = FastLayer::Folded { into: i };
-                                last = j;
-                            }
-                        }
-                    }
-                    if let Some((k, a)) = activation_after(last) {
-                        p = p.with_activation(a);
-                        done[k] = true;
-                        out[k] = FastLayer::Folded { into: i };
-                    }
-                    FastLayer::ConvNd(p)
+                    FastLayer::ConvNd(fuse(
+                        PackedConvNd::new(c, l.weight.data(), l.bias_data())?,
+                        bn,
+                        act,
+                    )?)
                 }
                 (Op::Linear(c), Layer::Linear(l))
                 | (Op::MhaInProj { linear: c, .. }, Layer::InProj(l)) => {
-                    let mut p =
-                        PackedLinear::new(c, l.weight.data(), l.bias.as_ref().map(Tensor::data))?;
-                    if let Some((k, a)) = activation_after(i) {
-                        p = p.with_activation(a);
-                        done[k] = true;
-                        out[k] = FastLayer::Folded { into: i };
-                    }
-                    FastLayer::Linear(p)
+                    let p = PackedLinear::new(c, l.weight.data(), l.bias_data())?;
+                    FastLayer::Linear(match act {
+                        Some(a) => p.with_activation(a),
+                        None => p,
+                    })
                 }
                 (Op::BatchNorm2d(_), Layer::BatchNorm2d(b)) => {
-                    let p = PackedBatchNorm::new(
-                        b.weight.data(),
-                        b.bias.data(),
-                        b.running_mean.data(),
-                        b.running_var.data(),
-                        b.eps,
-                    )?;
-                    let act = activation_after(i).map(|(k, a)| {
-                        done[k] = true;
-                        out[k] = FastLayer::Folded { into: i };
-                        a
-                    });
-                    FastLayer::BatchNorm(p, act)
+                    let [gamma, beta, mean, var] = b.stats();
+                    FastLayer::BatchNorm(PackedBatchNorm::new(gamma, beta, mean, var, b.eps)?, act)
                 }
-                // Broadcasting sums (position embeddings) run the reference kernel.
-                (Op::Add, _)
-                    if graph
-                        .layers
-                        .get(i)
-                        .is_some_and(|r| r.inputs.windows(2).all(|w| w[0] == w[1])) =>
-                {
-                    let act = activation_after(i).map(|(k, a)| {
-                        done[k] = true;
-                        out[k] = FastLayer::Folded { into: i };
-                        a
-                    });
-                    FastLayer::Add(act)
-                }
+                (Op::Add, _) if add => FastLayer::Add(act),
                 (Op::Activation(a), _) => FastLayer::Activation(*a),
                 (Op::MaxPool2d(p), _) => FastLayer::MaxPool(*p),
                 (Op::AdaptiveAvgPool2d { output: [1, 1] }, _) => {
@@ -235,7 +244,33 @@ impl Prepared {
     }
 }
 
+/// Folds the batch norm `bn` after a convolution into its packed weights,
+/// and fuses the activation `act` after that.
+fn fuse<C>(
+    mut p: PackedLayer<C>,
+    bn: Option<&BatchNorm2d>,
+    act: Option<Activation>,
+) -> Result<PackedLayer<C>, Error> {
+    if let Some(b) = bn {
+        let [gamma, beta, mean, var] = b.stats();
+        p = p.fold_batch_norm(gamma, beta, mean, var, b.eps)?;
+    }
+    Ok(match act {
+        Some(a) => p.with_activation(a),
+        None => p,
+    })
+}
+
 impl Prepared {
+    /// Node `i`'s fast layer: its own, or for a later application of a
+    /// shared module the packed layer of the application it reuses.
+    pub fn layer(&self, i: usize) -> Option<&FastLayer> {
+        match self.layers.get(i)? {
+            FastLayer::Shared { with } => self.layers.get(*with),
+            own => Some(own),
+        }
+    }
+
     /// The node that does node `i`'s work, if `i` was fused into it.
     pub fn fused_into(&self, i: usize) -> Option<usize> {
         match self.layers.get(i) {
@@ -244,7 +279,8 @@ impl Prepared {
         }
     }
 
-    /// Bytes of packed weights.
+    /// Bytes of packed weights (a shared module's, once for each distinct
+    /// set of fusions).
     pub fn weight_bytes(&self) -> usize {
         let floats: usize = self
             .layers
@@ -261,13 +297,12 @@ impl Prepared {
     }
 
     /// Bytes of im2col workspace at batch `n` on `threads` threads: the
-    /// largest tile any convolution of `graph` asks for, per thread.
+    /// largest tile any convolution of `graph` asks for (every application
+    /// of a shared one on its own input), per thread.
     pub fn workspace_bytes(&self, graph: &Graph<'_>, n: usize, threads: usize) -> usize {
-        let largest = self
-            .layers
-            .iter()
+        let largest = (0..self.layers.len())
             .zip(graph.layers)
-            .filter_map(|(l, info)| match (l, info.inputs.first()) {
+            .filter_map(|(i, info)| match (self.layer(i)?, info.inputs.first()) {
                 (FastLayer::Conv(p), Some(&&[c, h, w])) => Some(p.workspace_len([n, c, h, w])),
                 (FastLayer::ConvNd(p), Some(shape)) => {
                     let full: Vec<usize> =
@@ -354,12 +389,14 @@ pub(crate) fn execute(
             }
         }
         FastLayer::Folded { .. } => own(operands.owned),
-        FastLayer::Reference => reference::execute(op, layer, operands),
+        // `Prepared::layer` resolves a shared layer to the one it reuses.
+        FastLayer::Shared { .. } | FastLayer::Reference => reference::execute(op, layer, operands),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::kernels::conv_nd::tests::conv_of;
     use crate::kernels::fast::tests::hold_threads;
     use crate::tensor::Tensor;
     use crate::{Backend, Model};
@@ -386,19 +423,10 @@ mod tests {
         input: &[2, 3, 3],
         nodes: &[
             Node::new(
-                Op::ConvTranspose(ConvNd::new(
-                    2,
-                    true,
-                    2,
-                    3,
-                    [1, 2, 2],
-                    [1, 2, 2],
-                    [[0, 0]; 3],
-                    [0; 3],
-                    [1; 3],
-                    1,
-                    true,
-                )),
+                Op::ConvTranspose(ConvNd {
+                    bias: true,
+                    ..conv_of(2, true, 2, 3, 2, 2, 0, 0, 1, 1)
+                }),
                 &[0],
             ),
             Node::new(Op::BatchNorm2d(BN3), &[1]),
@@ -443,19 +471,10 @@ mod tests {
         input: &[2, 4, 4, 4],
         nodes: &[
             Node::new(
-                Op::Conv3d(ConvNd::new(
-                    3,
-                    false,
-                    2,
-                    3,
-                    [3; 3],
-                    [1; 3],
-                    [[1, 1]; 3],
-                    [0; 3],
-                    [1; 3],
-                    1,
-                    true,
-                )),
+                Op::Conv3d(ConvNd {
+                    bias: true,
+                    ..conv_of(3, false, 2, 3, 3, 1, 1, 0, 1, 1)
+                }),
                 &[0],
             ),
             Node::new(Op::BatchNorm3d(BN3), &[1]),
@@ -494,19 +513,7 @@ mod tests {
         input: &[2, 8],
         nodes: &[
             Node::new(
-                Op::ConvTranspose(ConvNd::new(
-                    1,
-                    true,
-                    2,
-                    2,
-                    [1, 1, 3],
-                    [1, 1, 2],
-                    [[0, 0], [0, 0], [1, 1]],
-                    [0, 0, 1],
-                    [1; 3],
-                    1,
-                    false,
-                )),
+                Op::ConvTranspose(conv_of(1, true, 2, 2, 3, 2, 1, 1, 1, 1)),
                 &[0],
             ),
             Node::new(
@@ -652,5 +659,168 @@ mod tests {
         let v = model(&VOLUME).with_backend(Backend::Fast);
         let folded = super::super::plan::runs_in_place(&VOLUME.nodes[1].op);
         assert_eq!(v.fused_into(1), folded.then_some(0));
+    }
+
+    /// `conv` (4 -> 4, 3x3, padding 1, no bias) on `[4, 6, 6]`, as a node.
+    const CONV: Op = Op::Conv2d(netspec_model::Conv2d {
+        in_channels: 4,
+        out_channels: 4,
+        kernel: [3, 3],
+        stride: [1, 1],
+        padding: [[1, 1], [1, 1]],
+        dilation: [1, 1],
+        groups: 1,
+        bias: false,
+    });
+    const BN4: Op = Op::BatchNorm2d(BatchNorm2d {
+        channels: 4,
+        eps: 1e-5,
+    });
+    const RELU: Op = Op::Activation(Activation::ReLU);
+    const MAP: &[usize] = &[4, 6, 6];
+
+    const fn on_map(name: &'static str, kind: &'static str) -> LayerInfo<'static> {
+        LayerInfo::from_parts(name, kind, true, &[MAP], MAP, [0; 6], [0; 5])
+    }
+
+    /// A block module `conv -> bn -> ReLU` applied twice (the second
+    /// application's conv and bn share the first's tensors).
+    static TWICE: Graph<'static> = Graph {
+        name: "Twice",
+        input: MAP,
+        nodes: &[
+            Node::new(CONV, &[0]),
+            Node::new(BN4, &[1]),
+            Node::new(RELU, &[2]),
+            Node::shared(CONV, &[3], 0),
+            Node::shared(BN4, &[4], 1),
+            Node::new(RELU, &[5]),
+        ],
+        layers: &[
+            on_map("conv", "Conv2d"),
+            on_map("bn", "BatchNorm2d"),
+            on_map("relu", "ReLU"),
+            on_map("conv", "Conv2d"),
+            on_map("bn", "BatchNorm2d"),
+            on_map("relu", "ReLU"),
+        ],
+        output: 6,
+        outputs: &[],
+        scopes: &[],
+        constants: &[],
+        totals: Totals::ZERO,
+    };
+
+    /// [`TWICE`] unrolled: the second application's own tensors.
+    static TWIN: Graph<'static> = Graph {
+        name: "Twin",
+        nodes: &[
+            Node::new(CONV, &[0]),
+            Node::new(BN4, &[1]),
+            Node::new(RELU, &[2]),
+            Node::new(CONV, &[3]),
+            Node::new(BN4, &[4]),
+            Node::new(RELU, &[5]),
+        ],
+        layers: &[
+            on_map("conv", "Conv2d"),
+            on_map("bn", "BatchNorm2d"),
+            on_map("relu", "ReLU"),
+            on_map("conv2", "Conv2d"),
+            on_map("bn2", "BatchNorm2d"),
+            on_map("relu2", "ReLU"),
+        ],
+        ..TWICE
+    };
+
+    /// A shared conv whose applications fold differently: the first takes
+    /// the batch norm and ReLU after it, the second (the output) nothing.
+    static DIVERGING: Graph<'static> = Graph {
+        name: "Diverging",
+        input: MAP,
+        nodes: &[
+            Node::new(CONV, &[0]),
+            Node::new(BN4, &[1]),
+            Node::new(RELU, &[2]),
+            Node::shared(CONV, &[3], 0),
+        ],
+        layers: &[
+            on_map("conv", "Conv2d"),
+            on_map("bn", "BatchNorm2d"),
+            on_map("relu", "ReLU"),
+            on_map("conv", "Conv2d"),
+        ],
+        output: 4,
+        outputs: &[],
+        scopes: &[],
+        constants: &[],
+        totals: Totals::ZERO,
+    };
+
+    /// The fast backend's output on `m` against the reference backend's.
+    fn assert_backends_agree(m: &Model, what: &str) {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let x = Tensor::new(&[2, 4, 6, 6], values(&mut rng, 288, -2.0, 2.0)).unwrap();
+        let a = m.clone().with_backend(Backend::Fast).forward(&x).unwrap();
+        let b = m
+            .clone()
+            .with_backend(Backend::Reference)
+            .forward(&x)
+            .unwrap();
+        let largest = b.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let diff = a.max_abs_diff(&b).unwrap();
+        assert!(
+            largest > 0.0 && diff <= 1e-5 * largest,
+            "{what}: {diff} of {largest}"
+        );
+    }
+
+    #[test]
+    fn a_shared_module_is_packed_once() {
+        let _threads = hold_threads();
+        // SHARED (conv, relu, the conv again, add): the conv's weight and
+        // bias (1 + 1 floats) once, as the conv alone would be.
+        let single = Graph {
+            nodes: &crate::model::tests::SHARED.nodes[..1],
+            layers: &crate::model::tests::SHARED.layers[..1],
+            output: 1,
+            outputs: &[],
+            ..crate::model::tests::SHARED
+        };
+        let single = Box::leak(Box::new(single));
+        let shared = Model::random(&crate::model::tests::SHARED, 1);
+        assert_eq!(Model::random(single, 1).packed_weight_bytes(), 2 * 4);
+        assert_eq!(shared.packed_weight_bytes(), 2 * 4);
+        let prepared = shared.prepared().unwrap();
+        assert!(matches!(
+            prepared.layers[2],
+            super::FastLayer::Shared { with: 0 }
+        ));
+        assert!(matches!(prepared.layer(2), Some(super::FastLayer::Conv(_))));
+
+        // A block module applied twice: one packed conv (4·4·9 weights and 4
+        // biases, its batch norm folded in), half of the unrolled twin's;
+        // each application's batch norm and ReLU fold into its own conv.
+        // (Setting the statistics dropped the packed layers: pack them again.)
+        let m = model(&TWICE).with_backend(Backend::Fast);
+        let one = (4 * 4 * 9 + 4) * 4;
+        assert_eq!(m.packed_weight_bytes(), one);
+        assert_eq!(Model::random(&TWIN, 1).packed_weight_bytes(), 2 * one);
+        let fused: Vec<Option<usize>> = (0..6).map(|i| m.fused_into(i)).collect();
+        assert_eq!(fused, [None, Some(0), Some(0), None, Some(3), Some(3)]);
+        // The workspace is the largest tile of either application, as the twin's.
+        assert_eq!(
+            m.workspace_bytes(2, 1),
+            Model::random(&TWIN, 1).workspace_bytes(2, 1)
+        );
+        assert!(m.workspace_bytes(2, 1) > 0);
+        assert_backends_agree(&m, "Twice");
+
+        // Applications that fold different layers cannot share a packing:
+        // the first has the batch norm folded in, the second is plain.
+        let d = model(&DIVERGING).with_backend(Backend::Fast);
+        assert_eq!(d.packed_weight_bytes(), 2 * one);
+        assert_eq!((d.fused_into(1), d.fused_into(2)), (Some(0), Some(0)));
+        assert_backends_agree(&d, "Diverging");
     }
 }

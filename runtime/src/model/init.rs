@@ -98,6 +98,7 @@ fn initial_layer(op: &Op, rng: &mut ChaCha8Rng) -> Layer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::conv_nd::tests::conv_of;
     use netspec_model::{BatchNorm2d, ConvNd};
 
     /// The largest magnitude among `layer`'s tensor `suffix`.
@@ -111,19 +112,10 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         // ConvTranspose2d(8, 4, k 3, groups 2): weight [8, 2, 3, 3], PyTorch's
         // fan_in = weight.size(1) · 9 = 18 (not C_in / g · 9 = 36): bound 1/√18.
-        let t = ConvNd::new(
-            2,
-            true,
-            8,
-            4,
-            [1, 3, 3],
-            [1; 3],
-            [[0, 0]; 3],
-            [0; 3],
-            [1; 3],
-            2,
-            true,
-        );
+        let t = ConvNd {
+            bias: true,
+            ..conv_of(2, true, 8, 4, 3, 1, 0, 0, 1, 2)
+        };
         let layer = initial_layer(&Op::ConvTranspose(t), &mut rng);
         let bound = 1.0 / 18f32.sqrt();
         assert_eq!(layer.tensor("weight").unwrap().shape(), &[8, 2, 3, 3]);
@@ -133,19 +125,7 @@ mod tests {
         assert!(w <= bound && w > 1.0 / 36f32.sqrt(), "{w}");
         assert!(largest(&layer, "bias") <= bound);
         // Conv3d(2, 3, k 2): fan_in 2 · 8 = 16, bound 0.25.
-        let c = ConvNd::new(
-            3,
-            false,
-            2,
-            3,
-            [2; 3],
-            [1; 3],
-            [[0, 0]; 3],
-            [0; 3],
-            [1; 3],
-            1,
-            false,
-        );
+        let c = conv_of(3, false, 2, 3, 2, 1, 0, 0, 1, 1);
         let layer = initial_layer(&Op::Conv3d(c), &mut rng);
         let w = largest(&layer, "weight");
         assert!(w <= 0.25 && w > 0.2, "{w}");

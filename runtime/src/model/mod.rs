@@ -185,7 +185,9 @@ impl Model {
     /// Bytes of the fast backend's packed weights (convolution weights with
     /// their batch norms folded in, transposed linear weights, biases, batch
     /// norm scales and shifts), held next to [`Model::layers`]; 0 before
-    /// they are packed or if they cannot be.
+    /// they are packed or if they cannot be. A shared module's weights
+    /// count once (once for each different set of layers folded into its
+    /// applications).
     pub fn packed_weight_bytes(&self) -> usize {
         match self.fast.get() {
             Some(Ok(p)) => p.weight_bytes(),

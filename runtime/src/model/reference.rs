@@ -44,17 +44,14 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
         }),
     };
     Ok(match (op, layer) {
-        (Op::BatchNorm1d(_) | Op::BatchNorm3d(_), Layer::BatchNorm2d(b)) => {
+        (Op::BatchNorm2d(_) | Op::BatchNorm1d(_) | Op::BatchNorm3d(_), Layer::BatchNorm2d(b)) => {
             let mut t = if in_place { own()? } else { one()?.clone() };
-            norm::batch_norm_nd(
-                op.kind(),
-                &mut t,
-                b.weight.data(),
-                b.bias.data(),
-                b.running_mean.data(),
-                b.running_var.data(),
-                b.eps,
-            )?;
+            let [weight, bias, mean, var] = b.stats();
+            if matches!(op, Op::BatchNorm2d(_)) {
+                norm::batch_norm(&mut t, weight, bias, mean, var, b.eps)?;
+            } else {
+                norm::batch_norm_nd(op.kind(), &mut t, weight, bias, mean, var, b.eps)?;
+            }
             t
         }
         (Op::PReLU { .. }, Layer::PReLU(w)) => {
@@ -62,36 +59,15 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
             activation::prelu(&mut t, w.data())?;
             t
         }
-        (Op::Conv3d(c), Layer::Conv2d(l)) => conv_nd::conv_nd(
-            one()?,
-            l.weight.data(),
-            l.bias.as_ref().map(Tensor::data),
-            c,
-        )?,
-        (Op::ConvTranspose(c), Layer::Conv2d(l)) => conv_nd::conv_transpose_nd(
-            one()?,
-            l.weight.data(),
-            l.bias.as_ref().map(Tensor::data),
-            c,
-        )?,
+        (Op::Conv3d(c) | Op::ConvTranspose(c), Layer::Conv2d(l)) => {
+            conv_nd::conv_any(one()?, l.weight.data(), l.bias_data(), c)?
+        }
         (Op::MaxPoolNd(p), _) => pool_nd::max_pool_nd(one()?, p)?,
         (Op::AvgPoolNd(p), _) => pool_nd::avg_pool_nd(one()?, p)?,
         (Op::AdaptiveAvgPoolNd { rank, output }, _) => {
             pool_nd::adaptive_avg_pool_nd(one()?, *rank, *output)?
         }
         (Op::Interpolate(p), _) => interpolate::interpolate(one()?, p)?,
-        (Op::BatchNorm2d(_), Layer::BatchNorm2d(b)) => {
-            let mut t = own()?;
-            norm::batch_norm(
-                &mut t,
-                b.weight.data(),
-                b.bias.data(),
-                b.running_mean.data(),
-                b.running_var.data(),
-                b.eps,
-            )?;
-            t
-        }
         (Op::Activation(a), _) => {
             let mut t = own()?;
             activation::activation_in_place(&mut t, *a);
@@ -205,18 +181,12 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
                 })?;
             gather::gather(x, axis, &g.indices, shape.as_slice())?
         }
-        (Op::Conv1d(c), Layer::Conv2d(l)) => conv::conv1d(
-            one()?,
-            l.weight.data(),
-            l.bias.as_ref().map(Tensor::data),
-            c,
-        )?,
-        (Op::MhaInProj { linear: c, .. }, Layer::InProj(l)) => linear::linear(
-            one()?,
-            l.weight.data(),
-            l.bias.as_ref().map(Tensor::data),
-            c,
-        )?,
+        (Op::Conv1d(c), Layer::Conv2d(l)) => {
+            conv::conv1d(one()?, l.weight.data(), l.bias_data(), c)?
+        }
+        (Op::MhaInProj { linear: c, .. }, Layer::InProj(l)) => {
+            linear::linear(one()?, l.weight.data(), l.bias_data(), c)?
+        }
         (Op::Flatten, _) => elementwise::flatten(own()?)?,
         (Op::Dropout { .. } | Op::Identity | Op::StochasticDepth { .. }, _) => own()?,
         (Op::Add, _) => {
@@ -238,18 +208,12 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
             acc
         }
         (Op::Mean { dims, keepdim }, _) => reduce::mean(one()?, &full(dims), *keepdim)?,
-        (Op::Conv2d(c), Layer::Conv2d(l)) => conv::conv2d(
-            one()?,
-            l.weight.data(),
-            l.bias.as_ref().map(Tensor::data),
-            c,
-        )?,
-        (Op::Linear(c), Layer::Linear(l)) => linear::linear(
-            one()?,
-            l.weight.data(),
-            l.bias.as_ref().map(Tensor::data),
-            c,
-        )?,
+        (Op::Conv2d(c), Layer::Conv2d(l)) => {
+            conv::conv2d(one()?, l.weight.data(), l.bias_data(), c)?
+        }
+        (Op::Linear(c), Layer::Linear(l)) => {
+            linear::linear(one()?, l.weight.data(), l.bias_data(), c)?
+        }
         (Op::MaxPool2d(p), _) => pool::max_pool2d(one()?, p)?,
         (Op::AvgPool2d(p), _) => pool::avg_pool2d(one()?, p)?,
         (Op::AdaptiveAvgPool2d { output }, _) => pool::adaptive_avg_pool2d(one()?, *output)?,
@@ -289,6 +253,7 @@ pub(crate) fn execute(op: &Op, layer: &Layer, operands: Operands<'_>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::conv_nd::tests::conv_of;
     use crate::layers::{BatchNorm2d as Bn, Conv2d as ConvTensors};
     use netspec_model::{BatchNorm2d, ConvNd, Interpolate, InterpolationMode, PoolNd};
 
@@ -319,19 +284,10 @@ mod tests {
     fn dispatches_the_new_layers_to_their_kernels() {
         // ConvTranspose1d 1 -> 1, k 2, s 2, w [1, 2], bias 1 on x = [1, 1, 3]:
         // each x places [x, 2x] in its own pair, plus 1: [2, 3, 2, 3, 4, 7].
-        let c = ConvNd::new(
-            1,
-            true,
-            1,
-            1,
-            [1, 1, 2],
-            [1, 1, 2],
-            [[0, 0]; 3],
-            [0; 3],
-            [1; 3],
-            1,
-            true,
-        );
+        let c = ConvNd {
+            bias: true,
+            ..conv_of(1, true, 1, 1, 2, 2, 0, 0, 1, 1)
+        };
         let layer = Layer::Conv2d(ConvTensors {
             weight: t(&[1, 1, 2], &[1.0, 2.0]),
             bias: Some(t(&[1], &[1.0])),
@@ -340,19 +296,7 @@ mod tests {
         let y = run(&Op::ConvTranspose(c), &layer, &x, false).unwrap();
         assert_eq!(y.data(), &[2.0, 3.0, 2.0, 3.0, 4.0, 7.0]);
         // Conv3d 1 -> 1, k 1, weight 3, no bias: 3x.
-        let c3 = ConvNd::new(
-            3,
-            false,
-            1,
-            1,
-            [1; 3],
-            [1; 3],
-            [[0, 0]; 3],
-            [0; 3],
-            [1; 3],
-            1,
-            false,
-        );
+        let c3 = conv_of(3, false, 1, 1, 1, 1, 0, 0, 1, 1);
         let layer3 = Layer::Conv2d(ConvTensors {
             weight: t(&[1, 1, 1, 1, 1], &[3.0]),
             bias: None,

@@ -157,7 +157,7 @@ impl Model {
             Backend::Reference => reference::execute(op, layer, operands),
             Backend::Fast => {
                 let prepared = self.prepared()?;
-                match prepared.layers.get(i) {
+                match prepared.layer(i) {
                     Some(f) => fast::execute(op, f, layer, operands),
                     None => reference::execute(op, layer, operands),
                 }

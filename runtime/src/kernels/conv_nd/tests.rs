@@ -10,10 +10,13 @@ use netspec_model::Conv2d;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// A `rank`-D convolution (or transpose) with every spatial axis given the
-/// same numbers (right-aligned; the unused leading axes trivial).
+/// A `rank`-D convolution (or transpose) without bias, every spatial axis
+/// given the same kernel `k`, stride `s`, padding `p` (both sides), output
+/// padding `op` and dilation `d` (right-aligned; the unused leading axes
+/// trivial). The one builder of the runtime's test convolutions (a bias:
+/// `ConvNd { bias: true, ..conv_of(...) }`).
 #[allow(clippy::too_many_arguments)]
-fn conv_of(
+pub(crate) const fn conv_of(
     rank: usize,
     transposed: bool,
     cin: usize,
@@ -38,12 +41,14 @@ fn conv_of(
         groups,
         false,
     );
-    for a in 3 - rank..3 {
+    let mut a = 3usize.saturating_sub(rank);
+    while a < 3 {
         c.kernel[a] = k;
         c.stride[a] = s;
         c.padding[a] = [p, p];
         c.output_padding[a] = op;
         c.dilation[a] = d;
+        a += 1;
     }
     c
 }

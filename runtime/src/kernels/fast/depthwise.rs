@@ -3,11 +3,12 @@
 //!
 //! Each output plane (one sample, one output channel) is independent: the
 //! planes are spread over the threads. Within a plane, every kernel tap is
-//! one multiply-add over a long contiguous run (see [`plane`]), so the loops
+//! one multiply-add over a long contiguous run (see `plane`), so the loops
 //! vectorise. The body is compiled twice: with AVX2+FMA, chosen at run time
 //! when the CPU has them, and portably.
 
-use super::conv::{epilogue, Geom};
+use super::conv::Geom;
+use super::packed::epilogue;
 use super::{Madd, Plain};
 use crate::threads;
 use netspec_model::Activation;

@@ -6,7 +6,7 @@
 use super::{Madd, Plain};
 use crate::error::{kernel, Error};
 use crate::kernels::activation::activation_slice;
-use crate::kernels::{check_len, nchw};
+use crate::kernels::{nchw, norm};
 use crate::tensor::Tensor;
 use crate::threads;
 use netspec_model::shape::shape_str;
@@ -126,20 +126,11 @@ impl PackedBatchNorm {
         eps: f64,
     ) -> Result<PackedBatchNorm, Error> {
         let c = gamma.len();
-        for (what, p) in [("bias", beta), ("running_mean", mean), ("running_var", var)] {
-            check_len("BatchNorm2d", what, p, &[c])?;
-        }
+        norm::check_batch_norm("BatchNorm2d", c, [gamma, beta, mean, var])?;
         let mut scale = Vec::with_capacity(c);
         let mut shift = Vec::with_capacity(c);
         for ch in 0..c {
-            let v = f64::from(var[ch]) + eps;
-            if v < 0.0 {
-                return kernel(
-                    "BatchNorm2d",
-                    format!("running_var[{ch}] + eps = {v} is negative"),
-                );
-            }
-            let s = f64::from(gamma[ch]) / v.sqrt();
+            let s = norm::batch_norm_scale("BatchNorm2d", ch, gamma, var, eps)?;
             scale.push(s as f32);
             shift.push((f64::from(beta[ch]) - f64::from(mean[ch]) * s) as f32);
         }

@@ -1,8 +1,8 @@
 //! Fully connected layer through the shared matrix product, on the last
 //! axis of a tensor of any rank (the leading axes fold into the rows).
 
-use super::conv::epilogue;
 use super::gemm::{matmul, MatMut, MatRef};
+use super::packed::epilogue;
 use crate::error::{kernel, Error};
 use crate::kernels::check_len;
 use crate::tensor::Tensor;

@@ -30,11 +30,13 @@ pub mod depthwise;
 pub mod elementwise;
 pub mod gemm;
 pub mod linear;
+pub mod packed;
 pub mod pool;
 
 pub use conv::PackedConv;
 pub use conv_nd::PackedConvNd;
 pub use linear::PackedLinear;
+pub use packed::PackedLayer;
 
 /// `a·b + c`, fused (one rounding) or not, so that one generic loop body
 /// compiles to FMA instructions inside a `target_feature(enable = "fma")`

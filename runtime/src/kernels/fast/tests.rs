@@ -20,18 +20,18 @@ pub(crate) fn hold_threads() -> MutexGuard<'static, ()> {
     THREADS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn pick(rng: &mut ChaCha8Rng, lo: usize, hi: usize) -> usize {
+pub(crate) fn pick(rng: &mut ChaCha8Rng, lo: usize, hi: usize) -> usize {
     lo + rng.next_u32() as usize % (hi - lo + 1)
 }
 
-fn values(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
+pub(crate) fn values(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
     (0..n)
         .map(|_| (rng.next_u32() >> 8) as f32 / (1u32 << 23) as f32 - 1.0)
         .collect()
 }
 
 /// `max |a - b| <= 1e-4 · max |b|` (and shapes equal).
-fn assert_close(fast: &Tensor, reference: &Tensor, what: &str) {
+pub(crate) fn assert_close(fast: &Tensor, reference: &Tensor, what: &str) {
     assert_eq!(fast.shape(), reference.shape(), "{what}: shapes");
     let largest = reference.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
     let diff = fast.max_abs_diff(reference).unwrap_or(f32::INFINITY);
