@@ -15,7 +15,9 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The closest candidate to `name`, if it is close enough to be a typo.
+/// The closest candidate to `name`, if it is close enough to be a typo; of
+/// candidates equally close, the first in alphabetical order (so that the
+/// answer does not depend on the order of a hash map).
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_lowercase();
     candidates
@@ -29,7 +31,7 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             (d, c)
         })
         .filter(|(d, c)| *d <= (c.len() / 3).max(2))
-        .min_by_key(|(d, _)| *d)
+        .min_by_key(|&(d, c)| (d, c))
         .map(|(_, c)| c)
 }
 
@@ -51,5 +53,8 @@ mod tests {
         assert_eq!(suggest("Lnear", ["Conv2d", "Linear"]), Some("Linear"));
         assert_eq!(suggest("Transformer", ["Conv2d", "Linear"]), None);
         assert_eq!(suggest("strde", ["stride", "padding"]), Some("stride"));
+        // Ties go to the first name alphabetically, whatever the order given.
+        assert_eq!(suggest("y", ["x", "m"]), Some("m"));
+        assert_eq!(suggest("y", ["m", "x"]), Some("m"));
     }
 }

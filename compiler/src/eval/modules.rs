@@ -610,7 +610,7 @@ mod tests {
         assert_eq!(e, ["a tensor combines with numbers, found the module `m`"]);
         // An error in the input does not also report the module unused.
         let e = errors_of("pub struct N(x: [4]) { let m = m: Linear(4); y -> m }");
-        assert_eq!(e, ["undefined name `y`, did you mean `x`?"]);
+        assert_eq!(e, ["undefined name `y`, did you mean `m`?"]);
         // Outside a module, two weighted layers on one path are still an error.
         let e = errors_of(
             "pub struct N(x: [4]) { let m = m: Linear(4); let a = x -> m; a -> m: Linear(4) }",
