@@ -86,6 +86,33 @@ def others(m, x):
     return out
 
 
+def save_fixture(path, m, x, y, name=lambda k: k, integer=lambda k: False):
+    """The state dict (without `num_batches_tracked`; keys renamed by `name`), the input as
+    `__input__` and PyTorch's output as `__output__`, as safetensors at `path`. Every tensor is
+    float32 but those `integer` accepts (int64 buffers such as `relative_position_index`)."""
+    tensors = {name(k): v.detach().contiguous().clone() for k, v in m.state_dict().items()
+               if not k.endswith("num_batches_tracked")}
+    assert all(v.dtype == torch.float32 or integer(k) for k, v in tensors.items())
+    tensors["__input__"] = x.contiguous()
+    tensors["__output__"] = y.contiguous()
+    save_file(tensors, path)
+
+
+def save_reference(ref_dir, name, m, x, y, input_shape):
+    """`ref_dir/name.json`: params, FlopCounterMode's MACs (total and by op) and what fvcore,
+    thop and ptflops report, counted on a copy of `m`; printed with the output."""
+    counted = copy.deepcopy(m)
+    total, per_op = macs(counted, x)
+    d = {"model": name, "input_shape": list(input_shape),
+         "params": sum(p.numel() for p in m.parameters()), "macs": total, "macs_by_op": per_op}
+    d.update(others(counted, x))
+    with open(os.path.join(ref_dir, name + ".json"), "w") as f:
+        json.dump(d, f, indent=1)
+    print(name, "params", d["params"], "macs", d["macs"], d["macs_by_op"],
+          {k: d[k] for k in ("fvcore", "thop", "ptflops")})
+    print(name, "output", [round(v, 6) for v in y.flatten().tolist()])
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     fix_dir = os.path.join(root, "tests", "data", "fixtures")
@@ -96,23 +123,8 @@ def main():
         randomise(m, torch.Generator().manual_seed(1))
         x = torch.randn(1, *INPUT, generator=torch.Generator().manual_seed(2))
         y = m(x)
-        tensors = {k: v.detach().contiguous().clone() for k, v in m.state_dict().items()
-                   if not k.endswith("num_batches_tracked")}
-        assert all(v.dtype == torch.float32 for v in tensors.values())
-        tensors["__input__"] = x.contiguous()
-        tensors["__output__"] = y.contiguous()
-        save_file(tensors, os.path.join(fix_dir, name + ".safetensors"))
-
-        counted = copy.deepcopy(m)
-        total, per_op = macs(counted, x)
-        d = {"model": name, "input_shape": list(INPUT),
-             "params": sum(p.numel() for p in m.parameters()), "macs": total, "macs_by_op": per_op}
-        d.update(others(counted, x))
-        with open(os.path.join(ref_dir, name + ".json"), "w") as f:
-            json.dump(d, f, indent=1)
-        print(name, "params", d["params"], "macs", d["macs"], d["macs_by_op"],
-              {k: d[k] for k in ("fvcore", "thop", "ptflops")})
-        print(name, "output", [round(v, 6) for v in y.flatten().tolist()])
+        save_fixture(os.path.join(fix_dir, name + ".safetensors"), m, x, y)
+        save_reference(ref_dir, name, m, x, y, INPUT)
 
 
 if __name__ == "__main__":

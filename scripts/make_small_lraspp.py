@@ -26,10 +26,11 @@ around 1 and 0, so no batch norm is an identity and the running statistics matte
 """
 import os, sys
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models import mobilenet_v3_large
 from torchvision.models.segmentation.lraspp import _lraspp_mobilenetv3
-from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_small_fixtures import macs, save_fixture  # noqa: E402
 
 INPUT = (3, 72, 56)
 WIDTH = 0.25
@@ -83,14 +84,6 @@ def randomise(m, g):
             bn.bias.copy_(0.2 * torch.randn(n, generator=g))
 
 
-def macs(m, x):
-    fc = FlopCounterMode(display=False)
-    with fc:
-        m(x)
-    per_op = {str(k): v // 2 for k, v in fc.get_flop_counts()["Global"].items()}
-    return fc.get_total_flops() // 2, per_op
-
-
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     path = os.path.join(root, "tests", "data", "fixtures", "small_lraspp.safetensors")
@@ -102,12 +95,7 @@ def main():
     with torch.no_grad():
         y = m(x)
         total, per_op = macs(m, x)
-    tensors = {k[2:]: v.detach().contiguous().clone() for k, v in m.state_dict().items()
-               if not k.endswith("num_batches_tracked")}
-    assert all(v.dtype == torch.float32 for v in tensors.values())
-    tensors["__input__"] = x.contiguous()
-    tensors["__output__"] = y.contiguous()
-    save_file(tensors, path)
+    save_fixture(path, m, x, y, name=lambda k: k[2:])  # `m.` of the wrapper off
     print("small_lraspp params", sum(p.numel() for p in m.parameters()), "macs", total, per_op)
     print("small_lraspp output", list(y.shape), "max |y|", y.abs().max().item(),
           "size", os.path.getsize(path), "bytes")

@@ -22,13 +22,12 @@ scripts/make_small_fixtures.py does (FlopCounterMode / 2 with the math attention
 thop and ptflops with default settings); the counters run on a copy of the model, so the fixture
 holds no counter buffers.
 """
-import copy, json, os, sys
+import os, sys
 import torch
 from torchvision.models.swin_transformer import SwinTransformer, ShiftedWindowAttention
-from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_small_fixtures import macs, others  # noqa: E402
+from make_small_fixtures import save_fixture, save_reference  # noqa: E402
 
 torch.set_grad_enabled(False)
 INPUT = (3, 32, 32)
@@ -67,22 +66,9 @@ def main():
     randomise(m, torch.Generator().manual_seed(1))
     x = torch.randn(1, *INPUT, generator=torch.Generator().manual_seed(2))
     y = m(x)
-    tensors = {k: v.detach().contiguous().clone() for k, v in m.state_dict().items()}
-    assert all(v.dtype == torch.float32 or k.endswith("relative_position_index") for k, v in tensors.items())
-    tensors["__input__"] = x.contiguous()
-    tensors["__output__"] = y.contiguous()
-    save_file(tensors, os.path.join(fix_dir, name + ".safetensors"))
-
-    counted = copy.deepcopy(m)
-    total, per_op = macs(counted, x)
-    d = {"model": name, "input_shape": list(INPUT),
-         "params": sum(p.numel() for p in m.parameters()), "macs": total, "macs_by_op": per_op}
-    d.update(others(counted, x))
-    with open(os.path.join(ref_dir, name + ".json"), "w") as f:
-        json.dump(d, f, indent=1)
-    print(name, "params", d["params"], "macs", d["macs"], d["macs_by_op"],
-          {k: d[k] for k in ("fvcore", "thop", "ptflops")})
-    print(name, "output", [round(v, 6) for v in y.flatten().tolist()])
+    save_fixture(os.path.join(fix_dir, name + ".safetensors"), m, x, y,
+                 integer=lambda k: k.endswith("relative_position_index"))
+    save_reference(ref_dir, name, m, x, y, INPUT)
 
 
 if __name__ == "__main__":
