@@ -130,12 +130,14 @@ pub fn bind(
     (errors.len() == before).then_some(bound)
 }
 
+/// What the binder's and the catalogue's tests build arguments with.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
     use proc_macro2::Span;
 
-    fn arg(name: Option<&str>, value: i64) -> ArgVal {
+    /// An integer argument, positional (`None`) or by keyword.
+    pub(crate) fn arg(name: Option<&str>, value: i64) -> ArgVal {
         ArgVal {
             name: name.map(|n| Ident::new(n, Span::call_site())),
             value: Value::Int(value),
@@ -143,11 +145,19 @@ mod tests {
         }
     }
 
-    fn messages(errors: Errors) -> Vec<String> {
+    /// Every error's message, in order.
+    pub(crate) fn messages(errors: Errors) -> Vec<String> {
         errors
             .combined()
             .map_or(vec![], |e| e.into_iter().map(|e| e.to_string()).collect())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{arg, messages};
+    use super::*;
+    use proc_macro2::Span;
 
     fn bind_layer(args: Vec<ArgVal>) -> (Option<Vec<Option<i64>>>, Vec<String>) {
         let mut errors = Errors::default();

@@ -503,21 +503,8 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bind::testing::{arg, messages};
     use proc_macro2::Span;
-
-    fn arg(name: Option<&str>, value: i64) -> ArgVal {
-        ArgVal {
-            name: name.map(|n| Ident::new(n, Span::call_site())),
-            value: Value::Int(value),
-            span: Span::call_site().into(),
-        }
-    }
-
-    fn messages(errors: Errors) -> Vec<String> {
-        errors
-            .combined()
-            .map_or(vec![], |e| e.into_iter().map(|e| e.to_string()).collect())
-    }
 
     #[test]
     fn layers_resolve_with_inferred_input_channels() {
