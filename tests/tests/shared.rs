@@ -59,6 +59,20 @@ network! {
         (out, aux)
     }
 
+    /// A backbone tapped at two depths: a block returning a tuple.
+    block Features(x) {
+        let low = x -> stem: Conv2d(4, 3, padding = 1) -> ReLU;
+        let high = low -> down: Conv2d(8, 3, stride = 2, padding = 1) -> ReLU;
+        (low, high)
+    }
+
+    /// `TwoHeads`' pattern with the taps inside a block.
+    pub struct Tapped2(x: [3, 8, 8]) {
+        let (low, high) = x -> backbone: Features;
+        let up = interpolate(high -> proj: Conv2d(4, 1), size = (low.height, low.width), mode = "bilinear");
+        (low + up -> head: Conv2d(2, 1), high)
+    }
+
     /// `TwoHeads` returning `out` alone (`aux` is computed, never read).
     pub struct OneHead(x: [3, 8, 8]) {
         let f = x -> stem: Conv2d(8, 3, padding = 1);
@@ -322,6 +336,26 @@ fn a_step_applied_three_times_matches_its_unrolled_twin() {
     assert!(Tied::REPORT.contains("fc (Linear, application 2 of 2)"));
     assert_eq!(Tied::PARAMS, 20);
     assert_eq!(Tied::MACS, 32);
+}
+
+#[test]
+fn a_block_returns_features_at_two_depths() {
+    assert_eq!(Tapped2::OUTPUT_SHAPES, &[&[2, 8, 8][..], &[8, 4, 4][..]]);
+    let names: Vec<&str> = Tapped2::LAYERS.iter().map(|l| l.name).collect();
+    assert!(names.starts_with(&["backbone.stem", "backbone.relu", "backbone.down"]));
+    assert_eq!(
+        Tapped2::PARAMS,
+        4 * 27 + 4 + 8 * 36 + 8 + 8 * 4 + 4 + 4 * 2 + 2
+    );
+    let net = Tapped2::random(4);
+    let x = input::<Tapped2>(2, 5);
+    let (out, high) = net.forward(&x).unwrap();
+    assert_eq!(
+        (out.shape(), high.shape()),
+        (&[2, 2, 8, 8][..], &[2, 8, 4, 4][..])
+    );
+    // stem 4·64·27, down 8·16·36, proj 4·16·8, head 2·64·4.
+    assert_eq!(Tapped2::MACS, 6_912 + 4_608 + 512 + 512);
 }
 
 #[test]

@@ -425,10 +425,28 @@ impl<'a> Ctx<'a> {
         self.limits.block_depth -= 1;
         match out {
             Value::Tensor(_) | Value::Poison => out,
+            // Several tensors (features at several depths), bound by
+            // `let (low, high) = x -> backbone: Backbone;`.
+            Value::Tuple(items) => {
+                match items
+                    .iter()
+                    .position(|v| !matches!(v, Value::Tensor(_) | Value::Poison))
+                {
+                    None if items.iter().any(|v| matches!(v, Value::Poison)) => Value::Poison,
+                    None => Value::Tuple(items),
+                    Some(k) => self.fail(
+                        body.result.span,
+                        format!(
+                            "block `{kind}` must return a tensor or a tuple of tensors; item {k} is {}",
+                            items[k].describe()
+                        ),
+                    ),
+                }
+            }
             other => self.fail(
                 body.result.span,
                 format!(
-                    "block `{kind}` must return a tensor, found {}",
+                    "block `{kind}` must return a tensor or a tuple of tensors, found {}",
                     other.describe()
                 ),
             ),

@@ -361,6 +361,37 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_block_returns_a_tensor_or_a_tuple_of_tensors() {
+        // Features at two depths, bound by a tuple pattern.
+        let i = run("block Two(x) { let a = x -> c1: Conv2d(4, 1); let b = a -> c2: Conv2d(8, 3, stride = 2); (a, b) } \
+                     pub struct N(x: [3, 8, 8]) { let (low, high) = x -> backbone: Two; (high, low) }")
+        .unwrap();
+        let shapes: Vec<&[usize]> = i
+            .outputs
+            .iter()
+            .map(|&v| i.nodes[v - 1].output.as_slice())
+            .collect();
+        assert_eq!(shapes, [&[8, 3, 3][..], &[4, 8, 8][..]]);
+        assert_eq!(i.nodes[0].name, "backbone.c1");
+        // A network whose output is a block's tuple has both outputs.
+        let i = run(
+            "block Two(x) { (x -> c1: Conv2d(4, 1), x -> c2: Conv2d(2, 1)) } \
+                     pub struct N(x: [3, 8, 8]) { x -> Two }",
+        )
+        .unwrap();
+        assert_eq!(i.outputs.len(), 2);
+        // A tuple is no layer's input, and a block's tuple holds tensors only.
+        let e = errors_of("block Two(x) { (x, x) } pub struct N(x: [3]) { x -> Two -> ReLU }");
+        assert_eq!(e, ["`->` applies a layer to a tensor, found a tuple of 2"]);
+        let e =
+            errors_of("block Two(x) { (x, 3) } pub struct N(x: [3]) { let (a, b) = x -> Two; a }");
+        assert_eq!(
+            e,
+            ["block `Two` must return a tensor or a tuple of tensors; item 1 is the integer 3"]
+        );
+    }
+
+    #[test]
     fn an_identity_network_has_no_nodes() {
         let i = run("pub struct N(x: [3, 4, 4]) { x }").unwrap();
         assert!(i.nodes.is_empty());
